@@ -1,0 +1,125 @@
+// Just enough of named.conf's syntax to find include statements and the options block, and to
+// splice the managed block, without touching any other byte. Pure text functions.
+
+export class NamedConfError extends Error {}
+
+interface Token {
+  kind: 'word' | 'string' | 'punct';
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** Tokens outside comments (//, #, /* *\/); strings keep their quotes. */
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      tokens.push({ kind: 'string', text: text.slice(i, j + 1), start: i, end: j + 1 });
+      i = j + 1;
+    } else if ('{};'.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, start: i, end: i + 1 });
+      i++;
+    } else {
+      let j = i;
+      while (j < text.length && !/[\s{};"]/.test(text[j]!) && !(text[j] === '/' && (text[j + 1] === '/' || text[j + 1] === '*')) && text[j] !== '#') j++;
+      tokens.push({ kind: 'word', text: text.slice(i, j), start: i, end: j });
+      i = j;
+    }
+  }
+  return tokens;
+}
+
+export interface IncludeStatement {
+  path: string;
+  /** offsets of the quoted path, quotes included */
+  start: number;
+  end: number;
+}
+
+export function findIncludes(text: string): IncludeStatement[] {
+  const t = tokenize(text);
+  const out: IncludeStatement[] = [];
+  for (let i = 0; i + 1 < t.length; i++) {
+    if (t[i]!.kind === 'word' && t[i]!.text === 'include' && t[i + 1]!.kind === 'string') {
+      out.push({ path: t[i + 1]!.text.slice(1, -1), start: t[i + 1]!.start, end: t[i + 1]!.end });
+    }
+  }
+  return out;
+}
+
+/** Offsets of the `{` and `}` of the top-level `options { ... };` block, or null. */
+export function findOptionsBlock(text: string): { open: number; close: number } | null {
+  const t = tokenize(text);
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    const tok = t[i]!;
+    if (tok.text === '{' && tok.kind === 'punct') depth++;
+    else if (tok.text === '}' && tok.kind === 'punct') depth--;
+    else if (depth === 0 && tok.kind === 'word' && tok.text === 'options' && t[i + 1]?.text === '{') {
+      let d = 0;
+      for (let j = i + 1; j < t.length; j++) {
+        if (t[j]!.kind !== 'punct') continue;
+        if (t[j]!.text === '{') d++;
+        else if (t[j]!.text === '}' && --d === 0) return { open: t[i + 1]!.start, close: t[j]!.start };
+      }
+      return null;
+    }
+  }
+  return null;
+}
+
+export const BLOCK_BEGIN = '// BEGIN nat64-health managed block: edits between these lines are overwritten';
+export const BLOCK_END = '// END nat64-health managed block';
+
+/**
+ * Replaces (or, the first time, inserts at the end of the options block) the managed block.
+ * Every byte outside the block stays as it was.
+ */
+export function spliceManagedBlock(text: string, rendered: string, file: string): string {
+  const options = findOptionsBlock(text);
+  if (!options) throw new NamedConfError(`${file}: no "options { ... };" block found to put the managed block in`);
+  const body = indent(rendered);
+  const begins = allIndexes(text, BLOCK_BEGIN);
+  const ends = allIndexes(text, BLOCK_END);
+  if (begins.length === 0 && ends.length === 0) {
+    const lineStart = text.lastIndexOf('\n', options.close - 1) + 1;
+    const closingAlone = text.slice(lineStart, options.close).trim() === '';
+    const insertAt = closingAlone ? lineStart : options.close;
+    const block = `${closingAlone ? '' : '\n'}\t${BLOCK_BEGIN}\n${body}\t${BLOCK_END}\n`;
+    return text.slice(0, insertAt) + block + text.slice(insertAt);
+  }
+  if (begins.length !== 1 || ends.length !== 1 || ends[0]! < begins[0]!) {
+    throw new NamedConfError(`${file}: the nat64-health managed block markers are damaged (found ${begins.length} BEGIN and ${ends.length} END lines); fix or remove them by hand`);
+  }
+  const [begin, end] = [begins[0]!, ends[0]!];
+  if (begin < options.open || end > options.close) {
+    throw new NamedConfError(`${file}: the nat64-health managed block is not inside the options block`);
+  }
+  const from = text.indexOf('\n', begin) + 1;
+  const to = text.lastIndexOf('\n', end) + 1;
+  return text.slice(0, from) + body + text.slice(to);
+}
+
+function indent(rendered: string): string {
+  const lines = rendered.replace(/\n+$/, '').split('\n');
+  if (lines.length === 1 && lines[0] === '') return '';
+  return lines.map((l) => (l ? `\t${l}` : l)).join('\n') + '\n';
+}
+
+function allIndexes(text: string, needle: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) out.push(i);
+  return out;
+}

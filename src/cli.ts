@@ -1,0 +1,201 @@
+// The nat64-health command line. Bad input ends with a clear message and an exit status, never a stack trace.
+import { existsSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError } from './config/errors.js';
+import { loadConfig, type Config } from './config/load.js';
+import { parsePrefix, PrefixError, synthesize } from './config/prefix.js';
+import { DEFAULT_CONFIG_PATH } from './paths.js';
+import { createLogger, type LogLevel } from './log.js';
+import { runRound } from './probe/round.js';
+import { decide } from './daemon/step.js';
+import { EMPTY_SELECTION } from './select/select.js';
+import { renderDns64, staticSelection } from './render/render.js';
+import { Daemon } from './daemon/daemon.js';
+import { readState } from './daemon/state-file.js';
+import { formatTable, ms } from './table.js';
+import { LocalBindTarget } from './apply/local-target.js';
+import { checkCandidate, includesFile } from './apply/checkconf.js';
+import { writeTempBeside } from './apply/files.js';
+import fs from 'node:fs/promises';
+
+export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
+
+class CliError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+interface Common {
+  config?: string;
+  'log-format': 'text' | 'json';
+  'log-level': LogLevel;
+}
+
+/** --config, else the default path if it exists, else the embedded default (null). */
+function configPath(argv: Common): string | null {
+  if (argv.config) return argv.config;
+  return existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null;
+}
+
+function load(argv: Common): { path: string | null; config: Config } {
+  const path = configPath(argv);
+  return { path, config: loadConfig(path) };
+}
+
+async function check(argv: Common & { json?: boolean }): Promise<number> {
+  const { config } = load(argv);
+  const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
+  const d = decide(config, new Map(), EMPTY_SELECTION, round.outcomes, Date.now());
+  const rows = config.prefixes.map((p) => {
+    const v = d.verdict.prefixes.get(p.id)!;
+    const targets = round.outcomes.filter((o) => o.prefix === p.id);
+    return { prefix: p.id, name: p.name, group: p.group, healthy: v.good, latency_ms: v.latency_ms, answered: v.answered, counted: v.counted, required: v.required, targets };
+  });
+  const healthy = rows.filter((r) => r.healthy).length;
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ round_ms: round.duration_ms, target_faults: d.verdict.targetFaults, prefixes: rows }, null, 2) + '\n');
+  } else {
+    const table = rows.map((r) => [
+      r.prefix,
+      r.name === r.prefix ? '' : r.name,
+      r.healthy ? 'healthy' : 'UNHEALTHY',
+      ms(r.latency_ms),
+      r.targets.map((t) => `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${d.verdict.targetFaults.includes(t.probe) ? ' (target down everywhere: not counted)' : ''}`).join('; '),
+    ]);
+    process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
+    process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${ms(round.duration_ms)})\n`);
+  }
+  return healthy === rows.length ? EXIT.ok : healthy > 0 ? EXIT.some : EXIT.none;
+}
+
+async function render(argv: Common & { static?: boolean }): Promise<number> {
+  const { config } = load(argv);
+  if (argv.static) {
+    process.stdout.write(renderDns64(config, staticSelection(config)));
+    return EXIT.ok;
+  }
+  const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
+  const d = decide(config, new Map(), EMPTY_SELECTION, round.outcomes, Date.now());
+  process.stdout.write(d.rendered);
+  return EXIT.ok;
+}
+
+async function validate(argv: Common & { bind?: boolean }): Promise<number> {
+  const { path, config } = load(argv);
+  for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  const out: string[] = [`${path ?? '(embedded default)'}: configuration is valid (${config.prefixes.length} prefixes, ${config.probes.length} probe targets)`, `template ${config.template.file}: OK`];
+  if (argv.bind) {
+    // Read-only checks against BIND's files: the static render must pass named-checkconf.
+    const target = new LocalBindTarget(config.bind);
+    const { desired } = await target.desiredFile(renderDns64(config, staticSelection(config)));
+    if (config.bind.mode === 'include' && !(await includesFile(config.bind.checkconf, config.bind.output))) {
+      throw new CliError(`${config.bind.named_conf} does not include ${config.bind.output}: add \`include "${config.bind.output}";\` inside options { }`, EXIT.config);
+    }
+    const tmp = await writeTempBeside(config.bind.output, desired);
+    try {
+      const r = await checkCandidate(config.bind.checkconf, config.bind.output, tmp, config.bind.command_timeout);
+      if (!r.ok) throw new CliError(`named-checkconf rejects the rendered configuration: ${r.output}`, EXIT.config);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    out.push(`${config.bind.named_conf}: named-checkconf accepts the rendered ${config.bind.mode === 'include' ? 'include file' : 'managed block'}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+async function status(argv: Common & { json?: boolean }): Promise<number> {
+  const { config } = load(argv);
+  let s;
+  try {
+    s = await readState(config.state_file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CliError(e.code === 'ENOENT' ? `no state file at ${config.state_file}: is the daemon running?` : `cannot read ${config.state_file}: ${e.message}`, EXIT.noState);
+  }
+  if (argv.json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const rows = s.prefixes.map((p) => [p.prefix, p.name === p.prefix ? '' : p.name, p.group ?? '', p.status, p.active ? 'active' : p.draining ? 'draining' : '', ms(p.latency_ms), p.since ?? '']);
+  process.stdout.write(formatTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE'], rows) + '\n');
+  process.stdout.write(`round ${s.round} at ${s.updated_at}${s.failsafe ? '  FAIL-SAFE: no prefix healthy, keeping the last good set' : ''}\n`);
+  for (const t of s.targets) {
+    const a = t.last_apply;
+    process.stdout.write(`target ${t.name}: ${a ? `${a.result} at ${a.at}${a.error ? `: ${a.error}` : ''}` : 'no apply yet'}\n`);
+  }
+  return EXIT.ok;
+}
+
+async function run(argv: Common & { 'dry-run'?: boolean }): Promise<number> {
+  const { path, config } = load(argv);
+  const log = createLogger({ format: argv['log-format'], level: argv['log-level'] });
+  const daemon = new Daemon({ configPath: path, config, log, dryRun: argv['dry-run'] });
+  await daemon.start();
+  log.info('stopped');
+  return EXIT.ok;
+}
+
+function synth(argv: { prefix: string; ipv4: string }): number {
+  try {
+    process.stdout.write(synthesize(parsePrefix(argv.prefix), argv.ipv4) + '\n');
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof PrefixError) throw new CliError(err.message, EXIT.dataErr);
+    throw err;
+  }
+}
+
+export function buildCli(args: string[]): Argv {
+  // yargs 18 ships without matching typings (@types/yargs is for 17): builders are typed loosely.
+  type Builder = (y: Argv<any>) => Argv<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const withJson: Builder = (y) => y.option('json', { type: 'boolean', describe: 'machine-readable output' });
+  const finish = async (p: Promise<number> | number): Promise<void> => {
+    process.exitCode = await p;
+  };
+  const cli = yargs(args) as unknown as Argv<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return cli
+    .scriptName('nat64-health')
+    .usage('$0 <command> [options]\n\nKeeps BIND\'s dns64 prefixes on healthy NAT64 gateways.')
+    .option('config', { alias: 'c', type: 'string', describe: `config file (default ${DEFAULT_CONFIG_PATH}, else the embedded default)` })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log line format' })
+    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, describe: 'least severe level logged' })
+    .command('run', 'run the daemon in the foreground (logs to stderr)', ((y: Argv<any>) => y.option('dry-run', { type: 'boolean', describe: 'probe and decide, but never write files or reload BIND' })) as Builder, (a: unknown) => finish(run(a as never)))
+    .command('check', 'one probe round: per prefix health, latency and target results (exit 0 all healthy, 1 some, 2 none)', withJson, (a: unknown) => finish(check(a as never)))
+    .command('render', 'print the dns64 text that would be written now', ((y: Argv<any>) => y.option('static', { type: 'boolean', describe: 'every configured prefix, no probing (a plain static configuration)' })) as Builder, (a: unknown) => finish(render(a as never)))
+    .command('validate', 'check the config and template (exit 78 on errors)', ((y: Argv<any>) => y.option('bind', { type: 'boolean', describe: "also check the rendered text against BIND's named.conf with named-checkconf" })) as Builder, (a: unknown) => finish(validate(a as never)))
+    .command('status', "the running daemon's state (from state_file)", withJson, (a: unknown) => finish(status(a as never)))
+    .command('synth <prefix> <ipv4>', 'print the RFC 6052 address of IPV4 under PREFIX', ((y: Argv<any>) => y.positional('prefix', { type: 'string', demandOption: true }).positional('ipv4', { type: 'string', demandOption: true })) as Builder, (a: unknown) => finish(synth(a as never)))
+    .completion('completion', 'print a shell completion script')
+    .demandCommand(1, 'name a command')
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`${y.help() && ''}${msg}\n(see nat64-health --help)\n`);
+      process.exit(EXIT.usage);
+    });
+}
+
+export async function main(args = hideBin(process.argv)): Promise<void> {
+  try {
+    await buildCli(args).parseAsync();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error:\n${err.message}\n`);
+      process.exitCode = EXIT.config;
+    } else if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`nat64-health: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,196 @@
+// Reads the YAML config (and the prefixes file it names), validates it and resolves it into a Config.
+// Every problem names the file, line and field; nothing half-valid comes out of here.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type Problem } from './errors.js';
+import { configSchema, type ProbeSpec, type RawConfig } from './schema.js';
+import { parsePrefixesFile } from './prefixes-file.js';
+import type { Nat64Prefix } from './prefix.js';
+import { DEFAULT_CONFIG_YAML } from './default.js';
+import { loadTemplate, resolveTemplatePath, type Dns64Template } from '../render/template.js';
+
+export interface PrefixConfig {
+  prefix: Nat64Prefix;
+  /** canonical prefix text: the key of everything per prefix */
+  id: string;
+  name: string;
+  group: string | null;
+  /** position of the group in select.groups; ungrouped prefixes (or no groups) rank after them */
+  groupRank: number;
+  /** position in the merged list: the stable render order */
+  order: number;
+  origin: string;
+}
+
+export type ProbeConfig = ProbeSpec & { id: string };
+
+export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind'> {
+  /** the file this came from, or "(embedded default)" */
+  source: string;
+  prefixes: PrefixConfig[];
+  probes: ProbeConfig[];
+  bind: Omit<RawConfig['bind'], 'output'> & { output: string; named_conf: string; template_path: string };
+  template: Dns64Template;
+  /** files whose change means "reload the config" */
+  watched: string[];
+  warnings: string[];
+}
+
+export const EMBEDDED_SOURCE = '(embedded default)';
+
+/** Loads a config file; `null` means the embedded default. Throws ConfigError on any problem. */
+export function loadConfig(file: string | null): Config {
+  if (file === null) return parseConfig(DEFAULT_CONFIG_YAML, EMBEDDED_SOURCE, process.cwd());
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, file, path.dirname(path.resolve(file)));
+}
+
+export function parseConfig(text: string, file: string, baseDir: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, column: e.linePos?.[0].col, message: e.message.split('\n')[0]! })),
+    );
+  }
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => locateIssue(issue, doc, lineCounter, file)));
+  }
+  return resolve(parsed.data, file, baseDir, doc, lineCounter);
+}
+
+function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, lc: LineCounter): Config {
+  const warnings: string[] = [];
+  const rank = (group: string | null) => {
+    const i = group === null ? -1 : raw.select.groups.indexOf(group);
+    return i < 0 ? raw.select.groups.length : i;
+  };
+  const prefixes: PrefixConfig[] = [];
+  const seen = new Map<string, string>();
+  const add = (prefix: Nat64Prefix, name: string | undefined, group: string | undefined, origin: string) => {
+    const before = seen.get(prefix.text);
+    if (before !== undefined) {
+      // BIND accepts a duplicate in named-checkconf but then fails rndc reconfig ("already exists").
+      warnings.push(`${origin}: prefix ${prefix.text} is already listed at ${before}; using it once`);
+      return;
+    }
+    seen.set(prefix.text, origin);
+    prefixes.push({ prefix, id: prefix.text, name: name ?? prefix.text, group: group ?? null, groupRank: rank(group ?? null), order: prefixes.length, origin });
+  };
+  raw.prefixes.forEach((p, i) => add(p.prefix, p.name, p.group, `${file}:${lineOf(doc, lc, ['prefixes', i]) ?? '?'}`));
+
+  const watched = file === EMBEDDED_SOURCE ? [] : [path.resolve(file)];
+  if (raw.prefixes_file !== undefined) {
+    const prefixesFile = path.resolve(baseDir, raw.prefixes_file);
+    let text: string;
+    try {
+      text = readFileSync(prefixesFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError([{ file, line: lineOf(doc, lc, ['prefixes_file']), field: 'prefixes_file', message: `cannot read ${prefixesFile}: ${(err as Error).message}` }]);
+    }
+    const fromFile = parsePrefixesFile(text, prefixesFile);
+    if (fromFile.problems.length > 0) throw new ConfigError(fromFile.problems);
+    fromFile.prefixes.forEach((p) => add(p.prefix, undefined, undefined, `${prefixesFile}:${p.line}`));
+    watched.push(prefixesFile);
+  }
+  if (prefixes.length === 0) {
+    throw new ConfigError([{ file, field: 'prefixes', message: 'no NAT64 prefix is configured (prefixes or prefixes_file)' }]);
+  }
+
+  const probes = raw.probes.map((p) => ({ ...p, id: probeId(p) }));
+  const dupProbe = probes.find((p, i) => probes.findIndex((q) => q.id === p.id) !== i);
+  if (dupProbe) warnings.push(`${file}: probe ${dupProbe.id} is listed twice`);
+
+  const output = raw.bind.output ?? (raw.bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options');
+  const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
+  let template: Dns64Template;
+  try {
+    template = loadTemplate(templatePath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new ConfigError([...err.problems, { file, line: lineOf(doc, lc, ['bind', 'template']), field: 'bind.template', message: `template ${templatePath} is unusable (see above)` }]);
+    }
+    throw err;
+  }
+  if (templatePath !== resolveTemplatePath('dns64.conf.hbs', baseDir)) watched.push(templatePath);
+
+  return {
+    ...raw,
+    source: file,
+    prefixes,
+    probes,
+    bind: {
+      ...raw.bind,
+      output: path.resolve(baseDir, output),
+      named_conf: namedConfOf(raw.bind.checkconf),
+      template_path: templatePath,
+    },
+    state_file: path.resolve(baseDir, raw.state_file),
+    template,
+    watched,
+    warnings,
+  };
+}
+
+/** named-checkconf's config file is its last non-option argument; named-checkconf's default otherwise. */
+export function namedConfOf(checkconf: string[]): string {
+  const args = checkconf.slice(1);
+  for (let i = args.length - 1; i >= 0; i--) {
+    if (!args[i]!.startsWith('-') && (i === 0 || !['-t', '-p', '-c'].includes(args[i - 1]!))) return args[i]!;
+  }
+  return '/etc/bind/named.conf';
+}
+
+export function probeId(p: ProbeSpec): string {
+  switch (p.type) {
+    case 'tcp':
+      return `tcp ${p.address}:${p.port}`;
+    case 'http':
+      return `http ${p.address}:${p.port}${p.path}`;
+    case 'dns':
+      return `dns ${p.address}:${p.port} ${p.name}/${p.record}`;
+    case 'icmp':
+      return `icmp ${p.address}`;
+  }
+}
+
+function lineOf(doc: Document, lc: LineCounter, p: (string | number)[]): number | undefined {
+  const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
+  return node?.range ? lc.linePos(node.range[0]).line : undefined;
+}
+
+/** Maps a schema issue to the YAML node it is about (the nearest existing parent for a missing key). */
+function locateIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file: string): Problem {
+  const issuePath = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+  let field = issuePath.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  let message = issue.message;
+  let offset: number | undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const parent = issuePath.length ? doc.getIn(issuePath, true) : doc.contents;
+    const key = issue.keys[0]!;
+    if (isMap(parent)) {
+      const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      offset = (pair?.key as { range?: [number] } | undefined)?.range?.[0];
+    }
+    field = field ? `${field}.${key}` : key;
+    message = `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''} (check the spelling)`;
+  }
+  for (let n = issuePath.length; offset === undefined && n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(issuePath.slice(0, n), true);
+    offset = (node as { range?: [number] } | null | undefined)?.range?.[0];
+    if (n < issuePath.length && offset !== undefined && issue.code === 'invalid_type' && issue.input === undefined) {
+      message = `missing: ${message}`;
+    }
+  }
+  const pos = offset !== undefined ? lc.linePos(offset) : undefined;
+  return { file, line: pos?.line, column: pos?.col, field: field || undefined, message };
+}

@@ -1,0 +1,144 @@
+// The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+import { parseDuration } from './duration.js';
+import { parsePrefix, PrefixError } from './prefix.js';
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (typeof ms === 'string') {
+    ctx.addIssue({ code: 'custom', message: ms });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
+  message: 'expected an IPv4 address such as 192.0.2.10 (probes reach IPv4 targets through the NAT64)',
+});
+const port = z.number().int().min(1).max(65535);
+const argv = z.array(z.string().min(1)).min(1, 'expected a command as a list, e.g. [rndc, reconfig]');
+
+// Names and groups appear in logs, metrics labels and comments in named.conf: keep them plain.
+const label = z.string().regex(/^[A-Za-z0-9][\w.:+-]*$/, 'use letters, digits and . _ : + - only');
+
+export const prefixText = z.string().transform((s, ctx) => {
+  try {
+    return parsePrefix(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof PrefixError ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+// A bare string is shorthand for { prefix: ... }; normalising first keeps the prefix's own error message.
+const prefixEntry = z.preprocess(
+  (v) => (typeof v === 'string' ? { prefix: v } : v),
+  z.strictObject({
+    prefix: prefixText,
+    name: label.optional(),
+    group: label.optional(),
+  }),
+);
+
+const probe = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('tcp'), address: ipv4, port }),
+  z.strictObject({
+    type: z.literal('http'),
+    address: ipv4,
+    port: port.default(80),
+    path: z.string().startsWith('/').default('/'),
+    host: z.string().min(1).optional(),
+    expect_status: z.number().int().min(100).max(599).default(200),
+  }),
+  z.strictObject({
+    type: z.literal('dns'),
+    address: ipv4,
+    port: port.default(53),
+    name: z.string().min(1),
+    record: z.enum(['A', 'AAAA', 'TXT', 'MX', 'NS', 'SOA', 'CNAME']).default('A'),
+  }),
+  z.strictObject({ type: z.literal('icmp'), address: ipv4 }),
+]);
+
+// ACL elements go verbatim into named.conf: refuse what could end the statement or the block.
+const acl = z.array(z.string().regex(/^[^;{}"\n]+$/, 'an ACL element must not contain ; { } " or a newline'));
+
+export const configSchema = z
+  .strictObject({
+    prefixes: z.array(prefixEntry).default([]),
+    prefixes_file: z.string().min(1).optional(),
+    probes: z.array(probe).min(1, 'at least one probe target is needed'),
+    health: z
+      .strictObject({
+        interval: duration.default(5000),
+        timeout: duration.default(1000),
+        rise: z.number().int().min(1).default(2),
+        fall: z.number().int().min(1).default(3),
+        fast_interval: duration.default(1000),
+        quorum: z.number().int().min(1).default(1),
+        /** spread each wait by up to this fraction, so many daemons do not probe in step */
+        jitter: z.number().min(0).max(0.5).default(0),
+        /** smoothing factor of the latency EWMA: weight of the newest round */
+        latency_alpha: z.number().gt(0).max(1).default(0.3),
+      })
+      .prefault({}),
+    select: z
+      .strictObject({
+        min_active: z.number().int().min(1).default(2),
+        max_active: z.number().int().min(1).default(3),
+        groups: z.array(label).default([]),
+        drain: duration.default(3_600_000),
+        /** a challenger must be this much faster (fraction) ... */
+        switch_margin: z.number().min(0).max(1).default(0.2),
+        /** ... and at least this many ms faster ... */
+        switch_min_gain: duration.default(10),
+        /** ... for this long before it replaces an active prefix of the same group */
+        switch_after: duration.default(120_000),
+      })
+      .prefault({}),
+    bind: z
+      .strictObject({
+        mode: z.enum(['include', 'block']).default('include'),
+        output: z.string().min(1).optional(),
+        checkconf: argv.default(['named-checkconf', '/etc/bind/named.conf']),
+        reload: argv.default(['rndc', 'reconfig']),
+        template: z.string().min(1).default('dns64.conf.hbs'),
+        command_timeout: duration.default(15_000),
+        dns64: z
+          .strictObject({
+            clients: acl.default(['any']),
+            exclude: acl.optional(),
+            mapped: acl.optional(),
+            suffix: z
+              .string()
+              .refine((s) => ipaddr.IPv6.isValid(s), { message: 'expected an IPv6 address such as ::' })
+              .optional(),
+            recursive_only: z.boolean().optional(),
+            break_dnssec: z.boolean().optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    state_file: z.string().min(1).default('/run/nat64-health/state.json'),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.select.min_active > cfg.select.max_active) {
+      ctx.addIssue({ code: 'custom', path: ['select', 'min_active'], message: `min_active (${cfg.select.min_active}) is larger than max_active (${cfg.select.max_active})` });
+    }
+    if (cfg.health.timeout > cfg.health.interval) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'timeout'], message: 'timeout is longer than interval' });
+    }
+    if (cfg.health.quorum > cfg.probes.length) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'quorum'], message: `quorum ${cfg.health.quorum} is more than the ${cfg.probes.length} probe target(s)` });
+    }
+    const groups = new Set(cfg.select.groups);
+    cfg.prefixes.forEach((p, i) => {
+      if (p.group !== undefined && groups.size > 0 && !groups.has(p.group)) {
+        ctx.addIssue({ code: 'custom', path: ['prefixes', i, 'group'], message: `group "${p.group}" is not listed in select.groups (${[...groups].join(', ')})` });
+      }
+    });
+  });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type ProbeSpec = RawConfig['probes'][number];

@@ -1,0 +1,317 @@
+// The long-running daemon: the imperative shell around decide(). It owns the timers, the watcher,
+// signals, the state file and the one apply at a time.
+import { watch, type FSWatcher } from 'chokidar';
+import { loadConfig, type Config } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
+import type { PrefixHealth } from '../health/state.js';
+import type { Logger } from '../log.js';
+import { runRound } from '../probe/round.js';
+import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
+import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
+import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
+import { writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
+
+export interface DaemonHooks {
+  /** after the first completed round (systemd READY=1) */
+  ready?(): void;
+  /** a one-line summary after each round (systemd STATUS=) */
+  status?(text: string): void;
+  /** every snapshot, after it is written (metrics, status page) */
+  snapshot?(snapshot: StateSnapshot, decision: Decision | null): void;
+}
+
+export interface DaemonOptions {
+  /** null: the embedded default config */
+  configPath: string | null;
+  config: Config;
+  log: Logger;
+  dryRun?: boolean;
+  /** watch the config files for changes (SIGHUP works regardless) */
+  watch?: boolean;
+  hooks?: DaemonHooks;
+  makeTarget?: (config: Config) => BindTarget[];
+  now?: () => number;
+}
+
+const MAX_APPLY_BACKOFF_MS = 60_000;
+const HISTORY = 50;
+
+export class Daemon {
+  private config: Config;
+  private health = new Map<string, PrefixHealth>();
+  private selection: SelectionState = EMPTY_SELECTION;
+  private targets: BindTarget[];
+  /** rendered text each target is known to serve */
+  private served = new Map<string, string>();
+  private applyFailures = new Map<string, { count: number; retryAt: number }>();
+  private lastApply = new Map<string, AppliedRecord>();
+  private applies: AppliedRecord[] = [];
+  private round = 0;
+  private lastRoundMs: number | null = null;
+  private lastDecision: Decision | null = null;
+  private lastConfigReload: StateSnapshot['last_config_reload'] = null;
+  private failsafeLoggedAt = 0;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private watcher: FSWatcher | null = null;
+  private loopDone: Promise<void> | null = null;
+  private reloadPending = false;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.targets = this.makeTargets(this.config);
+    this.health = carryOverHealth(this.config, this.health);
+  }
+
+  private makeTargets(config: Config): BindTarget[] {
+    return this.opts.makeTarget ? this.opts.makeTarget(config) : [new LocalBindTarget(config.bind)];
+  }
+
+  start(): Promise<void> {
+    for (const w of this.config.warnings) this.log.warn(w);
+    this.log.info('starting', { config: this.config.source, prefixes: this.config.prefixes.length, probes: this.config.probes.length, dry_run: !!this.opts.dryRun });
+    process.on('SIGHUP', this.onHup);
+    process.on('SIGTERM', this.onTerm);
+    process.on('SIGINT', this.onTerm);
+    if (this.opts.watch !== false) this.startWatcher();
+    this.loopDone = this.loop();
+    return this.loopDone;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    process.off('SIGHUP', this.onHup);
+    process.off('SIGTERM', this.onTerm);
+    process.off('SIGINT', this.onTerm);
+    await this.watcher?.close();
+    this.watcher = null;
+    await this.loopDone;
+    await Promise.all(this.targets.map((t) => t.close()));
+  }
+
+  private onHup = () => {
+    this.log.info('SIGHUP: re-reading the configuration');
+    this.requestReload();
+  };
+
+  private onTerm = (signal: NodeJS.Signals) => {
+    this.log.info(`${signal}: stopping after the current step`);
+    void this.stop();
+  };
+
+  private startWatcher() {
+    const files = this.config.watched;
+    if (files.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    // Editors and config management replace files in several steps: wait for them to settle.
+    this.watcher = watch(files, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+    this.watcher.on('all', (event, file) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.log.info('configuration file changed: re-reading', { file, event });
+        this.requestReload();
+      }, 100);
+    });
+    this.watcher.on('error', (err) => this.log.warn('config watcher error', { error: String(err) }));
+  }
+
+  /** The reload happens between rounds, in the loop, so it never races an apply. */
+  private requestReload() {
+    this.reloadPending = true;
+    this.wakeUp?.();
+  }
+
+  private reloadConfig() {
+    this.reloadPending = false;
+    const at = new Date(this.now()).toISOString();
+    let next: Config;
+    try {
+      next = loadConfig(this.opts.configPath);
+    } catch (err) {
+      const message = err instanceof ConfigError ? err.message : String(err);
+      this.log.error('new configuration rejected; still running on the previous one', { error: message });
+      this.lastConfigReload = { at, ok: false, error: message };
+      return;
+    }
+    for (const w of next.warnings) this.log.warn(w);
+    const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
+    this.config = next;
+    this.health = carryOverHealth(next, this.health);
+    this.targets.forEach((t) => void t.close());
+    this.targets = this.makeTargets(next);
+    this.served.clear(); // outputs may have moved: let each target compare against its file again
+    this.applyFailures.clear();
+    this.lastConfigReload = { at, ok: true };
+    this.log.info('configuration reloaded', { config: next.source, prefixes: next.prefixes.length, probes: next.probes.length });
+    if (watchedChanged && this.opts.watch !== false) {
+      void this.watcher?.close();
+      this.startWatcher();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.reloadPending) this.reloadConfig();
+      try {
+        await this.step();
+      } catch (err) {
+        // A bug must not kill the resolver's helper: log it and try again next round.
+        this.log.error('round failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      }
+      if (this.round === 1) this.opts.hooks?.ready?.();
+      if (this.stopping) break;
+      await this.sleep(nextDelay(this.config, this.health));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.reloadPending) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+
+  /** One round: probe, decide, apply if the rendered text changed, write the state file. */
+  async step(): Promise<Decision> {
+    const config = this.config;
+    const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
+    const now = this.now();
+    const decision = decide(config, this.health, this.selection, round.outcomes, now);
+    this.round++;
+    this.lastRoundMs = round.duration_ms;
+    this.health = decision.health;
+    this.selection = decision.selection;
+    this.lastDecision = decision;
+    this.logDecision(decision, now);
+    await this.applyAll(decision.rendered, now);
+    await this.writeSnapshot(now);
+    return decision;
+  }
+
+  private logDecision(d: Decision, now: number) {
+    if (d.verdict.targetFaults.length > 0) {
+      this.log.warn('probe target failed through every prefix: blaming the target, not the NAT64s', { targets: d.verdict.targetFaults });
+    }
+    for (const t of d.transitions) {
+      const p = this.config.prefixes.find((x) => x.id === t.id);
+      (t.to === 'down' ? this.log.warn : this.log.info)(`prefix ${t.id} is ${t.to}`, { name: p?.name, from: t.from, reason: t.reason });
+    }
+    for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
+    if (d.selection.failsafe) {
+      if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0 || !this.lastDecision) {
+        this.failsafeLoggedAt = now;
+        this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', { active: d.selection.active });
+      }
+    } else {
+      this.failsafeLoggedAt = 0;
+    }
+  }
+
+  private async applyAll(rendered: string, now: number) {
+    await Promise.all(
+      this.targets.map(async (target) => {
+        if (this.served.get(target.name) === rendered) return;
+        const failure = this.applyFailures.get(target.name);
+        if (failure && now < failure.retryAt) return;
+        const outcome = await target.apply(rendered, { dryRun: this.opts.dryRun });
+        this.recordApply(target, outcome, rendered, now);
+      }),
+    );
+  }
+
+  private recordApply(target: BindTarget, outcome: ApplyOutcome, rendered: string, now: number) {
+    const record: AppliedRecord = { ...outcome, at: new Date(now).toISOString() };
+    if (outcome.result === 'failed') {
+      const count = (this.applyFailures.get(target.name)?.count ?? 0) + 1;
+      const backoff = Math.min(MAX_APPLY_BACKOFF_MS, 1000 * 2 ** (count - 1));
+      this.applyFailures.set(target.name, { count, retryAt: now + backoff });
+      this.log.error(`apply to ${target.name} failed; BIND keeps its previous configuration`, {
+        stage: outcome.stage,
+        error: outcome.error,
+        rolled_back: outcome.rolled_back,
+        retry_in_ms: backoff,
+      });
+    } else {
+      this.applyFailures.delete(target.name);
+      this.served.set(target.name, rendered);
+      const fields = { active: this.selection.active, draining: Object.keys(this.selection.draining), ms: Math.round(outcome.ms), reload_ms: outcome.reload_ms && Math.round(outcome.reload_ms) };
+      if (outcome.result === 'applied') this.log.info(`applied to ${target.name}`, fields);
+      else if (outcome.result === 'dry-run') this.log.info(`dry run: would apply to ${target.name}`, { ...fields, text: rendered });
+      else this.log.info(`${target.name} already serves this set`, fields);
+    }
+    if (outcome.result !== 'unchanged') {
+      this.lastApply.set(target.name, record);
+      this.applies = [record, ...this.applies].slice(0, HISTORY);
+    }
+  }
+
+  snapshot(now = this.now()): StateSnapshot {
+    const d = this.lastDecision;
+    const nextAt = this.stopping ? null : new Date(now + nextDelay(this.config, this.health, () => 0.5)).toISOString();
+    const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+    return {
+      version: 1,
+      pid: process.pid,
+      config: this.config.source,
+      updated_at: new Date(now).toISOString(),
+      round: this.round,
+      round_ms: this.lastRoundMs,
+      next_round_at: nextAt,
+      failsafe: this.selection.failsafe,
+      dry_run: !!this.opts.dryRun,
+      active: this.selection.active,
+      draining: Object.keys(this.selection.draining),
+      target_faults: d?.verdict.targetFaults ?? [],
+      prefixes: this.config.prefixes.map((p) => {
+        const h = this.health.get(p.id)!;
+        return {
+          prefix: p.id,
+          name: p.name,
+          group: p.group,
+          status: h.status,
+          active: this.selection.active.includes(p.id),
+          draining: p.id in this.selection.draining,
+          draining_since: iso(this.selection.draining[p.id]),
+          latency_ms: h.latency_ms,
+          good_streak: h.good_streak,
+          bad_streak: h.bad_streak,
+          since: iso(h.since),
+          last_round: h.last_round,
+        };
+      }),
+      targets: this.targets.map((t) => ({ name: t.name, last_apply: this.lastApply.get(t.name) ?? null, serving: this.served.has(t.name) ? this.servedActive(t.name) : null })),
+      applies: this.applies,
+      last_config_reload: this.lastConfigReload,
+    };
+  }
+
+  private servedActive(name: string): string[] {
+    const text = this.served.get(name) ?? '';
+    return this.config.prefixes.filter((p) => text.includes(p.id) && this.selection.active.includes(p.id)).map((p) => p.id);
+  }
+
+  private async writeSnapshot(now: number) {
+    const snapshot = this.snapshot(now);
+    try {
+      await writeState(this.config.state_file, snapshot);
+    } catch (err) {
+      this.log.warn('cannot write the state file', { file: this.config.state_file, error: (err as Error).message });
+    }
+    const names = snapshot.active.map((id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id);
+    this.opts.hooks?.status?.(`${snapshot.failsafe ? 'FAIL-SAFE ' : ''}active: ${names.join(', ') || 'none'}`);
+    this.opts.hooks?.snapshot?.(snapshot, this.lastDecision);
+  }
+}

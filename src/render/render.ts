@@ -1,0 +1,35 @@
+// What to render for a selection. Pure.
+import type { Config } from '../config/load.js';
+import type { SelectionState } from '../select/select.js';
+import type { RenderedPrefix, TemplateContext } from './template.js';
+
+export function renderContext(config: Pick<Config, 'prefixes' | 'bind'>, selection: Pick<SelectionState, 'active' | 'draining' | 'failsafe'>): TemplateContext {
+  const prefixes: RenderedPrefix[] = config.prefixes
+    .filter((p) => selection.active.includes(p.id) || p.id in selection.draining)
+    .map((p) => ({ prefix: p.id, name: p.name, group: p.group, active: selection.active.includes(p.id), draining: !selection.active.includes(p.id) }));
+  const d = config.bind.dns64;
+  return {
+    prefixes,
+    active: prefixes.filter((p) => p.active),
+    draining: prefixes.filter((p) => p.draining),
+    // every key present, so strict templates may test any of them
+    dns64: {
+      clients: d.clients,
+      exclude: d.exclude ?? null,
+      mapped: d.mapped ?? null,
+      suffix: d.suffix ?? null,
+      recursive_only: d.recursive_only ?? null,
+      break_dnssec: d.break_dnssec ?? null,
+    } as TemplateContext['dns64'],
+    failsafe: selection.failsafe,
+  };
+}
+
+export function renderDns64(config: Pick<Config, 'prefixes' | 'bind' | 'template'>, selection: Pick<SelectionState, 'active' | 'draining' | 'failsafe'>): string {
+  return config.template.render(renderContext(config, selection));
+}
+
+/** Every configured prefix active: the plain static configuration (`render --static`). */
+export function staticSelection(config: Pick<Config, 'prefixes'>): Pick<SelectionState, 'active' | 'draining' | 'failsafe'> {
+  return { active: config.prefixes.map((p) => p.id), draining: {}, failsafe: false };
+}

@@ -1,0 +1,103 @@
+// Handlebars templates for the dns64 blocks: loading, checking, rendering.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { ConfigError } from '../config/errors.js';
+import { TEMPLATES_DIR } from '../paths.js';
+
+export interface RenderedPrefix {
+  prefix: string;
+  name: string;
+  group: string | null;
+  active: boolean;
+  draining: boolean;
+}
+
+export interface Dns64Options {
+  clients: string[];
+  exclude?: string[];
+  mapped?: string[];
+  suffix?: string;
+  recursive_only?: boolean;
+  break_dnssec?: boolean;
+}
+
+export interface TemplateContext {
+  /** every prefix to render, in config order (stable, so latency changes never reorder the text) */
+  prefixes: RenderedPrefix[];
+  active: RenderedPrefix[];
+  draining: RenderedPrefix[];
+  dns64: Dns64Options;
+  failsafe: boolean;
+}
+
+export interface Dns64Template {
+  file: string;
+  render(context: TemplateContext): string;
+}
+
+// An isolated Handlebars environment: helpers registered here cannot leak into other users.
+const hbs = Handlebars.create();
+hbs.registerHelper('acl', (items: unknown) => (Array.isArray(items) ? items.map((i) => `${i}; `).join('').trimEnd() : ''));
+hbs.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
+hbs.registerHelper('isBool', (v: unknown) => typeof v === 'boolean');
+hbs.registerHelper('join', (items: unknown, sep: unknown) => (Array.isArray(items) ? items.join(typeof sep === 'string' ? sep : ', ') : ''));
+
+/** "dns64.conf.hbs" names a shipped template; anything with a slash is a path (relative to the config file). */
+export function resolveTemplatePath(name: string, configDir: string): string {
+  if (!name.includes('/')) return path.join(TEMPLATES_DIR, name);
+  return path.resolve(configDir, name);
+}
+
+const SAMPLE: TemplateContext = (() => {
+  const a = { prefix: '2001:db8:64:a::/96', name: 'sample-a', group: 'local', active: true, draining: false };
+  const b = { prefix: '2001:db8:64:c::/64', name: 'sample-c', group: null, active: false, draining: true };
+  return { prefixes: [a, b], active: [a], draining: [b], dns64: { clients: ['any'], exclude: ['::ffff:0:0/96'] }, failsafe: false };
+})();
+
+/** Reads, compiles and test-renders a template; any problem is a ConfigError naming the file and line. */
+export function loadTemplate(file: string): Dns64Template {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, message: `cannot read template: ${(err as Error).message}` }]);
+  }
+  return compileTemplate(text, file);
+}
+
+export function compileTemplate(text: string, file: string): Dns64Template {
+  let compiled: HandlebarsTemplateDelegate<TemplateContext>;
+  try {
+    // strict: a misspelt field is an error, not silently empty output; noEscape: this is not HTML.
+    compiled = hbs.compile<TemplateContext>(text, { strict: true, noEscape: true });
+    compiled(SAMPLE); // compile is lazy: syntax errors surface on first render
+  } catch (err) {
+    throw templateError(err, file);
+  }
+  const template: Dns64Template = {
+    file,
+    render(context) {
+      try {
+        return compiled(context);
+      } catch (err) {
+        throw templateError(err, file);
+      }
+    },
+  };
+  const sample = template.render(SAMPLE);
+  for (const p of SAMPLE.prefixes) {
+    if (!sample.includes(p.prefix)) {
+      throw new ConfigError([{ file, message: `the template does not render the prefix ${p.prefix} of a sample set (does it use {{prefix}} inside {{#each prefixes}}?)` }]);
+    }
+  }
+  return template;
+}
+
+function templateError(err: unknown, file: string): ConfigError {
+  const message = err instanceof Error ? err.message : String(err);
+  const line = /on line (\d+)/.exec(message) ?? /line (\d+)/.exec(message);
+  // Handlebars' own multi-line message has a caret drawing; keep its first line and the expectation.
+  const summary = message.split('\n').filter((l) => l.trim() && !/^-*\^$/.test(l.trim())).join(' | ');
+  return new ConfigError([{ file, line: line ? Number(line[1]) : undefined, field: 'template', message: summary }]);
+}
