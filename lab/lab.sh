@@ -95,11 +95,16 @@ synth() {
 
 # ---- process bookkeeping ----------------------------------------------------
 # start_bg NAME NS LOGFILE CMD... : start CMD inside NS in the background, record PID
-# in $STATE/pids/NAME.  `ip netns exec` execs the command (no fork), so $! is the
-# daemon's own PID.
+# in $STATE/pids/NAME.  The subshell execs `ip netns exec`, which execs the command
+# (no fork), so $! is the daemon's own PID.  stdio goes to LOGFILE and every other
+# inherited fd is closed, so a caller capturing our output (pipe, $(...), execa) is
+# not held open by the daemons.
 start_bg() {
   local name=$1 n; n=$(ns "$2"); local log=$3; shift 3
-  ip netns exec "$n" "$@" >>"$log" 2>&1 </dev/null &
+  (
+    for fd in /proc/self/fd/*; do fd=${fd##*/}; if ((fd > 2)); then exec {fd}>&-; fi; done
+    exec ip netns exec "$n" "$@"
+  ) >>"$log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$STATE/pids/$name"
 }
@@ -373,7 +378,7 @@ wait_ready() {
   wait_until 5 "http server" http test -s "$STATE/v4/http.pid"
   wait_until 5 "authoritative named" named-auth nsx v4 dig +time=1 +tries=1 +short @"$AUTH4" SOA "$ZONE"
   wait_until 5 "resolver named (rndc)" named-resolver nsx resolver rndc -c "$STATE/resolver/rndc.conf" status
-  for n in "${GWS[@]}"; do alive "tayga$n" || die "tayga$n died, see $STATE/gw$n/tayga.log"; done
+  for n in "${GWS[@]}"; do wait_until 3 "gw$n TAYGA" "tayga$n" alive "tayga$n"; done
 }
 
 # ---- checks -----------------------------------------------------------------
@@ -385,12 +390,21 @@ tcp_http() {
 tcp_echo() {
   nsx "$1" timeout "$4" bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; echo nhlab >&3; IFS= read -r l <&3; echo "$l"' "$2" "$3"
 }
-# prefixes currently configured in dns64.conf (canonicalised by named-checkconf -p,
-# so any formatting the daemon writes is fine)
-# rc 1 (and the error on stderr) if named.conf + dns64.conf do not pass named-checkconf
+# Prefixes in dns64.conf that synthesize for clients (canonicalised by named-checkconf
+# -p, so any formatting works). Blocks with `clients { none; };` (nat64-health's
+# "draining" state) are skipped; any other clients list is assumed to match the client.
+# rc 1 (and the error on stderr) if named.conf + dns64.conf do not pass named-checkconf.
 dns64_prefixes() {
   local out; out=$(named-checkconf -p "$STATE/resolver/named.conf" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
-  printf '%s\n' "$out" | sed -n 's/^[[:space:]]*dns64[[:space:]]\{1,\}\([0-9a-fA-F:.]*\/[0-9]*\).*/\1/p'
+  printf '%s\n' "$out" | awk '
+    !blk && $1 == "dns64" { blk = 1; pfx = $2; depth = 1; incl = 0; cl = ""; next }
+    blk {
+      if ($1 == "clients") incl = 1
+      else if (incl && $1 != "};") { x = $0; gsub(/[[:space:];"]/, "", x); cl = cl " " x }
+      depth += gsub(/\{/, "{") - gsub(/\}/, "}")
+      if (incl && $1 == "};") incl = 0
+      if (depth == 0) { blk = 0; if (cl != " none" && cl != " !any") print pfx }
+    }'
 }
 client_aaaa() { { nsx client dig +time=2 +tries=1 +short @"$RESOLVER6" AAAA "$1" 2>/dev/null || true; } | sort; }
 
@@ -553,8 +567,7 @@ cmd_heal() {
   ns_exists "gw$n" || die "lab is not up"
   if alive "tayga$n"; then say "gw$n: TAYGA already running (pid $(pid_of "tayga$n"))"; rm -f "$STATE/gw$n/failed"; return 0; fi
   start_tayga "$n"
-  sleep 0.1
-  alive "tayga$n" || die "gw$n: TAYGA failed to start, see $STATE/gw$n/tayga.log"
+  wait_until 3 "gw$n TAYGA" "tayga$n" alive "tayga$n" || die "gw$n: TAYGA failed to start, see $STATE/gw$n/tayga.log"
   say "gw$n: TAYGA restarted (pid $(pid_of "tayga$n")), ${PREFIX[$n]} translating again"
 }
 
@@ -571,7 +584,7 @@ cmd_status() {
         if [[ -e $STATE/gw$n/failed ]]; then line+=" (failed by 'fail $n')"; fi
         line+=" prefix ${PREFIX[$n]} pool ${POOL[$n]}" ;;
       core) line="bridge br0 $CORE_NET" ;;
-      resolver) line="$(proc named-resolver named-dns64) on [$RESOLVER6]:53, dns64.conf: $({ dns64_prefixes 2>/dev/null || echo "INVALID (named-checkconf fails)"; } | paste -sd' ')" ;;
+      resolver) line="$(proc named-resolver named-dns64) on [$RESOLVER6]:53, dns64 synthesizing: $({ dns64_prefixes 2>/dev/null || echo "INVALID (named-checkconf fails)"; } | paste -sd' ')" ;;
       client) line="$CLIENT6 (IPv6-only)" ;;
     esac
     say "$(printf '%-16s' "$(ns "$s")") $line"

@@ -54,10 +54,10 @@ export function loadConfig(file: string | null): Config {
 
 export function parseConfig(text: string, file: string, baseDir: string): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, column: e.linePos?.[0].col, message: e.message.split('\n')[0]! })),
+      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, column: e.linePos?.[0].col, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })),
     );
   }
   const data: unknown = doc.toJS() ?? {};
@@ -95,7 +95,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     try {
       text = readFileSync(prefixesFile, 'utf8');
     } catch (err) {
-      throw new ConfigError([{ file, line: lineOf(doc, lc, ['prefixes_file']), field: 'prefixes_file', message: `cannot read ${prefixesFile}: ${(err as Error).message}` }]);
+      throw new ConfigError([{ file, ...posOf(doc, lc, ['prefixes_file']), field: 'prefixes_file', message: `cannot read ${prefixesFile}: ${(err as Error).message}` }]);
     }
     const fromFile = parsePrefixesFile(text, prefixesFile);
     if (fromFile.problems.length > 0) throw new ConfigError(fromFile.problems);
@@ -117,7 +117,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     template = loadTemplate(templatePath);
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new ConfigError([...err.problems, { file, line: lineOf(doc, lc, ['bind', 'template']), field: 'bind.template', message: `template ${templatePath} is unusable (see above)` }]);
+      throw new ConfigError([...err.problems, { file, ...posOf(doc, lc, ['bind', 'template']), field: 'bind.template', message: `template ${templatePath} is unusable (see above)` }]);
     }
     throw err;
   }
@@ -164,8 +164,14 @@ export function probeId(p: ProbeSpec): string {
 }
 
 function lineOf(doc: Document, lc: LineCounter, p: (string | number)[]): number | undefined {
+  return posOf(doc, lc, p).line;
+}
+
+function posOf(doc: Document, lc: LineCounter, p: (string | number)[]): { line?: number; column?: number } {
   const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined;
-  return node?.range ? lc.linePos(node.range[0]).line : undefined;
+  if (!node?.range) return {};
+  const { line, col } = lc.linePos(node.range[0]);
+  return { line, column: col };
 }
 
 /** Maps a schema issue to the YAML node it is about (the nearest existing parent for a missing key). */

@@ -96,7 +96,7 @@ export function compileTemplate(text: string, file: string): Dns64Template {
 
 function templateError(err: unknown, file: string): ConfigError {
   const message = err instanceof Error ? err.message : String(err);
-  const line = /on line (\d+)/.exec(message) ?? /line (\d+)/.exec(message);
+  const line = /on line (\d+)/.exec(message) ?? /line (\d+)/.exec(message) ?? / - (\d+):\d+$/m.exec(message);
   // Handlebars' own multi-line message has a caret drawing; keep its first line and the expectation.
   const summary = message.split('\n').filter((l) => l.trim() && !/^-*\^$/.test(l.trim())).join(' | ');
   return new ConfigError([{ file, line: line ? Number(line[1]) : undefined, field: 'template', message: summary }]);

@@ -1,0 +1,160 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { parseDuration } from '../../src/config/duration.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-config-'));
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'c.yaml', dir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message.split('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+const PROBES = 'probes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n';
+
+describe('config', () => {
+  it('loads the issue example, merges the prefixes file and deduplicates', () => {
+    write('nat64-prefixes', '# original daemon format\n2a00:1098:2b::\n\n2001:db8:64:a::/96   # also in config.yaml\n');
+    const file = write(
+      'config.yaml',
+      `prefixes:
+  - prefix: 2001:db8:64:a::/96
+    name: gateway-a
+    group: local
+  - prefix: 2001:db8:64:b::/96
+  - prefix: 2001:db8:64:c::/64
+prefixes_file: ./nat64-prefixes
+probes:
+  - { type: tcp,  address: 192.0.2.10, port: 80 }
+  - { type: http, address: 198.51.100.10, port: 80, path: /, expect_status: 200 }
+  - { type: dns,  address: 192.0.2.53, name: example.test, record: A }
+  - { type: icmp, address: 192.0.2.10 }
+health: { interval: 5s, timeout: 1s, rise: 2, fall: 3, fast_interval: 1s, quorum: 1 }
+select: { min_active: 2, max_active: 3, groups: [local, isp, public], drain: 1h }
+bind:
+  mode: include
+  output: /var/lib/bind/nat64-health/dns64.conf
+  checkconf: [named-checkconf, /etc/bind/named.conf]
+  reload: [rndc, reconfig]
+  template: dns64.conf.hbs
+  dns64:
+    clients: [any]
+    exclude: ["0::/3", "4000::/2", "8000::/1", "2001:db8::/32"]
+state_file: /run/nat64-health/state.json
+`,
+    );
+    const c = loadConfig(file);
+    expect(c.prefixes.map((p) => p.id)).toEqual(['2001:db8:64:a::/96', '2001:db8:64:b::/96', '2001:db8:64:c::/64', '2a00:1098:2b::/96']);
+    expect(c.prefixes[0]).toMatchObject({ name: 'gateway-a', group: 'local', groupRank: 0 });
+    expect(c.prefixes[1]).toMatchObject({ group: null, groupRank: 3 });
+    expect(c.prefixes[3]!.origin).toBe(`${path.join(dir, 'nat64-prefixes')}:2`);
+    expect(c.warnings.join()).toMatch(/nat64-prefixes:4: prefix 2001:db8:64:a::\/96 is already listed at .*config.yaml:2/);
+    expect(c.health).toMatchObject({ interval: 5000, timeout: 1000, fast_interval: 1000, rise: 2, fall: 3, quorum: 1 });
+    expect(c.select.drain).toBe(3_600_000);
+    expect(c.probes.map((p) => p.id)).toEqual(['tcp 192.0.2.10:80', 'http 198.51.100.10:80/', 'dns 192.0.2.53:53 example.test/A', 'icmp 192.0.2.10']);
+    expect(c.bind.named_conf).toBe('/etc/bind/named.conf');
+    expect(c.watched).toEqual([file, path.join(dir, 'nat64-prefixes')]);
+  });
+
+  it('names file, line, column and field of each problem', () => {
+    const lines = problems(`prefixes:
+  - 2001:db8::/80
+  - { prefix: 2001:db8:1::/96, group: nowhere }
+probes:
+  - { type: tcp, address: 192.0.2.1, port: 99999 }
+  - { type: smtp, address: 192.0.2.1 }
+  - { type: http, address: 2001:db8::1 }
+health:
+  rise: 0
+  intervall: 3s
+  timeout: soon
+select: { groups: [local], min_active: 4, max_active: 3 }
+bind: { mode: inclde, dns64: { clients: ["any; }; include \\"/etc/shadow\\""] } }
+`);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^c\.yaml:2:5: prefixes\[0\]\.prefix: .*\/80 is not one of/),
+        expect.stringMatching(/^c\.yaml:5:\d+: probes\[0\]\.port: Too big/),
+        expect.stringMatching(/^c\.yaml:6:\d+: probes\[1\]\.type: /),
+        expect.stringMatching(/^c\.yaml:7:\d+: probes\[2\]\.address: expected an IPv4 address/),
+        expect.stringMatching(/^c\.yaml:9:9: health\.rise: Too small/),
+        expect.stringMatching(/^c\.yaml:10:3: health\.intervall: unknown key/),
+        expect.stringMatching(/^c\.yaml:11:\d+: health\.timeout: "soon" is not a duration/),
+        expect.stringMatching(/^c\.yaml:13:\d+: bind\.mode: /),
+        expect.stringMatching(/^c\.yaml:13:\d+: bind\.dns64\.clients\[0\]: an ACL element must not contain/),
+      ]),
+    );
+  });
+
+  it('checks fields against each other once each field is valid', () => {
+    expect(
+      problems(`prefixes:
+  - 2001:db8::/96
+  - { prefix: 2001:db8:1::/96, group: nowhere }
+${PROBES}health: { quorum: 2, interval: 1s, timeout: 2s }
+select: { groups: [local], min_active: 4, max_active: 3 }
+`),
+    ).toEqual([
+      expect.stringMatching(/^c\.yaml:7:\d+: select\.min_active: min_active \(4\) is larger than max_active \(3\)/),
+      expect.stringMatching(/^c\.yaml:5:\d+: health\.timeout: timeout is longer than interval/),
+      expect.stringMatching(/^c\.yaml:5:\d+: health\.quorum: quorum 2 is more than the 1 probe target/),
+      expect.stringMatching(/^c\.yaml:3:\d+: prefixes\[1\]\.group: group "nowhere" is not listed in select.groups/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(problems('prefixes: [2001:db8::/96\nprobes: x\n')[0]).toMatch(/^c\.yaml:\d+:\d+: /);
+    expect(problems(`prefixes: [2001:db8::/96]\nprefixes: []\n${PROBES}`)[0]).toMatch(/^c\.yaml:2:1: .*[Mm]ap keys must be unique/);
+  });
+
+  it('requires probes and at least one prefix', () => {
+    expect(problems('prefixes: [2001:db8::/96]\n').join()).toMatch(/probes: /);
+    expect(problems(PROBES).join()).toMatch(/prefixes: no NAT64 prefix is configured/);
+  });
+
+  it('reports a bad line in the prefixes file with that file and line', () => {
+    write('bad-prefixes', '2001:db8:1::\n2001:db8:2::/80\n2001:db8:3:: 2001:db8:4::\n');
+    const lines = problems(`prefixes_file: bad-prefixes\n${PROBES}`);
+    expect(lines).toEqual([
+      expect.stringMatching(/bad-prefixes:2:1: .*\/80 is not one of/),
+      expect.stringMatching(/bad-prefixes:3:1: one prefix a line expected/),
+    ]);
+    expect(problems(`prefixes_file: missing-file\n${PROBES}`)[0]).toMatch(/^c\.yaml:1:\d+: prefixes_file: cannot read .*missing-file/);
+  });
+
+  it('rejects a broken template with the template file and line', () => {
+    write('broken.hbs', 'line one\n{{#each prefixes}}\ndns64 {{prefix}} {\n{{/if}}\n');
+    const lines = problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./broken.hbs }\n`);
+    expect(lines[0]).toMatch(/broken\.hbs:\d+: template: /);
+    expect(lines.at(-1)).toMatch(/^c\.yaml:\d+:\d+: bind\.template: template .*broken\.hbs is unusable/);
+    write('noprefix.hbs', '{{#each prefixes}}dns64 x;{{/each}}\n');
+    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./noprefix.hbs }\n`)[0]).toMatch(/does not render the prefix/);
+    write('typo.hbs', '{{#each prefixes}}dns64 {{prefx}};{{/each}}\n');
+    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./typo.hbs }\n`)[0]).toMatch(/typo\.hbs.*prefx/);
+  });
+
+  it('has an embedded default with the public prefixes and polite probes', () => {
+    const c = loadConfig(null);
+    expect(c.prefixes.map((p) => p.id)).toEqual(['2a00:1098:2b::/96', '2a00:1098:2c:1::/96', '2a01:4f8:c2c:123f:64::/96', '2a01:4f9:c010:3f02:64::/96']);
+    expect(new Set(c.probes.map((p) => p.address)).size).toBeGreaterThanOrEqual(3);
+    expect(c.health.interval).toBeGreaterThanOrEqual(30_000);
+    expect(c.health.jitter).toBeGreaterThan(0);
+  });
+
+  it('parses durations', () => {
+    expect([parseDuration('500ms'), parseDuration('5s'), parseDuration('2m'), parseDuration('1h'), parseDuration(1.5)]).toEqual([500, 5000, 120000, 3600000, 1500]);
+    expect(parseDuration('5 minutes')).toMatch(/not a duration/);
+    expect(parseDuration(-1)).toMatch(/not a duration/);
+  });
+});

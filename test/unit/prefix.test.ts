@@ -1,0 +1,51 @@
+import ipaddr from 'ipaddr.js';
+import { describe, expect, it } from 'vitest';
+import { extractIpv4, parsePrefix, synthesize } from '../../src/config/prefix.js';
+
+describe('RFC 6052 synthesis', () => {
+  // RFC 6052 section 2.4, the example table for 192.0.2.33.
+  const table: Array<[string, string]> = [
+    ['2001:db8::/32', '2001:db8:c000:221::'],
+    ['2001:db8:100::/40', '2001:db8:1c0:2:21::'],
+    ['2001:db8:122::/48', '2001:db8:122:c000:2:2100::'],
+    ['2001:db8:122:300::/56', '2001:db8:122:3c0:0:221::'],
+    ['2001:db8:122:344::/64', '2001:db8:122:344:c0:2:2100:0'],
+    ['2001:db8:122:344::/96', '2001:db8:122:344::c000:221'],
+    ['64:ff9b::/96', '64:ff9b::c000:221'],
+  ];
+  it.each(table)('%s embeds 192.0.2.33 as %s', (prefix, expected) => {
+    const p = parsePrefix(prefix);
+    expect(synthesize(p, '192.0.2.33')).toBe(expected);
+    expect(extractIpv4(p, expected)).toBe('192.0.2.33');
+  });
+
+  it('keeps the u-octet (bits 64..71) zero for every length', () => {
+    for (const [prefix] of table) {
+      const addr = synthesize(parsePrefix(prefix), '255.255.255.255');
+      expect(ipaddr.IPv6.parse(addr).toByteArray()[8], `${prefix} -> ${addr}`).toBe(0);
+    }
+  });
+});
+
+describe('parsePrefix', () => {
+  it('normalises text and treats a bare address as /96', () => {
+    expect(parsePrefix('2A00:1098:002B:0000::').text).toBe('2a00:1098:2b::/96');
+    expect(parsePrefix(' 2001:DB8:64:c::/64 ').text).toBe('2001:db8:64:c::/64');
+  });
+  it.each([
+    ['2001:db8::/80', /not one of \/32 \/40 \/48 \/56 \/64 \/96/],
+    ['2001:db8::/129', /not one of/],
+    ['2001:db8::/abc', /not a number/],
+    ['2001:db8:0:0:100::/96', /u-octet/],
+    ['2001:db8::1/64', /bits beyond \/64 are set/],
+    ['192.0.2.0/24', /not an IPv6 prefix/],
+    ['2001:db8::/96/1', /not an IPv6 prefix/],
+    ['::ffff:0:0/96', /IPv4-mapped/],
+    ['fe80::%eth0/64', /not an IPv6 prefix/],
+  ])('rejects %s', (input, message) => {
+    expect(() => parsePrefix(input)).toThrow(message);
+  });
+  it('accepts all legal lengths', () => {
+    for (const len of [32, 40, 48, 56, 64, 96]) expect(parsePrefix(`2001:db8::/${len}`).length).toBe(len);
+  });
+});
