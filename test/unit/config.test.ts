@@ -107,8 +107,8 @@ select: { groups: [local], min_active: 4, max_active: 3 }
 `),
     ).toEqual([
       expect.stringMatching(/^c\.yaml:7:\d+: select\.min_active: min_active \(4\) is larger than max_active \(3\)/),
-      expect.stringMatching(/^c\.yaml:5:\d+: health\.timeout: timeout is longer than interval/),
-      expect.stringMatching(/^c\.yaml:5:\d+: health\.quorum: quorum 2 is more than the 1 probe target/),
+      expect.stringMatching(/^c\.yaml:6:\d+: health\.timeout: timeout is longer than interval/),
+      expect.stringMatching(/^c\.yaml:6:\d+: health\.quorum: quorum 2 is more than the 1 probe target/),
       expect.stringMatching(/^c\.yaml:3:\d+: prefixes\[1\]\.group: group "nowhere" is not listed in select.groups/),
     ]);
   });
