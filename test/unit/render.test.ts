@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { renderDns64, staticSelection } from '../../src/render/render.js';
+
+const config = parseConfig(
+  `prefixes:
+  - { prefix: 2001:db8:64:a::/96, name: gw-a, group: local }
+  - { prefix: 2001:db8:64:b::/96 }
+  - { prefix: 2001:db8:64:c::/64, name: gw-c }
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+select: { groups: [local] }
+bind:
+  dns64: { clients: [any], exclude: ["::ffff:0:0/96"], recursive_only: true, break_dnssec: false, suffix: "::" }
+`,
+  'test.yaml',
+  '/tmp',
+);
+
+describe('rendering', () => {
+  it('renders active and draining prefixes in config order with the dns64 options', () => {
+    const text = renderDns64(config, { active: ['2001:db8:64:c::/64', '2001:db8:64:a::/96'], draining: { '2001:db8:64:b::/96': 1 }, failsafe: false });
+    expect(text).toBe(`// Managed by nat64-health; do not edit: changes are overwritten.
+dns64 2001:db8:64:a::/96 {
+\t// gw-a (group local)
+\tclients { any; };
+\texclude { ::ffff:0:0/96; };
+\tsuffix ::;
+\trecursive-only yes;
+\tbreak-dnssec no;
+};
+dns64 2001:db8:64:b::/96 {
+\t// 2001:db8:64:b::/96 is draining: no new synthesis, reverse lookups still answered.
+\tclients { none; };
+\texclude { ::ffff:0:0/96; };
+\tsuffix ::;
+\trecursive-only yes;
+\tbreak-dnssec no;
+};
+dns64 2001:db8:64:c::/64 {
+\t// gw-c
+\tclients { any; };
+\texclude { ::ffff:0:0/96; };
+\tsuffix ::;
+\trecursive-only yes;
+\tbreak-dnssec no;
+};
+`);
+  });
+
+  it('says so when rendering the fail-safe set or nothing', () => {
+    expect(renderDns64(config, { active: ['2001:db8:64:a::/96'], draining: {}, failsafe: true })).toMatch(/FAIL-SAFE/);
+    const none = renderDns64(config, { active: [], draining: {}, failsafe: false });
+    expect(none).toMatch(/No prefix is active/);
+    expect(none).not.toMatch(/dns64 /);
+  });
+
+  it('renders every configured prefix for --static', () => {
+    expect(renderDns64(config, staticSelection(config)).match(/^dns64 /gm)).toHaveLength(3);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_SELECTION, selectActive, type SelectionState, type SelectSettings } from '../../src/select/select.js';
+import { initialHealth, type PrefixHealth } from '../../src/health/state.js';
+
+const S: SelectSettings = { min_active: 2, max_active: 3, drain: 60_000, switch_margin: 0.2, switch_min_gain: 10, switch_after: 30_000 };
+const P = (id: string, groupRank = 0, order = 0) => ({ id, groupRank, order });
+type H = Record<string, ['up' | 'down', number?]>;
+function health(h: H): Map<string, PrefixHealth> {
+  return new Map(Object.entries(h).map(([id, [status, latency]]) => [id, { ...initialHealth(id), status, latency_ms: latency ?? 10 }]));
+}
+
+describe('selection', () => {
+  const four = [P('a', 0, 0), P('b', 0, 1), P('c', 0, 2), P('d', 0, 3)];
+
+  it('picks up to max_active by latency, listed in config order', () => {
+    const { next, changes } = selectActive(EMPTY_SELECTION, four, health({ a: ['up', 40], b: ['up', 10], c: ['up', 30], d: ['up', 20] }), S, 0);
+    expect(next.active).toEqual(['b', 'c', 'd']);
+    expect(changes.map((c) => c.change)).toEqual(['activated', 'activated', 'activated']);
+    expect(next.failsafe).toBe(false);
+  });
+
+  it('prefers earlier groups and goes into a worse group only to reach min_active', () => {
+    const grouped = [P('l1', 0, 0), P('l2', 0, 1), P('i1', 1, 2), P('i2', 1, 3), P('p1', 2, 4)];
+    const h = (x: H) => health(x);
+    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['up', 50], l2: ['up', 60], i1: ['up', 1], i2: ['up', 1], p1: ['up', 1] }), S, 0).next.active).toEqual(['l1', 'l2']);
+    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['up', 50], l2: ['down'], i1: ['up', 5], i2: ['up', 1], p1: ['up', 1] }), S, 0).next.active).toEqual(['l1', 'i1', 'i2']);
+    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['down'], l2: ['down'], i1: ['down'], i2: ['down'], p1: ['up'] }), S, 0).next.active).toEqual(['p1']);
+  });
+
+  it('lets a recovered better-group prefix displace worse groups at once', () => {
+    const grouped = [P('l1', 0, 0), P('l2', 0, 1), P('i1', 1, 2)];
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['l1', 'i1'] };
+    const { next, changes } = selectActive(prev, grouped, health({ l1: ['up'], l2: ['up'], i1: ['up'] }), S, 1000);
+    expect(next.active).toEqual(['l1', 'l2']);
+    expect(next.draining).toEqual({ i1: 1000 });
+    expect(changes).toContainEqual({ id: 'i1', change: 'deactivated', reason: 'a better group is available; draining' });
+  });
+
+  it('keeps a full, healthy set stable when a slower or slightly faster prefix recovers', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const r = selectActive(prev, four, health({ a: ['up', 20], b: ['up', 20], c: ['up', 20], d: ['up', 18] }), S, 0);
+    expect(r.next.active).toEqual(['a', 'b', 'c']);
+    expect(r.changes).toEqual([]);
+    expect(r.next.challengers).toEqual({});
+  });
+
+  it('swaps in a clearly faster prefix only after switch_after, one at a time', () => {
+    let state: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const h = health({ a: ['up', 100], b: ['up', 20], c: ['up', 90], d: ['up', 10] });
+    for (const t of [0, 10_000, 29_999]) {
+      state = selectActive(state, four, h, S, t).next;
+      expect(state.active).toEqual(['a', 'b', 'c']);
+    }
+    expect(state.challengers).toEqual({ d: 0 });
+    const r = selectActive(state, four, h, S, 30_000);
+    expect(r.next.active).toEqual(['b', 'c', 'd']);
+    expect(r.changes.find((c) => c.id === 'd')!.reason).toMatch(/faster than a/);
+    expect(r.next.draining).toEqual({ a: 30_000 });
+  });
+
+  it('restarts the challenge clock when the challenger stops being clearly faster', () => {
+    let state: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }), S, 0).next;
+    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 95] }), S, 20_000).next;
+    expect(state.challengers).toEqual({});
+    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }), S, 40_000).next;
+    expect(state.active).toEqual(['a', 'b', 'c']);
+    expect(state.challengers).toEqual({ d: 40_000 });
+  });
+
+  it('replaces a dead prefix at once and drains it', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const { next, changes } = selectActive(prev, four, health({ a: ['up'], b: ['down'], c: ['up'], d: ['up'] }), S, 5000);
+    expect(next.active).toEqual(['a', 'c', 'd']);
+    expect(next.draining).toEqual({ b: 5000 });
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { id: 'd', change: 'activated', reason: 'healthy; fills a free slot' },
+        { id: 'b', change: 'deactivated', reason: 'prefix is down; draining' },
+      ]),
+    );
+  });
+
+  it('ends the drain after `drain`, and a returning prefix leaves the drain list', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'c', 'd'], draining: { b: 0 } };
+    const h = health({ a: ['up'], b: ['down'], c: ['up'], d: ['up'] });
+    expect(selectActive(prev, four, h, S, 59_999).next.draining).toEqual({ b: 0 });
+    const ended = selectActive(prev, four, h, S, 60_000);
+    expect(ended.next.draining).toEqual({});
+    expect(ended.changes).toEqual([{ id: 'b', change: 'drain-ended', reason: 'drain time is over; no longer rendered' }]);
+    const two = { ...prev, active: ['a'] };
+    expect(selectActive(two, four, health({ a: ['up'], b: ['up'], c: ['down'], d: ['down'] }), S, 1).next).toMatchObject({ active: ['a', 'b'], draining: {} });
+  });
+
+  it('does not drain when drain is 0', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b'] };
+    expect(selectActive(prev, four, health({ a: ['up'], b: ['down'] }), { ...S, drain: 0 }, 1).next.draining).toEqual({});
+  });
+
+  it('fail-safe: keeps the last good set when every prefix is down, and says so', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'c'] };
+    const r = selectActive(prev, four, health({ a: ['down'], b: ['down'], c: ['down'], d: ['down'] }), S, 1);
+    expect(r.next).toMatchObject({ active: ['a', 'c'], failsafe: true, draining: {} });
+    expect(r.changes).toEqual([]);
+    const back = selectActive(r.next, four, health({ a: ['down'], b: ['up'], c: ['down'], d: ['down'] }), S, 2);
+    expect(back.next).toMatchObject({ active: ['b'], failsafe: false });
+  });
+
+  it('fail-safe with no history: the static set (first max_active by group and order), never empty', () => {
+    const grouped = [P('x', 1, 0), P('y', 0, 1), P('z', 1, 2), P('w', 1, 3)];
+    const r = selectActive(EMPTY_SELECTION, grouped, health({ x: ['down'], y: ['down'], z: ['down'], w: ['down'] }), S, 1);
+    expect(r.next.active).toEqual(['x', 'y', 'z']);
+    expect(r.next.failsafe).toBe(true);
+  });
+
+  it('drops a prefix that is no longer configured without draining it', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'gone'], draining: { old: 0 } };
+    const r = selectActive(prev, four, health({ a: ['up'], b: ['up'] }), S, 1);
+    expect(r.next).toMatchObject({ active: ['a', 'b'], draining: {} });
+    expect(r.changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured' });
+  });
+
+  it('shrinks to a lowered max_active, keeping the best', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const r = selectActive(prev, four, health({ a: ['up', 30], b: ['up', 10], c: ['up', 20] }), { ...S, min_active: 1, max_active: 2 }, 1);
+    expect(r.next.active).toEqual(['b', 'c']);
+  });
+});
