@@ -1,0 +1,128 @@
+/**
+ * A simulated NAT64 world in one network namespace, for the daemon's integration tests: the
+ * synthesized address of each target under a "live" prefix sits on lo with real listeners behind
+ * it, so probing through that prefix succeeds; a "dead" prefix has no address and fails. Plus a
+ * real named whose dns64 config the daemon manages.
+ */
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { parsePrefix, synthesize } from '../../src/config/prefix.js';
+import { terminate, type Netns } from '../support/netns.js';
+import type { NamedInstance } from '../support/named.js';
+
+export const CLI = fileURLToPath(new URL('../../bin/nat64-health.js', import.meta.url));
+export const TARGET = '192.0.2.10'; // www.example.test in the harness zone
+export const DNS_TARGET = '198.51.100.10';
+
+/** Make probes of TARGET/DNS_TARGET through prefix succeed (address present) or fail (absent). */
+export async function setPrefixAlive(ns: Netns, prefix: string, alive: boolean): Promise<void> {
+  const p = parsePrefix(prefix);
+  for (const v4 of [TARGET, DNS_TARGET]) {
+    const addr = synthesize(p, v4);
+    if (alive) await ns.addAddress(`${addr}/128`);
+    else await ns.run(['ip', '-6', 'addr', 'del', `${addr}/128`, 'dev', 'lo']);
+  }
+}
+
+export function www(prefix: string): string {
+  return synthesize(parsePrefix(prefix), TARGET);
+}
+
+export interface ConfigOptions {
+  prefixes: string[];
+  named: NamedInstance;
+  mode?: 'include' | 'block';
+  extra?: string;
+  reload?: string[];
+  template?: string;
+  maxActive?: number;
+  drain?: string;
+}
+
+/** A fast-cycling config: rounds every 300 ms, decisions after 2 rounds. */
+export function configText(o: ConfigOptions, stateFile: string): string {
+  const mode = o.mode ?? 'include';
+  const output = mode === 'include' ? o.named.includeFile : o.named.optionsConf;
+  return `prefixes:
+${o.prefixes.map((p) => `  - ${p}`).join('\n')}
+probes:
+  - { type: tcp, address: ${TARGET}, port: 80 }
+  - { type: http, address: ${TARGET}, port: 8080, path: /health }
+  - { type: dns, address: ${DNS_TARGET}, port: 5353, name: probe.example.test }
+health: { interval: 400ms, fast_interval: 200ms, timeout: 300ms, rise: 2, fall: 2 }
+select: { min_active: 1, max_active: ${o.maxActive ?? 2}, drain: ${o.drain ?? '1h'} }
+bind:
+  mode: ${mode}
+  output: ${output}
+  checkconf: ${JSON.stringify(o.named.checkconfArgv)}
+  reload: ${JSON.stringify(o.reload ?? [...o.named.rndcArgv, 'reconfig'])}
+${o.template ? `  template: ${o.template}\n` : ''}state_file: ${stateFile}
+${o.extra ?? ''}`;
+}
+
+export async function tempDir(label: string): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), `nh-${label}-`));
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** The daemon, run as operators run it (the CLI, JSON logs), inside the namespace. */
+export class DaemonProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {}
+
+  static start(ns: Netns, configFile: string, logFile: string, args: string[] = []): DaemonProcess {
+    const child = ns.spawn(['node', CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug', ...args], { logFile });
+    return new DaemonProcess(child, logFile);
+  }
+
+  async logs(): Promise<LogLine[]> {
+    const text = await readFile(this.logFile, 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
+  }
+
+  async count(pattern: RegExp): Promise<number> {
+    return (await this.logs()).filter((l) => pattern.test(l.msg)).length;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
+  async stop(): Promise<void> {
+    await terminate(this.child);
+  }
+}
+
+export async function readState(file: string): Promise<{ active: string[]; draining: string[]; failsafe: boolean; round: number; targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>; last_config_reload: { ok: boolean; error?: string } | null }> {
+  return JSON.parse(await readFile(file, 'utf8'));
+}
+
+export { writeFile, readFile };
