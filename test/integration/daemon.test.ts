@@ -274,6 +274,32 @@ describe('daemon, failures never reach named', () => {
     expect((await named.aaaa('www.example.test')).sort()).toEqual([A, B, C].map(www).sort());
   });
 
+  it('after a restart with every probe failing, keeps the set it served before (not the static set)', async () => {
+    const cfg = await writeConfig({ prefixes: [A, B, C], named, maxActive: 1 });
+    daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-restart-1.log'));
+    const first = await waitFor('one active', async () => {
+      const s = await readState(cfg.state).catch(() => null);
+      return s?.active.length === 1 && s.targets[0]?.last_apply?.result === 'applied' && s.active[0];
+    });
+    await daemon.stop();
+    for (const p of [A, B, C]) await setPrefixAlive(ns, p, false);
+    try {
+      daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-restart-2.log'));
+      const s = await waitFor('the fail-safe', async () => {
+        const st = await readState(cfg.state);
+        return st.failsafe && st;
+      });
+      expect(s.active).toEqual([first]);
+      expect(await named.aaaa('www.example.test')).toEqual([www(first)]);
+      const logs = await daemon.logs();
+      expect(logs.find((l) => l.msg === 'restored the previous active set from the state file')).toMatchObject({ active: [first] });
+      expect(logs.some((l) => l.level === 'error' && l.msg.startsWith('FAIL-SAFE'))).toBe(true);
+      expect(logs.some((l) => l.msg === 'applied to local')).toBe(false);
+    } finally {
+      for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+    }
+  });
+
   it('deduplicates prefixes written differently, so rndc reconfig does not fail with "already exists"', async () => {
     const cfg = await writeConfig({ prefixes: [A, '2001:DB8:64:A:0::/96', B], named, maxActive: 3 });
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-dup.log'));

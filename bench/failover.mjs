@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// `npm run bench:failover`: failover and recovery times as the client sees them, in the real NAT64
+// lab (lab/lab.sh), with the built daemon (dist/) running in the resolver namespace.
+//
+//   node bench/failover.mjs [--profile default|aggressive|both] [--cycles N] [--soak SECONDS]
+//                           [--json FILE]
+//
+// Per cycle: kill one gateway (lab.sh fail N) at a random phase of the daemon's rounds, time until
+// the client's first AAAA answer without its prefix; heal it (lab.sh heal N), time until the first
+// answer with it again; count the daemon's applies (= rndc reconfig) for each change. All three
+// prefixes are active (max_active 3), so both changes show in the client's answer. A client in the
+// lab namespace asks the resolver every 20 ms (bench/failover-poller.mjs).
+//
+// --soak S: no faults for S seconds (aggressive profile unless --profile says otherwise); counts
+// false removals (prefix marked down / deactivated) and applies after the first.
+//
+// Needs root and tayga, bind9, bind9-utils, dnsutils. The lab is torn down at the end, also on
+// errors and Ctrl-C.
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import ipaddr from 'ipaddr.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const LAB_SH = path.join(ROOT, 'lab/lab.sh');
+const CLI = path.join(ROOT, 'bin/nat64-health.js');
+const STATE = process.env.LAB_STATE ?? '/run/nat64-health-lab';
+const DIR = path.join(STATE, 'nat64-health-bench');
+const CONFIG = path.join(DIR, 'config.yaml');
+const STATE_FILE = path.join(DIR, 'state.json');
+const RESOLVER6 = '2001:db8:100::53';
+const NAME = 'www.example.test';
+const WWW4 = '192.0.2.10';
+const GW = { 1: '2001:db8:64:a::/96', 2: '2001:db8:64:b::/96', 3: '2001:db8:64:c::/64' };
+
+const { parsePrefix, synthesize } = await import(path.join(ROOT, 'dist/config/prefix.js')).catch(() => {
+  console.error('dist/ is not built: run `npm run build` first (npm run bench:failover does)');
+  process.exit(1);
+});
+const synth = (prefix) => ipaddr.parse(synthesize(parsePrefix(prefix), WWW4)).toString();
+
+/**
+ * default: the config schema's defaults (what a config without a `health:` section gets).
+ * aggressive: the issue's profile; everything not named there stays at its default.
+ */
+const PROFILES = {
+  default: { interval: 5000, fast_interval: 1000, timeout: 1000, rise: 2, fall: 3 },
+  aggressive: { interval: 1000, fast_interval: 500, timeout: 500, rise: 2, fall: 2 },
+};
+/** when a dead gateway is out at the latest: the next round, then `fall` bad rounds */
+const detectBound = (p) => p.interval + p.fall * (p.fast_interval + p.timeout);
+/** when a healed gateway is back at the latest: the next round, then `rise` good rounds */
+const recoverBound = (p) => p.interval + p.rise * p.fast_interval;
+
+const { values: opt } = parseArgs({
+  options: {
+    profile: { type: 'string', default: '' },
+    cycles: { type: 'string', default: '10' },
+    soak: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const soakSeconds = opt.soak === undefined ? null : Number(opt.soak);
+const profileNames = opt.profile === 'both' || opt.profile === '' ? (soakSeconds === null ? ['default', 'aggressive'] : ['aggressive']) : [opt.profile];
+for (const n of profileNames) if (!PROFILES[n]) throw new Error(`unknown profile ${n} (default, aggressive, both)`);
+const CYCLES = Number(opt.cycles);
+if (process.getuid?.() !== 0) {
+  console.error('bench:failover needs root (it builds the lab in network namespaces)');
+  process.exit(1);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const fmt = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+async function waitFor(what, fn, timeoutMs, every = 20) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+async function lab(...args) {
+  const r = await execa(LAB_SH, args, { env: { LAB_STATE: STATE }, reject: false, all: true, timeout: 60_000 });
+  if (r.exitCode !== 0) throw new Error(`lab.sh ${args.join(' ')}: ${r.all}`);
+}
+
+/** A long-running child whose stdout/stderr lines are parsed as JSON and kept with their receive time. */
+function startJsonChild(argv, stream) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'] });
+  const lines = [];
+  createInterface({ input: child[stream] }).on('line', (raw) => {
+    try {
+      lines.push({ at: Date.now(), ...JSON.parse(raw) });
+    } catch {
+      lines.push({ at: Date.now(), msg: raw, level: 'raw' });
+    }
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    lines,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+function configYaml(p) {
+  const r = `${STATE}/resolver`;
+  return `# nat64-health failover benchmark (generated by bench/failover.mjs)
+prefixes:
+  - { prefix: "${GW[1]}", name: gw1 }
+  - { prefix: "${GW[2]}", name: gw2 }
+  - { prefix: "${GW[3]}", name: gw3 }
+probes:
+  - { type: http, address: ${WWW4}, port: 80 }
+  - { type: tcp, address: 198.51.100.10, port: 7 }
+  - { type: dns, address: 192.0.2.53, name: ${NAME}, record: A }
+health: { interval: ${p.interval}ms, fast_interval: ${p.fast_interval}ms, timeout: ${p.timeout}ms, rise: ${p.rise}, fall: ${p.fall} }
+select: { max_active: 3 }
+bind:
+  mode: include
+  output: ${r}/dns64.conf
+  checkconf: [named-checkconf, ${r}/named.conf]
+  reload: [rndc, -c, ${r}/rndc.conf, reconfig]
+state_file: ${STATE_FILE}
+`;
+}
+
+const readState = async () => JSON.parse(await readFile(STATE_FILE, 'utf8'));
+const steady = async (p) => {
+  const s = await readState();
+  return s.active.length === 3 && s.prefixes.every((x) => x.status === 'up' && x.bad_streak === 0 && x.good_streak >= p.rise) && s.draining.length === 0;
+};
+
+async function runProfile(name, poller) {
+  const p = PROFILES[name];
+  await mkdir(DIR, { recursive: true });
+  await writeFile(`${CONFIG}.tmp`, configYaml(p));
+  await rename(`${CONFIG}.tmp`, CONFIG);
+  const daemon = startJsonChild(['ip', 'netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG, '--log-format', 'json'], 'stderr');
+  const applies = (from, to = Infinity) => daemon.lines.filter((l) => l.msg === 'applied to local' && l.at >= from && l.at <= to).length;
+  const firstAnswer = (from, pred) => poller.lines.find((l) => l.t >= from && l.addrs && pred(l.addrs));
+  const all = Object.values(GW).map(synth).sort();
+  try {
+    await waitFor('all three prefixes served', async () => (await steady(p)) && firstAnswer(0, (a) => a.length === 3), 30_000, 100);
+    if (soakSeconds !== null) return await soak(name, p, daemon, poller);
+    const failover = [];
+    const recovery = [];
+    const reloads = [];
+    for (let i = 0; i < CYCLES; i++) {
+      const n = (i % 3) + 1;
+      const victim = synth(GW[n]);
+      // a random phase of the daemon's round schedule
+      await sleep(Math.random() * p.interval);
+      const tKill = Date.now();
+      await lab('fail', String(n));
+      const gone = await waitFor(`gw${n} out of the answer`, async () => firstAnswer(tKill, (a) => !a.includes(victim)), detectBound(p) + 10_000);
+      failover.push(gone.t - tKill);
+      await sleep(p.interval + 500); // a stray second apply would show up here
+      reloads.push(applies(tKill));
+
+      await sleep(Math.random() * p.interval);
+      const tHeal = Date.now();
+      await lab('heal', String(n));
+      const back = await waitFor(`gw${n} back in the answer`, async () => firstAnswer(tHeal, (a) => a.includes(victim)), recoverBound(p) + 10_000);
+      recovery.push(back.t - tHeal);
+      await waitFor('steady again', () => steady(p), 30_000, 100);
+      await sleep(p.interval);
+      reloads.push(applies(tHeal));
+      const last = poller.lines.at(-1);
+      if (JSON.stringify(last?.addrs) !== JSON.stringify(all)) throw new Error(`client answer not back to all three: ${JSON.stringify(last)}`);
+      console.log(`  ${name} cycle ${i + 1}/${CYCLES} gw${n}: out after ${fmt(failover.at(-1))}, back after ${fmt(recovery.at(-1))}, reloads ${reloads.at(-2)}+${reloads.at(-1)}`);
+    }
+    return { profile: name, settings: p, cycles: CYCLES, failover, recovery, reloads, detect_bound: detectBound(p), recover_bound: recoverBound(p) };
+  } finally {
+    await daemon.stop();
+  }
+}
+
+async function soak(name, p, daemon, poller) {
+  const t0 = Date.now();
+  const m0 = daemon.lines.length;
+  const polls0 = poller.lines.length;
+  console.log(`  soak: ${soakSeconds} s without faults, ${name} profile`);
+  while (Date.now() - t0 < soakSeconds * 1000) {
+    await sleep(Math.min(30_000, soakSeconds * 1000 - (Date.now() - t0)));
+    const downs = daemon.lines.slice(m0).filter((l) => / is down$/.test(l.msg)).length;
+    console.log(`  soak: ${Math.round((Date.now() - t0) / 1000)} s, false downs so far ${downs}`);
+  }
+  const after = daemon.lines.slice(m0);
+  const s = await readState();
+  return {
+    profile: name,
+    settings: p,
+    soak_s: soakSeconds,
+    rounds: s.round,
+    false_downs: after.filter((l) => / is down$/.test(l.msg)).length,
+    false_removals: after.filter((l) => / deactivated$/.test(l.msg)).length,
+    applies: after.filter((l) => l.msg === 'applied to local').length,
+    client_answer_changes: poller.lines.length - polls0,
+    warnings: after.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => l.msg),
+  };
+}
+
+function summary(r) {
+  if (r.soak_s !== undefined) {
+    console.log(`\n## no-fault soak, ${r.profile} profile, ${r.soak_s} s (${r.rounds} rounds)`);
+    console.log(`false removals: ${r.false_removals}   prefixes marked down: ${r.false_downs}   applies: ${r.applies}   client answer changes: ${r.client_answer_changes}`);
+    if (r.warnings.length) console.log(`warnings/errors: ${[...new Set(r.warnings)].join('; ')}`);
+    return r.false_removals === 0 && r.false_downs === 0;
+  }
+  const rows = [
+    ['kill -> first answer without the prefix', r.failover],
+    ['heal -> first answer with it again', r.recovery],
+  ];
+  const p = r.settings;
+  console.log(`\n## ${r.profile} profile: interval ${p.interval} ms, fast_interval ${p.fast_interval} ms, timeout ${p.timeout} ms, rise ${p.rise}, fall ${p.fall}; ${r.cycles} cycles`);
+  console.log(`${''.padEnd(42)}${'p50'.padStart(9)}${'p95'.padStart(9)}${'max'.padStart(9)}`);
+  for (const [label, xs] of rows) console.log(`${label.padEnd(42)}${fmt(pct(xs, 50)).padStart(9)}${fmt(pct(xs, 95)).padStart(9)}${fmt(Math.max(...xs)).padStart(9)}`);
+  const reloadsPerChange = r.reloads.reduce((a, b) => a + b, 0) / r.reloads.length;
+  console.log(`reloads per change: mean ${reloadsPerChange.toFixed(2)}, min ${Math.min(...r.reloads)}, max ${Math.max(...r.reloads)}`);
+  console.log(`detection bound interval + fall x (fast_interval + timeout) = ${fmt(r.detect_bound)}; recovery bound interval + rise x fast_interval = ${fmt(r.recover_bound)}`);
+  const okBound = Math.max(...r.failover) <= r.detect_bound + 500;
+  console.log(`failover max ${fmt(Math.max(...r.failover))} ${okBound ? '<=' : 'EXCEEDS'} bound + 0.5 s (${fmt(r.detect_bound + 500)})`);
+  let ok = okBound && Math.max(...r.reloads) === 1 && Math.min(...r.reloads) === 1;
+  if (r.profile === 'aggressive') {
+    const p95 = pct(r.failover, 95);
+    console.log(`aggressive failover p95 ${fmt(p95)} ${p95 <= 2500 ? '<=' : 'EXCEEDS'} target 2.50 s`);
+    ok &&= p95 <= 2500;
+  }
+  return ok;
+}
+
+let poller;
+let exitCode = 0;
+const cleanup = async () => {
+  await poller?.stop();
+  await lab('down').catch((e) => console.error(String(e)));
+};
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+try {
+  console.log(`nat64-health failover benchmark, node ${process.version}, ${new Date().toISOString()}`);
+  await lab('down');
+  await lab('up');
+  poller = startJsonChild(['ip', 'netns', 'exec', 'nhlab-client', process.execPath, path.join(ROOT, 'bench/failover-poller.mjs'), RESOLVER6, NAME, '20'], 'stdout');
+  const results = [];
+  for (const name of profileNames) results.push(await runProfile(name, poller));
+  let ok = true;
+  for (const r of results) ok = summary(r) && ok;
+  if (opt.json) await writeFile(opt.json, JSON.stringify(results, null, 2) + '\n');
+  console.log(ok ? '\nall targets met' : '\nSOME TARGETS MISSED');
+  exitCode = ok ? 0 : 1;
+} catch (err) {
+  console.error(err instanceof Error ? err.stack : String(err));
+  exitCode = 2;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
