@@ -148,6 +148,17 @@ describe('daemon, include mode', () => {
     expect(await daemon.count(/^applied to local$/)).toBe(1);
   });
 
+  it('status reads the state file: a table, or JSON', async () => {
+    const table = await cli(['status', '-c', cfg.file]);
+    expect(table.exitCode, table.stderr).toBe(0);
+    for (const p of active) expect(table.stdout).toMatch(new RegExp(`${p.replace(/[/.]/g, '\\$&')}.*\\bup\\b.*\\bactive\\b`));
+    expect(table.stdout).toMatch(new RegExp(`${DEAD.replace(/[/.]/g, '\\$&')}.*\\bdown\\b`));
+    const json = JSON.parse((await cli(['status', '-c', cfg.file, '--json'])).stdout);
+    expect(json.active).toEqual(active);
+    const missing = await cli(['status', '-c', (await writeConfig({ prefixes: [A], named })).file]);
+    expect([missing.exitCode, missing.stderr]).toEqual([3, expect.stringMatching(/no state file at .*: is the daemon running\?/)]);
+  });
+
   it('writes and reloads nothing while nothing changes', async () => {
     const before = await stat(named.includeFile);
     const round = (await readState(cfg.state)).round;
@@ -272,6 +283,18 @@ describe('daemon, failures never reach named', () => {
     daemon.signal('SIGHUP');
     await waitFor('three active', async () => (await readState(cfg.state)).active.length === 3);
     expect((await named.aaaa('www.example.test')).sort()).toEqual([A, B, C].map(www).sort());
+  });
+
+  it('--dry-run decides and logs but never writes or reloads', async () => {
+    const cfg = await writeConfig({ prefixes: [B, C], named });
+    const before = await stat(named.includeFile);
+    const answers = await named.aaaa('www.example.test');
+    daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-dry.log'), ['--dry-run']);
+    const line = await waitFor('the dry-run line', async () => (await daemon!.logs()).find((l) => l.msg === 'dry run: would apply to local'));
+    expect(line.text).toMatch(/dns64 2001:db8:64:b::\/96/);
+    expect((await stat(named.includeFile)).mtimeMs).toBe(before.mtimeMs);
+    expect(await named.aaaa('www.example.test')).toEqual(answers);
+    expect(answers).not.toEqual([B, C].map(www).sort());
   });
 
   it('after a restart with every probe failing, keeps the set it served before (not the static set)', async () => {
