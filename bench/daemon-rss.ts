@@ -33,7 +33,7 @@ state_file: ${state}
 `,
       );
       const log = path.join(dir, 'daemon.log');
-      const child = ns.spawn(['node', CLI, 'run', '-c', config, '--log-format', 'json'], { logFile: log });
+      const child = ns.spawn([CLI, 'run', '-c', config, '--log-format', 'json'], { logFile: log });
       const round = () => {
         try {
           return (JSON.parse(readFileSync(state, 'utf8')) as { round: number }).round;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli.js, from `npm run build`) and its production dependencies into
 // one ES module for the Debian package: no node_modules tree to ship, nothing arch-specific, and
-// lintian sees one script. Usage: node scripts/bundle.mjs OUTDIR  (writes OUTDIR/cli.mjs,
+// lintian sees one script. Usage: node scripts/bundle.mjs OUTDIR  (writes OUTDIR/cli.mjs and
+// OUTDIR/package.json, installed as /usr/share/nat64-health/{lib/cli.mjs,package.json},
 // OUTDIR/bundled-modules.txt: the npm packages inside, and OUTDIR/copyright: debian/copyright
 // with a paragraph for each of them).
 //
@@ -30,7 +31,6 @@ const result = await build({
   // the ES module a real require, and the bundle's own directory and file name for the others.
   banner: {
     js: [
-      '#!/usr/bin/node',
       "import { createRequire as __nh_createRequire } from 'node:module';",
       "import { fileURLToPath as __nh_fileURLToPath } from 'node:url';",
       'const require = __nh_createRequire(import.meta.url);',
@@ -46,6 +46,10 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+// The version for --version (src/paths.ts reads ../package.json from the bundle's directory).
+const own = JSON.parse(readFileSync('package.json', 'utf8'));
+writeFileSync(path.join(outDir, 'package.json'), JSON.stringify({ name: own.name, version: own.version, description: own.description, license: own.license, private: true }, null, 2) + '\n');
 
 // Which npm packages ended up inside, with their licenses and copyright notices: the build turns
 // debian/copyright into the package's copyright file with one Files paragraph per package.

@@ -5,18 +5,21 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config } from './config/load.js';
 import { parsePrefix, PrefixError, synthesize } from './config/prefix.js';
-import { DEFAULT_CONFIG_PATH } from './paths.js';
+import { DEFAULT_CONFIG_PATH, packageVersion } from './paths.js';
 import { createLogger, type LogLevel } from './log.js';
 import { runRound } from './probe/round.js';
 import { decide } from './daemon/step.js';
 import { EMPTY_SELECTION } from './select/select.js';
 import { renderDns64, staticSelection } from './render/render.js';
-import { Daemon } from './daemon/daemon.js';
+import { combineHooks, Daemon } from './daemon/daemon.js';
+import { systemdNotifier } from './daemon/systemd.js';
+import { formatStatus, useColor } from './observe/status-table.js';
 import { readState } from './daemon/state-file.js';
 import { formatTable, ms } from './table.js';
 import { LocalBindTarget } from './apply/local-target.js';
 import { checkCandidate, includesFile } from './apply/checkconf.js';
 import { writeTempBeside } from './apply/files.js';
+import { formatTargetReports, testTargets } from './apply/ssh-fleet.js';
 import fs from 'node:fs/promises';
 
 export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
@@ -119,23 +122,36 @@ async function status(argv: Common & { json?: boolean }): Promise<number> {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return EXIT.ok;
   }
-  const rows = s.prefixes.map((p) => [p.prefix, p.name === p.prefix ? '' : p.name, p.group ?? '', p.status, p.active ? 'active' : p.draining ? 'draining' : '', ms(p.latency_ms), p.since ?? '']);
-  process.stdout.write(formatTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE'], rows) + '\n');
-  process.stdout.write(`round ${s.round} at ${s.updated_at}${s.failsafe ? '  FAIL-SAFE: no prefix healthy, keeping the last good set' : ''}\n`);
-  for (const t of s.targets) {
-    const a = t.last_apply;
-    process.stdout.write(`target ${t.name}: ${a ? `${a.result} at ${a.at}${a.error ? `: ${a.error}` : ''}` : 'no apply yet'}\n`);
-  }
+  process.stdout.write(formatStatus(s, { color: useColor(process.stdout) }));
   return EXIT.ok;
 }
 
-async function run(argv: Common & { 'dry-run'?: boolean }): Promise<number> {
+async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Promise<number> {
   const { path, config } = load(argv);
   const log = createLogger({ format: argv['log-format'], level: argv['log-level'] });
-  const daemon = new Daemon({ configPath: path, config, log, dryRun: argv['dry-run'] });
-  await daemon.start();
+  // Under systemd (Type=notify): READY=1 after the first round, STATUS= with the active prefixes.
+  const notifier = systemdNotifier({ log });
+  // http.listen: /metrics and the status page; bound before the first round so a taken port fails fast.
+  // Loaded only when configured: prom-client and the page cost memory a plain sidecar does not need.
+  const observer = config.http ? await (await import('./observe/observer.js')).startObserver(config.http, log) : null;
+  const daemon = new Daemon({ configPath: path, config, log, dryRun: argv['dry-run'], watch: argv.watch, hooks: combineHooks(notifier?.hooks, observer?.hooks) });
+  try {
+    await daemon.start();
+  } finally {
+    await observer?.close();
+  }
+  await notifier?.close();
   log.info('stopped');
   return EXIT.ok;
+}
+
+/** `targets test`: connect to every target and check it, changing nothing (exit 0 all ready, 1 some, 2 none). */
+async function targetsTest(argv: Common & { json?: boolean }): Promise<number> {
+  const { config } = load(argv);
+  const reports = await testTargets(config);
+  process.stdout.write(argv.json ? JSON.stringify({ targets: reports }, null, 2) + '\n' : formatTargetReports(reports));
+  const ready = reports.filter((r) => r.ok).length;
+  return ready === reports.length ? EXIT.ok : ready > 0 ? EXIT.some : EXIT.none;
 }
 
 function synth(argv: { prefix: string; ipv4: string }): number {
@@ -162,18 +178,23 @@ export function buildCli(args: string[]): Argv {
     .option('config', { alias: 'c', type: 'string', describe: `config file (default ${DEFAULT_CONFIG_PATH}, else the embedded default)` })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log line format' })
     .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, describe: 'least severe level logged' })
-    .command('run', 'run the daemon in the foreground (logs to stderr)', ((y: Argv<any>) => y.option('dry-run', { type: 'boolean', describe: 'probe and decide, but never write files or reload BIND' })) as Builder, (a: unknown) => finish(run(a as never)))
+    .command('run', 'run the daemon in the foreground (logs to stderr)', ((y: Argv<any>) =>
+        y
+          .option('dry-run', { type: 'boolean', describe: 'probe and decide, but never write files or reload BIND' })
+          .option('watch', { type: 'boolean', default: true, describe: 're-read the config when its files change (--no-watch: only on SIGHUP)' })) as Builder, (a: unknown) => finish(run(a as never)))
     .command('check', 'one probe round: per prefix health, latency and target results (exit 0 all healthy, 1 some, 2 none)', withJson, (a: unknown) => finish(check(a as never)))
     .command('render', 'print the dns64 text that would be written now', ((y: Argv<any>) => y.option('static', { type: 'boolean', describe: 'every configured prefix, no probing (a plain static configuration)' })) as Builder, (a: unknown) => finish(render(a as never)))
     .command('validate', 'check the config and template (exit 78 on errors)', ((y: Argv<any>) => y.option('bind', { type: 'boolean', describe: "also check the rendered text against BIND's named.conf with named-checkconf" })) as Builder, (a: unknown) => finish(validate(a as never)))
     .command('status', "the running daemon's state (from state_file)", withJson, (a: unknown) => finish(status(a as never)))
+    .command('targets', 'the BIND servers managed (local and over SSH)', ((y: Argv<any>) =>
+        y.command('test', 'connect to every target: host key, output writable, checkconf and reload runnable; changes nothing', withJson, (a: unknown) => finish(targetsTest(a as never))).demandCommand(1, 'name a targets command (test)')) as Builder)
     .command('synth <prefix> <ipv4>', 'print the RFC 6052 address of IPV4 under PREFIX', ((y: Argv<any>) => y.positional('prefix', { type: 'string', demandOption: true }).positional('ipv4', { type: 'string', demandOption: true })) as Builder, (a: unknown) => finish(synth(a as never)))
     .completion('completion', 'print a shell completion script')
     .demandCommand(1, 'name a command')
     .strict()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(packageVersion())
     .fail((msg, err, y) => {
       if (err) throw err;
       process.stderr.write(`${y.help() && ''}${msg}\n(see nat64-health --help)\n`);

@@ -10,16 +10,42 @@ import { namedConfOf } from '../config/load.js';
 
 export class NotIncludedError extends Error {}
 
+/** Where the include chain lives: the local file system, or a remote host over SFTP. */
+export interface ConfFiles {
+  /** a file's text, or null if it cannot be read */
+  read(file: string): Promise<string | null>;
+  /** stores a rewritten copy of `original` under a fresh name; returns the path the checker is to read */
+  writeShadow(name: string, text: string, original: string): Promise<string>;
+}
+
+export function notIncludedMessage(root: string, live: string): string {
+  return `${root} does not include ${live} (directly or through its includes): BIND would never read it; add \`include "${live}";\` inside options { } (e.g. in named.conf.options)`;
+}
+
+/** The checkconf command for a shadow of the chain: shadowRoot instead of the live named.conf. */
+export function checkconfFor(checkconf: string[], shadowRoot: string): string[] {
+  return replaceConfArg(checkconf, namedConfOf(checkconf), shadowRoot);
+}
+
+function localFiles(dir: string): ConfFiles {
+  return {
+    read: (file) => fs.readFile(file, 'utf8').catch(() => null),
+    async writeShadow(name, text) {
+      const copy = path.join(dir, name);
+      await fs.writeFile(copy, text);
+      return copy;
+    },
+  };
+}
+
 export async function checkCandidate(checkconf: string[], live: string, candidate: string, timeoutMs: number): Promise<CommandResult> {
   const root = path.resolve(namedConfOf(checkconf));
   const shadowDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nat64-health-check-'));
   try {
-    const shadowRoot = path.resolve(live) === root ? candidate : await shadowChain(root, path.resolve(live), candidate, shadowDir);
-    if (shadowRoot === null) {
-      throw new NotIncludedError(`${root} does not include ${live} (directly or through its includes): BIND would never read it; add \`include "${live}";\` inside options { } (e.g. in named.conf.options)`);
-    }
+    const shadowRoot = path.resolve(live) === root ? candidate : await shadowChain(localFiles(shadowDir), root, path.resolve(live), candidate);
+    if (shadowRoot === null) throw new NotIncludedError(notIncludedMessage(root, live));
     // Relative includes resolve against named-checkconf's working directory: keep it where the root is.
-    return await runCommand(replaceConfArg(checkconf, root, shadowRoot), timeoutMs, path.dirname(root));
+    return await runCommand(checkconfFor(checkconf, shadowRoot), timeoutMs, path.dirname(root));
   } finally {
     await fs.rm(shadowDir, { recursive: true, force: true });
   }
@@ -31,26 +57,31 @@ export async function includesFile(checkconf: string[], file: string): Promise<b
   if (root === path.resolve(file)) return true;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nat64-health-check-'));
   try {
-    return (await shadowChain(root, path.resolve(file), file, dir)) !== null;
+    return (await shadowChain(localFiles(dir), root, path.resolve(file), file)) !== null;
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function shadowChain(root: string, live: string, candidate: string, dir: string): Promise<string | null> {
-  const baseDir = path.dirname(root);
+/**
+ * Copies of the files on the include chain from `root` down to `live`, each rewritten to include
+ * the next copy, the last one `candidate` instead of `live`. Returns the root's copy, or null if
+ * `live` is not on any chain. Absolute POSIX paths; relative includes resolve against root's dir.
+ */
+export async function shadowChain(files: ConfFiles, root: string, live: string, candidate: string): Promise<string | null> {
+  const baseDir = path.posix.dirname(root);
   const memo = new Map<string, string | null>();
   let n = 0;
   const visit = async (file: string): Promise<string | null> => {
     if (memo.has(file)) return memo.get(file)!;
     memo.set(file, null); // include cycles: BIND rejects them; here they just end the walk
-    const text = await fs.readFile(file, 'utf8').catch(() => null);
+    const text = await files.read(file);
     if (text === null) return null;
     let out = '';
     let last = 0;
     let changed = false;
     for (const inc of findIncludes(text)) {
-      const target = path.resolve(baseDir, inc.path);
+      const target = path.posix.resolve(baseDir, inc.path);
       const replacement = target === live ? candidate : await visit(target);
       if (replacement === null) continue;
       out += text.slice(last, inc.start) + JSON.stringify(replacement);
@@ -58,8 +89,7 @@ async function shadowChain(root: string, live: string, candidate: string, dir: s
       changed = true;
     }
     if (!changed) return null;
-    const copy = path.join(dir, `${n++}-${path.basename(file)}`);
-    await fs.writeFile(copy, out + text.slice(last));
+    const copy = await files.writeShadow(`${n++}-${path.posix.basename(file)}`, out + text.slice(last), file);
     memo.set(file, copy);
     return copy;
   };

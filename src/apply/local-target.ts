@@ -8,7 +8,8 @@ import { runCommand } from './commands.js';
 import { readIfExists, renameOver, writeFileAtomic, writeTempBeside } from './files.js';
 import { NamedConfError, spliceManagedBlock } from './named-conf.js';
 
-export type ApplyStage = 'prepare' | 'validate' | 'write' | 'reload';
+/** connect: reaching a remote target (SSH) */
+export type ApplyStage = 'connect' | 'prepare' | 'validate' | 'write' | 'reload';
 
 export interface ApplyOutcome {
   target: string;
@@ -23,6 +24,8 @@ export interface ApplyOutcome {
 
 export interface BindTarget {
   readonly name: string;
+  /** applies cross the network (SSH): the daemon runs them without holding its rounds for them */
+  readonly background?: boolean;
   apply(rendered: string, opts?: { dryRun?: boolean }): Promise<ApplyOutcome>;
   close(): Promise<void>;
 }

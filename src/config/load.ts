@@ -9,6 +9,7 @@ import { configSchema, type ProbeSpec, type RawConfig } from './schema.js';
 import { parsePrefixesFile } from './prefixes-file.js';
 import type { Nat64Prefix } from './prefix.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
+import { resolveTargets, type TargetConfig } from './targets.js';
 import { loadTemplate, resolveTemplatePath, type Dns64Template } from '../render/template.js';
 
 export interface PrefixConfig {
@@ -26,13 +27,15 @@ export interface PrefixConfig {
 
 export type ProbeConfig = ProbeSpec & { id: string };
 
-export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind'> {
+export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' | 'targets'> {
   /** the file this came from, or "(embedded default)" */
   source: string;
   prefixes: PrefixConfig[];
   probes: ProbeConfig[];
   bind: Omit<RawConfig['bind'], 'output'> & { output: string; named_conf: string; template_path: string };
   template: Dns64Template;
+  /** the BIND servers that serve the rendered text (default: the local one) */
+  targets: TargetConfig[];
   /** files whose change means "reload the config" */
   watched: string[];
   warnings: string[];
@@ -135,6 +138,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
       template_path: templatePath,
     },
     state_file: path.resolve(baseDir, raw.state_file),
+    targets: resolveTargets(raw.targets, baseDir),
     template,
     watched,
     warnings,

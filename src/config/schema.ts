@@ -3,6 +3,8 @@ import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './duration.js';
 import { parsePrefix, PrefixError } from './prefix.js';
+import { targetsSchema } from './targets.js';
+import { parseListen } from '../observe/listen.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
@@ -121,6 +123,20 @@ export const configSchema = z
       })
       .prefault({}),
     state_file: z.string().min(1).default('/run/nat64-health/state.json'),
+    /** the BIND servers to manage; absent: only the local one (bind:) */
+    targets: targetsSchema,
+    /** metrics and status page; off when absent, on loopback when `http: {}` */
+    http: z
+      .strictObject({
+        listen: z
+          .string()
+          .superRefine((s, ctx) => {
+            const r = parseListen(s);
+            if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+          })
+          .default('127.0.0.1:9464'),
+      })
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.select.min_active > cfg.select.max_active) {

@@ -22,6 +22,8 @@ export interface PrefixStatus {
 
 export interface AppliedRecord extends ApplyOutcome {
   at: string;
+  /** why it was applied (selection change, startup, retry) */
+  reason?: string;
 }
 
 export interface TargetStatus {

@@ -14,6 +14,8 @@ export interface Decision {
   selection: SelectionState;
   changes: SelectionChange[];
   rendered: string;
+  /** the round's raw probe outcomes (counted by the metrics) */
+  outcomes: ProbeOutcome[];
 }
 
 export function decide(config: Config, prevHealth: ReadonlyMap<string, PrefixHealth>, prevSelection: SelectionState, outcomes: ProbeOutcome[], now: number): Decision {
@@ -26,7 +28,7 @@ export function decide(config: Config, prevHealth: ReadonlyMap<string, PrefixHea
     if (transition) transitions.push(transition);
   }
   const { next: selection, changes } = selectActive(prevSelection, config.prefixes, health, config.select, now);
-  return { verdict, health, transitions, selection, changes, rendered: renderDns64(config, selection) };
+  return { verdict, health, transitions, selection, changes, rendered: renderDns64(config, selection), outcomes };
 }
 
 /** Milliseconds until the next round: fast while any prefix is failing or recovering, jittered. */

@@ -1,0 +1,130 @@
+// systemd service notifications (sd_notify(3)) for nat64-health.service's Type=notify: READY=1
+// after the first completed round, STATUS= with the active prefixes after every round,
+// RELOADING=1 ... READY=1 around a SIGHUP re-read, STOPPING=1 on SIGTERM/SIGINT.
+//
+// Why systemd-notify(1) and not our own datagram: sd_notify is one AF_UNIX SOCK_DGRAM message to
+// $NOTIFY_SOCKET, and Node cannot send unix datagrams (node:dgram is UDP only) without a native
+// addon, which an arch-all package cannot ship. systemd-notify comes with systemd itself, so it is
+// on every machine where NOTIFY_SOCKET is set. Its messages come from a child process, so the unit
+// needs NotifyAccess=all (systemd attributes them to the service by cgroup). The classic race —
+// systemd-notify exiting before systemd looked up its cgroup, and the message being dropped — is
+// gone since systemd 246: systemd-notify waits (sd_notify_barrier) until the manager has processed
+// the message unless --no-block is given, so we never pass --no-block, and we send one message at
+// a time, in order. A notification that fails is logged and otherwise ignored: it must never stop
+// the daemon (systemd's start timeout reports a READY=1 that never arrived).
+//
+// Everything here is inert unless NOTIFY_SOCKET is set, i.e. when not started by systemd.
+import { execFile } from 'node:child_process';
+import type { Logger } from '../log.js';
+import type { DaemonHooks } from './daemon.js';
+
+export interface SystemdNotifierOptions {
+  log: Logger;
+  /** default process.env; only NOTIFY_SOCKET is read */
+  env?: NodeJS.ProcessEnv;
+  /** the systemd-notify binary (tests substitute a recorder) */
+  command?: string;
+  /** per message; systemd-notify waits for the manager, which answers in milliseconds */
+  timeoutMs?: number;
+  /** listen for SIGHUP/SIGTERM/SIGINT to send RELOADING=1 / STOPPING=1 (default true) */
+  signals?: boolean;
+}
+
+export interface SystemdNotifier {
+  /** pass as the Daemon's `hooks` */
+  readonly hooks: DaemonHooks;
+  /** send VAR=VALUE assignments as one message; resolves when it was handed over (or failed) */
+  notify(fields: Record<string, string>): Promise<void>;
+  /** STOPPING=1 (once), stop listening for signals, wait for queued messages */
+  close(): Promise<void>;
+}
+
+/** A notifier when running under systemd with a notify socket, else null. */
+export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier | null {
+  const env = opts.env ?? process.env;
+  if (!env.NOTIFY_SOCKET) return null;
+  const command = opts.command ?? 'systemd-notify';
+  const timeout = opts.timeoutMs ?? 5000;
+  const log = opts.log;
+  let queue: Promise<void> = Promise.resolve();
+  let ready = false;
+  let reloading = false;
+  let stopping = false;
+  let lastStatus: string | null = null;
+  let failures = 0;
+
+  const send = (fields: Record<string, string>): Promise<void> => {
+    // No newline may end up inside a value: the protocol is one assignment per line.
+    const args = Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
+    queue = queue.then(
+      () =>
+        new Promise<void>((resolve) => {
+          execFile(command, args, { env: { ...process.env, NOTIFY_SOCKET: env.NOTIFY_SOCKET }, timeout }, (err, _stdout, stderr) => {
+            if (err) {
+              // One warning, then debug: a missing systemd-notify would otherwise log every round.
+              const detail = { command: `${command} ${args.join(' ')}`, error: (stderr || err.message).trim() };
+              if (failures++ === 0) log.warn('cannot notify systemd', detail);
+              else log.debug('cannot notify systemd', detail);
+            }
+            resolve();
+          });
+        }),
+    );
+    return queue;
+  };
+
+  const onHup = () => {
+    // Only once READY=1 went out: RELOADING=1 before it would confuse the start job. The reload
+    // happens before the next round; its status() call below sends READY=1 again.
+    if (!ready || stopping || reloading) return;
+    reloading = true;
+    void send({ RELOADING: '1', STATUS: 're-reading the configuration' });
+  };
+  const onStop = () => {
+    if (stopping) return;
+    stopping = true;
+    void send({ STOPPING: '1', STATUS: 'stopping' });
+  };
+  const listen = opts.signals !== false;
+  if (listen) {
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+  }
+
+  const hooks: DaemonHooks = {
+    ready() {
+      if (ready || stopping) return;
+      ready = true;
+      void send({ READY: '1', ...(lastStatus !== null ? { STATUS: lastStatus } : {}) });
+    },
+    status(text) {
+      if (stopping) return;
+      if (reloading) {
+        reloading = false;
+        lastStatus = text;
+        void send({ READY: '1', STATUS: text });
+        return;
+      }
+      // Rounds repeat every few seconds: only changes are worth a process.
+      if (text === lastStatus) return;
+      lastStatus = text;
+      // Before READY=1 the text is kept for the READY message (status() runs before ready()).
+      if (ready) void send({ STATUS: text });
+    },
+  };
+
+  return {
+    hooks,
+    notify: send,
+    async close() {
+      if (listen) {
+        process.off('SIGHUP', onHup);
+        process.off('SIGTERM', onStop);
+        process.off('SIGINT', onStop);
+      }
+      onStop();
+      await queue;
+    },
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * A fleet of DNS64 resolvers: the daemon (the real CLI, in a network namespace with simulated
+ * NAT64 prefixes, see daemon-fixture.ts) manages its local named and, over a real OpenSSH server,
+ * a second real named. Plus two SSH targets that must fail without affecting anybody else: one
+ * whose host key does not match known_hosts, and one whose named.conf fails named-checkconf.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupStaleNetns, createNetns, type Netns } from '../support/netns.js';
+import { startNamed, type NamedInstance } from '../support/named.js';
+import { startServices, type Services } from '../support/services.js';
+import { makeKeyPair, startSshd, type SshdInstance } from '../support/sshd.mjs';
+import { CLI, DaemonProcess, DNS_TARGET, setPrefixAlive, TARGET, tempDir, waitFor, www } from './daemon-fixture.js';
+
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const C = '2001:db8:64:c::/96';
+const LOCAL_ADDR = '2001:db8:53::1';
+const REMOTE_ADDR = '2001:db8:100::53';
+const BROKEN_ADDR = '2001:db8:100::54';
+
+interface TargetState {
+  name: string;
+  last_apply: { result: string; stage?: string; error?: string; at: string; rolled_back?: boolean } | null;
+  serving: string[] | null;
+}
+interface State {
+  round: number;
+  active: string[];
+  targets: TargetState[];
+  applies: Array<{ target: string; result: string; at: string }>;
+}
+
+let ns: Netns;
+let services: Services;
+let sshd: SshdInstance;
+let local: NamedInstance;
+let remote: NamedInstance;
+let broken: NamedInstance;
+let daemon: DaemonProcess;
+let dir: string;
+let stateFile: string;
+let configFile: string;
+let brokenOptions: string;
+let startedAt: number;
+
+/** rndc as run inside the namespace (the daemon and sshd live there already). */
+const inNs = (argv: string[]) => (argv[0] === 'ip' ? argv.slice(4) : argv);
+
+const state = async (): Promise<State> => JSON.parse(await readFile(stateFile, 'utf8')) as State;
+const target = (s: State, name: string) => s.targets.find((t) => t.name === name)!;
+const cli = (args: string[]) => ns.run(['node', CLI, ...args], { timeoutMs: 30_000 });
+
+beforeAll(async () => {
+  await cleanupStaleNetns();
+  ns = await createNetns('fleet');
+  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
+  for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+  dir = await tempDir('fleet');
+  [local, remote, broken, sshd] = await Promise.all([
+    startNamed({ netns: ns, listen: LOCAL_ADDR, mode: 'include' }),
+    startNamed({ netns: ns, listen: REMOTE_ADDR, mode: 'include' }),
+    startNamed({ netns: ns, listen: BROKEN_ADDR, mode: 'include' }),
+    startSshd({ listen: REMOTE_ADDR, port: 22, spawn: (argv, logFile) => ns.spawn(argv, { logFile }) }),
+  ]);
+  // the "remote" host is down when the daemon starts
+  await sshd.down();
+
+  // named keeps running on its loaded config, but named-checkconf now rejects its named.conf
+  brokenOptions = await readFile(broken.optionsConf, 'utf8');
+  await writeFile(broken.optionsConf, brokenOptions.replace('notify no;', 'notify no;\n\tno-such-option yes;'));
+
+  const wrongHostKey = path.join(dir, 'wrong_host_key');
+  const wrongKnownHosts = path.join(dir, 'known_hosts.wrong');
+  await writeFile(wrongKnownHosts, `${REMOTE_ADDR} ${await makeKeyPair(wrongHostKey)}\n`);
+
+  stateFile = path.join(dir, 'state.json');
+  configFile = path.join(dir, 'config.yaml');
+  const ssh = (knownHosts: string) => `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
+  await writeFile(
+    configFile,
+    `prefixes: [${A}, ${B}, ${C}]
+probes:
+  - { type: tcp, address: ${TARGET}, port: 80 }
+  - { type: http, address: ${TARGET}, port: 8080, path: /health }
+  - { type: dns, address: ${DNS_TARGET}, port: 5353, name: probe.example.test }
+health: { interval: 400ms, fast_interval: 200ms, timeout: 300ms, rise: 2, fall: 2 }
+select: { min_active: 1, max_active: 2, drain: 1h }
+bind:
+  mode: include
+  output: ${local.includeFile}
+  checkconf: ${JSON.stringify(local.checkconfArgv)}
+  reload: ${JSON.stringify([...inNs(local.rndcArgv), 'reconfig'])}
+state_file: ${stateFile}
+targets:
+  - name: local
+  - name: dns64-2
+    ssh: ${ssh(sshd.knownHosts)}
+    bind:
+      mode: include
+      output: ${remote.includeFile}
+      checkconf: ${JSON.stringify(remote.checkconfArgv)}
+      reload: ${JSON.stringify([...inNs(remote.rndcArgv), 'reconfig'])}
+  - name: dns64-spoofed
+    ssh: ${ssh(wrongKnownHosts)}
+    bind:
+      output: ${path.join(remote.dir, 'never-written.conf')}
+      checkconf: ${JSON.stringify(remote.checkconfArgv)}
+      reload: ${JSON.stringify([...inNs(remote.rndcArgv), 'reconfig'])}
+  - name: dns64-broken
+    ssh: ${ssh(sshd.knownHosts)}
+    bind:
+      output: ${broken.includeFile}
+      checkconf: ${JSON.stringify(broken.checkconfArgv)}
+      reload: ${JSON.stringify([...inNs(broken.rndcArgv), 'reconfig'])}
+`,
+  );
+  startedAt = Date.now();
+  daemon = DaemonProcess.start(ns, configFile, path.join(dir, 'daemon.log'));
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await Promise.all([sshd?.stop(), local?.stop(), remote?.stop(), broken?.stop(), services?.stop()]);
+  await ns?.destroy();
+});
+
+const sorted = (xs: string[]) => [...xs].sort();
+
+describe('fleet: local BIND plus SSH targets', () => {
+  it('applies to the local BIND while the SSH target is still down (nothing waits for it)', async () => {
+    const s = await waitFor('local applied', async () => {
+      const s = await state().catch(() => null);
+      return s && target(s, 'local').last_apply?.result === 'applied' && s;
+    });
+    expect(Date.parse(target(s, 'local').last_apply!.at) - startedAt).toBeLessThan(8_000);
+    const t2 = target(s, 'dns64-2');
+    expect(t2.last_apply).toMatchObject({ result: 'failed', stage: 'connect' });
+    expect(t2.last_apply!.error).toMatch(/dns64-2: cannot connect to root@2001:db8:100::53: ECONNREFUSED/);
+    expect(t2.serving).toBeNull();
+    expect(await local.aaaa('www.example.test')).toEqual(sorted(s.active.map(www)));
+  });
+
+  it('converges once the SSH target comes up: both named answer with the same prefixes', async () => {
+    await sshd.up();
+    const s = await waitFor(
+      'dns64-2 applied',
+      async () => {
+        const s = await state();
+        const t = target(s, 'dns64-2');
+        return t.last_apply?.result === 'applied' && sorted(t.serving ?? []).join() === sorted(s.active).join() && s;
+      },
+      40_000,
+    );
+    expect(s.active).toHaveLength(2);
+    const want = sorted(s.active.map(www));
+    expect(await local.aaaa('www.example.test')).toEqual(want);
+    expect(await remote.aaaa('www.example.test')).toEqual(want);
+    expect(await readFile(remote.includeFile, 'utf8')).toBe(await readFile(local.includeFile, 'utf8'));
+  });
+
+  it('refuses the target whose host key does not match, naming it and the fingerprint seen', async () => {
+    const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: sshd.hostPub }).toString().split(' ')[1]!;
+    const t = await waitFor('dns64-spoofed refused', async () => {
+      const t = target(await state(), 'dns64-spoofed');
+      return t.last_apply?.error?.includes('HOST KEY MISMATCH') && t;
+    }, 40_000);
+    expect(t.last_apply).toMatchObject({ result: 'failed', stage: 'connect' });
+    expect(t.last_apply!.error).toContain('dns64-spoofed');
+    expect(t.last_apply!.error).toContain(`presented ssh-ed25519 ${fp}`);
+    expect(t.serving).toBeNull();
+  });
+
+  it('remote checkconf fails: the live file stays untouched and the error shows in status', async () => {
+    const t = await waitFor('dns64-broken failed validation', async () => {
+      const t = target(await state(), 'dns64-broken');
+      return t.last_apply?.stage === 'validate' && t;
+    }, 40_000);
+    expect(t.last_apply).toMatchObject({ result: 'failed', stage: 'validate' });
+    expect(t.last_apply!.error).toMatch(/unknown option 'no-such-option'/);
+    expect(t.last_apply!.error).toContain(broken.optionsConf);
+    expect(await readFile(broken.includeFile, 'utf8')).toBe('');
+    expect(await broken.aaaa('www.example.test')).toEqual([]);
+
+    const text = await cli(['status', '-c', configFile]);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/dns64-broken/);
+    expect(text.stdout).toMatch(/no-such-option/);
+    const json = JSON.parse((await cli(['status', '-c', configFile, '--json'])).stdout) as State;
+    expect(json.targets.map((x) => x.name)).toEqual(['local', 'dns64-2', 'dns64-spoofed', 'dns64-broken']);
+    for (const x of json.targets) expect(Object.keys(x)).toEqual(expect.arrayContaining(['name', 'last_apply', 'serving']));
+  });
+
+  it('the failed target retries with backoff and converges once its named.conf is fixed', async () => {
+    await writeFile(broken.optionsConf, brokenOptions);
+    const s = await waitFor(
+      'dns64-broken applied',
+      async () => {
+        const s = await state();
+        return target(s, 'dns64-broken').last_apply?.result === 'applied' && s;
+      },
+      70_000,
+    );
+    expect(await broken.aaaa('www.example.test')).toEqual(sorted(s.active.map(www)));
+  });
+
+  it('a new selection reaches every reachable target: same prefixes from both named', async () => {
+    const before = (await state()).active;
+    const dead = before[0]!;
+    await setPrefixAlive(ns, dead, false);
+    try {
+      const s = await waitFor(
+        'new set everywhere',
+        async () => {
+          const s = await state();
+          if (s.active.includes(dead)) return false;
+          const ok = ['local', 'dns64-2', 'dns64-broken'].every((n) => sorted(target(s, n).serving ?? []).join() === sorted(s.active).join());
+          return ok && s;
+        },
+        40_000,
+      );
+      const want = sorted(s.active.map(www));
+      expect(await local.aaaa('www.example.test')).toEqual(want);
+      expect(await remote.aaaa('www.example.test')).toEqual(want);
+      expect(await broken.aaaa('www.example.test')).toEqual(want);
+      expect(want).not.toContain(www(dead));
+    } finally {
+      await setPrefixAlive(ns, dead, true);
+    }
+  });
+
+  it('`targets test` checks every target without changing anything', async () => {
+    const before = await Promise.all([local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')));
+    const r = await cli(['targets', 'test', '-c', configFile]);
+    expect(r.exitCode, r.stderr).toBe(1); // some ready, one not
+    expect(r.stdout).toMatch(/^local \(this host\): OK$/m);
+    expect(r.stdout).toMatch(/^dns64-2 \(root@\[2001:db8:100::53\]:22\): OK$/m);
+    expect(r.stdout).toMatch(/^dns64-spoofed \(root@\[2001:db8:100::53\]:22\): FAILED$/m);
+    expect(r.stdout).toMatch(/FAIL {2}connect +HOST KEY MISMATCH for 2001:db8:100::53: the server presented ssh-ed25519 SHA256:/);
+    expect(r.stdout).toMatch(/1 of 4 target\(s\) not ready/);
+    const json = JSON.parse((await cli(['targets', 'test', '-c', configFile, '--json'])).stdout) as { targets: Array<{ name: string; ok: boolean; checks: Array<{ check: string; ok: boolean }> }> };
+    expect(json.targets.map((t) => [t.name, t.ok])).toEqual([
+      ['local', true],
+      ['dns64-2', true],
+      ['dns64-spoofed', false],
+      ['dns64-broken', true],
+    ]);
+    expect(json.targets[1]!.checks.map((c) => c.check)).toEqual(['connect', 'sftp', 'output', 'include', 'checkconf', 'reload']);
+    const after = await Promise.all([local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')));
+    expect(after).toEqual(before);
+  });
+});

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { classifyOutcome, Metrics, probeType } from '../../src/observe/metrics.js';
+import { A, apply, B, deadPrefix, decision, outcome, prefix, sample, snapshot, T0 } from './observe-fixtures.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('metrics', () => {
+  it('per prefix state: a dead prefix is down and not active, a live one up and active', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(snapshot(), decision());
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_prefix_up', { prefix: A })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_active', { prefix: A })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_up', { prefix: B })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_active', { prefix: B })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_draining', { prefix: B })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_state', { prefix: B, state: 'down' })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_state', { prefix: B, state: 'up' })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_info', { prefix: A, name: 'gw-a', group: 'east' })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_smoothed_latency_seconds', { prefix: A })).toBeCloseTo(0.012);
+    expect(sample(text, 'nat64_health_prefix_smoothed_latency_seconds', { prefix: B })).toBeUndefined();
+    expect(sample(text, 'nat64_health_prefix_latency_seconds_count', { prefix: A })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_latency_seconds_bucket', { prefix: A, le: '0.01' })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_latency_seconds_bucket', { prefix: A, le: '0.025' })).toBe(1);
+    expect(sample(text, 'nat64_health_rounds_total')).toBe(1);
+    expect(sample(text, 'nat64_health_active_prefixes')).toBe(1);
+    expect(sample(text, 'nat64_health_failsafe')).toBe(0);
+    expect(sample(text, 'nat64_health_last_round_timestamp_seconds')).toBe(T0 / 1000);
+  });
+
+  it('counts probe results by type and outcome, and the duration of successes', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const outcomes = [
+      outcome(A, 'tcp 192.0.2.10:80', true, 3),
+      outcome(A, 'http 192.0.2.10:80/', true, 5),
+      outcome(B, 'tcp 192.0.2.10:80', false, 1000, 'timeout'),
+      outcome(B, 'http 192.0.2.10:80/', false, 0.2, 'ENETUNREACH'),
+    ];
+    m.update(snapshot({ round: 1 }), decision({ outcomes }));
+    m.update(snapshot({ round: 2 }), decision({ outcomes }));
+    m.update(snapshot({ round: 2 }), decision({ outcomes })); // the same round again: not counted twice
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'tcp', outcome: 'ok' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'http', outcome: 'ok' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'tcp', outcome: 'timeout' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'http', outcome: 'unreachable' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'tcp', outcome: 'ok' })).toBe(0);
+    expect(sample(text, 'nat64_health_probe_duration_seconds_count', { prefix: A, type: 'tcp' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_duration_seconds_count', { prefix: B, type: 'tcp' })).toBeUndefined();
+    expect(sample(text, 'nat64_health_rounds_total')).toBe(2);
+  });
+
+  it('classifies probe errors into a bounded set of outcomes', () => {
+    expect(classifyOutcome({ ok: true })).toBe('ok');
+    expect(classifyOutcome({ ok: false, error: 'timeout' })).toBe('timeout');
+    expect(classifyOutcome({ ok: false, error: 'no echo reply' })).toBe('timeout');
+    expect(classifyOutcome({ ok: false, error: 'ECONNREFUSED' })).toBe('refused');
+    expect(classifyOutcome({ ok: false, error: 'EHOSTUNREACH' })).toBe('unreachable');
+    expect(classifyOutcome({ ok: false, error: 'ECONNRESET' })).toBe('reset');
+    expect(classifyOutcome({ ok: false, error: 'HTTP 503, expected 200' })).toBe('bad_response');
+    expect(classifyOutcome({ ok: false, error: 'rcode SERVFAIL' })).toBe('bad_response');
+    expect(classifyOutcome({ ok: false, error: 'no A record in the answer' })).toBe('bad_response');
+    expect(classifyOutcome({ ok: false, error: 'something odd' })).toBe('error');
+    expect(probeType('dns 192.0.2.53:53 example.test/A')).toBe('dns');
+  });
+
+  it('counts state and selection changes', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(
+      snapshot(),
+      decision({
+        transitions: [{ id: B, from: 'up', to: 'down', reason: '3 bad rounds' }],
+        changes: [{ id: B, change: 'deactivated', reason: 'prefix is down' }, { id: A, change: 'drain-ended', reason: 'over' }],
+      }),
+    );
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: B, state: 'down' })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: B, change: 'deactivated' })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'drain_ended' })).toBe(1);
+  });
+
+  it('counts each apply once, reloads by result, and the last successful apply time', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const first = apply({ at: iso(T0) });
+    m.update(snapshot({ round: 1, applies: [first], targets: [{ name: 'local', last_apply: first, serving: [A] }] }), decision());
+    let text = await m.metrics();
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'failed' })).toBe(0);
+    expect(sample(text, 'nat64_health_reloads_total', { target: 'local', result: 'success' })).toBe(1);
+    expect(sample(text, 'nat64_health_last_successful_apply_timestamp_seconds', { target: 'local' })).toBe(T0 / 1000);
+    expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(1);
+    expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(1);
+
+    const failedValidate = apply({ at: iso(T0 + 5000), result: 'failed', stage: 'validate', error: 'bad', reload_ms: undefined, ms: 7 });
+    const failedReload = apply({ at: iso(T0 + 10_000), result: 'failed', stage: 'reload', error: 'rndc: failure', rolled_back: true, ms: 9 });
+    m.update(snapshot({ round: 2, applies: [failedValidate, first], targets: [{ name: 'local', last_apply: failedValidate, serving: [A] }] }), decision());
+    m.update(snapshot({ round: 3, applies: [failedReload, failedValidate, first], targets: [{ name: 'local', last_apply: failedReload, serving: [A] }] }), decision());
+    text = await m.metrics();
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'failed' })).toBe(2);
+    expect(sample(text, 'nat64_health_apply_failures_total', { target: 'local', stage: 'validate' })).toBe(1);
+    expect(sample(text, 'nat64_health_apply_failures_total', { target: 'local', stage: 'reload' })).toBe(1);
+    expect(sample(text, 'nat64_health_reloads_total', { target: 'local', result: 'failure' })).toBe(1);
+    expect(sample(text, 'nat64_health_last_successful_apply_timestamp_seconds', { target: 'local' })).toBe(T0 / 1000);
+    expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(0);
+  });
+
+  it('reports every BIND target (SSH targets too) and forgets removed ones', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const ok = apply({ target: 'ssh:ns1.example.test' });
+    m.update(
+      snapshot({ applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }, { name: 'ssh:ns1.example.test', last_apply: ok, serving: [] }] }),
+      decision(),
+    );
+    let text = await m.metrics();
+    expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(0);
+    expect(sample(text, 'nat64_health_target_in_sync', { target: 'ssh:ns1.example.test' })).toBe(0); // serves none of the active set
+    expect(sample(text, 'nat64_health_applies_total', { target: 'ssh:ns1.example.test', result: 'applied' })).toBe(1);
+    m.update(snapshot({ round: 2, applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }] }), decision());
+    text = await m.metrics();
+    expect(text).not.toContain('ssh:ns1.example.test');
+  });
+
+  it('drops the series of a prefix that is no longer configured', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(snapshot(), decision({ outcomes: [outcome(B, 'tcp 192.0.2.10:80', false, 1, 'timeout')] }));
+    expect(await m.metrics()).toContain(B);
+    m.update(snapshot({ round: 2, prefixes: [prefix(A)] }), decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
+    const text = await m.metrics();
+    expect(text).not.toContain(B);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'tcp', outcome: 'ok' })).toBe(1);
+  });
+
+  it('counts config reloads by result, once each', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    let text = await m.metrics();
+    expect(sample(text, 'nat64_health_config_reloads_total', { result: 'failure' })).toBe(0);
+    expect(sample(text, 'nat64_health_config_last_reload_successful')).toBe(1); // the load at startup
+    const bad = { at: iso(T0), ok: false, error: 'unknown key' };
+    m.update(snapshot({ round: 1, last_config_reload: bad }), decision());
+    m.update(snapshot({ round: 2, last_config_reload: bad }), decision());
+    text = await m.metrics();
+    expect(sample(text, 'nat64_health_config_reloads_total', { result: 'failure' })).toBe(1);
+    expect(sample(text, 'nat64_health_config_last_reload_successful')).toBe(0);
+    m.update(snapshot({ round: 3, last_config_reload: { at: iso(T0 + 1000), ok: true } }), decision());
+    text = await m.metrics();
+    expect(sample(text, 'nat64_health_config_reloads_total', { result: 'success' })).toBe(1);
+    expect(sample(text, 'nat64_health_config_last_reload_successful')).toBe(1);
+    expect(sample(text, 'nat64_health_config_last_reload_timestamp_seconds')).toBe((T0 + 1000) / 1000);
+  });
+
+  it('fail-safe, draining and blamed probe targets', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(
+      snapshot({ failsafe: true, target_faults: ['dns 192.0.2.53:53 example.test/A'], prefixes: [deadPrefix(A, { active: true }), deadPrefix(B, { draining: true })] }),
+      decision(),
+    );
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_failsafe')).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_draining', { prefix: B })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_active', { prefix: A })).toBe(1);
+    expect(sample(text, 'nat64_health_probe_target_fault', { probe: 'dns 192.0.2.53:53 example.test/A' })).toBe(1);
+  });
+
+  it('includes the process metrics of prom-client and follows the naming conventions', async () => {
+    const m = new Metrics();
+    m.update(snapshot(), decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
+    const text = await m.metrics();
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    for (const [, name, type] of text.matchAll(/^# TYPE (nat64_health_\w+) (\w+)$/gm)) {
+      expect(name).toMatch(/^nat64_health_[a-z0-9_]+$/);
+      if (type === 'counter') expect(name).toMatch(/_total$/);
+      else expect(name).not.toMatch(/_total$/);
+      if (/latency|duration/.test(name!)) expect(name).toMatch(/_seconds$/);
+    }
+  });
+});

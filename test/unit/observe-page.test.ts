@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { LatencyHistory } from '../../src/observe/history.js';
+import { downsample, escapeHtml, latencyChart, niceCeil, refreshSeconds, renderStatusPage } from '../../src/observe/status-page.js';
+import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from './observe-fixtures.js';
+
+describe('latency history', () => {
+  it('keeps at most `capacity` rounds per prefix and only the window when read', () => {
+    const h = new LatencyHistory(60_000, 5);
+    for (let i = 0; i < 8; i++) h.record(A, T0 + i * 1000, i === 3 ? null : 10 + i);
+    expect(h.size(A)).toBe(5);
+    const pts = h.points(A, T0 + 7000);
+    expect(pts.map((p) => p.t)).toEqual([3, 4, 5, 6, 7].map((i) => T0 + i * 1000));
+    expect(pts[0]!.latency_ms).toBeNull();
+    expect(pts[4]!.latency_ms).toBe(17);
+    expect(h.points(A, T0 + 65_000).map((p) => p.t)).toEqual([T0 + 5000, T0 + 6000, T0 + 7000]); // older than the window
+    expect(h.points(B, T0)).toEqual([]);
+  });
+
+  it('forgets unconfigured prefixes and restarts on a clock step back', () => {
+    const h = new LatencyHistory();
+    h.record(A, T0, 1);
+    h.record(B, T0, 1);
+    h.retain([A]);
+    expect(h.prefixes()).toEqual([A]);
+    h.record(A, T0 - 10_000, 2);
+    expect(h.points(A, T0).map((p) => p.latency_ms)).toEqual([2]);
+  });
+
+  it('stays bounded over a long run', () => {
+    const h = new LatencyHistory(3_600_000, 3600);
+    for (let i = 0; i < 20_000; i++) h.record(A, T0 + i * 500, 5);
+    expect(h.size(A)).toBe(3600);
+    expect(h.points(A, T0 + 20_000 * 500).length).toBe(3600);
+  });
+});
+
+describe('chart', () => {
+  const window = 3_600_000;
+  it('draws a line through good rounds, broken at bad ones, with ticks for the bad', () => {
+    const points = [0, 1, 2, 3, 4, 5].map((i) => ({ t: T0 - (6 - i) * 30_000, latency_ms: i === 3 ? null : 10 + i }));
+    const svg = latencyChart(points, { now: T0, windowMs: window, maxMs: 20 });
+    expect(svg).toMatch(/^<svg class="chart"/);
+    expect(svg).toContain('data-points="6"');
+    expect(svg).toContain('data-drawn="5"');
+    expect(svg).toContain('data-bad="1"');
+    const d = /<path class="latency" d="([^"]+)"/.exec(svg)![1]!;
+    expect(d.match(/M/g)).toHaveLength(2); // two segments around the bad round
+    expect(d.match(/L/g)).toHaveLength(3);
+    expect(svg.match(/<rect class="bad"/g)).toHaveLength(1);
+  });
+
+  it('says so when there is no data, and downsamples long series', () => {
+    expect(latencyChart([], { now: T0, windowMs: window, maxMs: 1 })).toContain('no data yet');
+    const many = Array.from({ length: 3600 }, (_, i) => ({ t: T0 - window + i * 1000, latency_ms: i % 100 === 0 ? null : 5 }));
+    const ds = downsample(many, 240);
+    expect(ds.length).toBeLessThanOrEqual(240);
+    expect(ds.filter((p) => p.bad).length).toBe(36);
+    const svg = latencyChart(many, { now: T0, windowMs: window, maxMs: 10 });
+    expect(svg.length).toBeLessThan(20_000);
+  });
+
+  it('nice scale and refresh period', () => {
+    expect(niceCeil(13)).toBe(20);
+    expect(niceCeil(0.3)).toBe(0.5);
+    expect(niceCeil(100)).toBe(100);
+    expect(niceCeil(0)).toBe(1);
+    expect(refreshSeconds(null, T0)).toBe(2);
+    expect(refreshSeconds(snapshot({ next_round_at: new Date(T0 + 4200).toISOString() }), T0)).toBe(6);
+    expect(refreshSeconds(snapshot({ next_round_at: new Date(T0 + 300_000).toISOString() }), T0)).toBe(30);
+  });
+});
+
+describe('status page', () => {
+  it('lists each prefix with state, group, role, chart, and the last applies', () => {
+    const h = new LatencyHistory();
+    for (let i = 0; i < 10; i++) {
+      h.record(A, T0 - (10 - i) * 5000, 10 + i);
+      h.record(B, T0 - (10 - i) * 5000, null);
+    }
+    const s = snapshot({
+      prefixes: [prefix(A, { name: 'gw-a', group: 'east' }), deadPrefix(B, { name: 'gw-b', group: 'west', draining: true, draining_since: new Date(T0 - 120_000).toISOString() })],
+      applies: [apply({ result: 'failed', stage: 'reload', error: 'rndc: <failure>', at: new Date(T0).toISOString() }), apply({ at: new Date(T0 - 60_000).toISOString() })],
+    });
+    const html = renderStatusPage({ snapshot: s, history: h, now: T0 });
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<meta http-equiv="refresh" content="6">');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!localhost)/i); // self-contained: no script, no external asset
+    const rowA = /<tr class="prefix" data-prefix="2001:db8:64:a::\/96"[^]*?<\/tr>/.exec(html)![0];
+    expect(rowA).toContain('data-state="up"');
+    expect(rowA).toContain('data-role="active"');
+    expect(rowA).toContain('gw-a');
+    expect(rowA).toContain('east');
+    expect(rowA).toMatch(/<path class="latency" d="M[^"]+L/);
+    const rowB = /<tr class="prefix" data-prefix="2001:db8:64:b::\/96"[^]*?<\/tr>/.exec(html)![0];
+    expect(rowB).toContain('data-state="down"');
+    expect(rowB).toContain('draining since 2m00s ago');
+    expect(rowB).not.toContain('class="latency"');
+    expect(rowB).toContain('data-bad="10"');
+    expect(html).toContain('rndc: &lt;failure&gt;'); // escaped
+    expect(html.match(/data-apply-result=/g)).toHaveLength(2);
+    expect(html).toContain('selection changed: 2001:db8:64:a::/96 activated');
+  });
+
+  it('says it is waiting before the first round, and shows the fail-safe', () => {
+    expect(renderStatusPage({ snapshot: null, history: new LatencyHistory(), now: T0 })).toContain('Waiting for the first probe round');
+    const html = renderStatusPage({ snapshot: snapshot({ failsafe: true }), history: new LatencyHistory(), now: T0 });
+    expect(html).toContain('id="failsafe"');
+  });
+
+  it('escapes everything that comes from outside', () => {
+    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe('&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;');
+    const html = renderStatusPage({ snapshot: snapshot({ config: '/etc/<x>.yaml', last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: '<b>bad</b>' } }), history: new LatencyHistory(), now: T0 });
+    expect(html).not.toContain('<x>');
+    expect(html).not.toContain('<b>bad');
+  });
+});

@@ -1,0 +1,110 @@
+// `nat64-health status` formatting, the http.listen setting, the hook combiner.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseListen } from '../../src/observe/listen.js';
+import { alignedTable, formatStatus, useColor } from '../../src/observe/status-table.js';
+import { combineHooks } from '../../src/daemon/daemon.js';
+import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from './observe-fixtures.js';
+
+const ESC = /\x1b\[/;
+
+describe('status table', () => {
+  const s = snapshot({
+    prefixes: [prefix(A, { name: 'gw-a', group: 'east' }), deadPrefix(B, { name: 'gateway-b-long-name', group: 'west' })],
+    applies: [apply({ at: new Date(T0 - 5000).toISOString() })],
+    targets: [{ name: 'local', last_apply: apply({ at: new Date(T0 - 5000).toISOString() }), serving: [A] }],
+  });
+
+  it('prints aligned columns without colour off a TTY', () => {
+    const out = formatStatus(s, { color: false, now: T0 });
+    expect(out).not.toMatch(ESC);
+    const lines = out.split('\n');
+    const header = lines[0]!;
+    expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+SINCE\s+LAST ROUND$/);
+    const rowA = lines.find((l) => l.startsWith(A))!;
+    const rowB = lines.find((l) => l.startsWith(B))!;
+    for (const col of ['NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY']) {
+      const at = header.indexOf(col);
+      expect(rowA[at - 1]).toBe(' ');
+      expect(rowA[at]).not.toBe(' ');
+      expect(rowB[at]).not.toBe(' ');
+    }
+    expect(rowA).toMatch(/gw-a\s+east\s+up\s+active\s+12\.0 ms\s+1m00s ago\s+2\/2 answered$/);
+    expect(rowB).toMatch(/down\s+-\s+-\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/);
+    expect(out).toContain('1 of 2 up, 1 active; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)');
+    expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96$/m);
+    expect(out).toMatch(/^2025-01-01 11:59:55Z\s+local\s+applied\s+41\.5 ms\s+selection changed: 2001:db8:64:a::\/96 activated$/m);
+  });
+
+  it('colours on a TTY and keeps the alignment', () => {
+    const plain = formatStatus(s, { color: false, now: T0 });
+    const coloured = formatStatus(s, { color: true, now: T0 });
+    expect(coloured).toMatch(ESC);
+    expect(coloured).toContain('\x1b[31mdown');
+    expect(coloured.replace(/\x1b\[\d+m/g, '')).toBe(plain);
+  });
+
+  it('decides colour like other tools do', () => {
+    expect(useColor({ isTTY: true }, {})).toBe(true);
+    expect(useColor({ isTTY: false }, {})).toBe(false);
+    expect(useColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(useColor({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+    expect(useColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+  });
+
+  it('aligns on visible width', () => {
+    expect(alignedTable(['A', 'B'], [[{ text: 'xyz', style: 'red' }, { text: '1' }]], false)).toBe('A    B\nxyz  1');
+  });
+
+  it('shows the fail-safe and a rejected config reload', () => {
+    const out = formatStatus(snapshot({ failsafe: true, last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: 'bad key' } }), { color: false, now: T0 });
+    expect(out).toContain('FAIL-SAFE');
+    expect(out).toContain('config reload rejected 0s ago: bad key');
+  });
+});
+
+describe('http.listen', () => {
+  it('accepts IPv4 and bracketed IPv6 literals with a port', () => {
+    expect(parseListen('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464, text: '127.0.0.1:9464' });
+    expect(parseListen('[::1]:9464')).toEqual({ host: '::1', port: 9464, text: '[::1]:9464' });
+    expect(parseListen('[2001:db8::1]:80')).toMatchObject({ host: '2001:db8::1', port: 80 });
+  });
+
+  it('refuses host names, unbracketed IPv6, missing or bad ports', () => {
+    for (const bad of ['localhost:9464', '::1:9464', '[127.0.0.1]:9464', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', ':9464', '[::1]']) {
+      expect(typeof parseListen(bad), bad).toBe('string');
+    }
+    expect(parseListen('127.0.0.1:0', { allowPortZero: true })).toMatchObject({ port: 0 });
+  });
+
+  const base = 'prefixes: [2001:db8:64:a::/96]\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n';
+  it('is optional in the config and validated with a line number', () => {
+    expect(parseConfig(base, 'c.yaml', '/tmp').http).toBeUndefined();
+    expect(parseConfig(`${base}http:\n  listen: "[::1]:9464"\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '[::1]:9464' });
+    expect(parseConfig(`${base}http: {}\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '127.0.0.1:9464' }); // loopback by default
+    try {
+      parseConfig(`${base}http:\n  listen: localhost:9464\n`, 'c.yaml', '/tmp');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/c\.yaml:5.*http\.listen.*not an IPv4 address/);
+    }
+    expect(() => parseConfig(`${base}http:\n  listen: 127.0.0.1:9464\n  port: 1\n`, 'c.yaml', '/tmp')).toThrow(/unknown key/);
+  });
+});
+
+describe('combineHooks', () => {
+  it('calls every hook set, even after one throws, then rethrows', () => {
+    const calls: string[] = [];
+    const hooks = combineHooks(
+      { ready: () => calls.push('a-ready'), snapshot: () => { calls.push('a-snap'); throw new Error('boom'); } },
+      undefined,
+      { ready: () => calls.push('b-ready'), status: (t) => calls.push(`b-status ${t}`), snapshot: () => calls.push('b-snap') },
+    );
+    hooks.ready!();
+    hooks.status!('x');
+    expect(() => hooks.snapshot!(snapshot(), null)).toThrow('boom');
+    expect(calls).toEqual(['a-ready', 'b-ready', 'b-status x', 'a-snap', 'b-snap']);
+  });
+});

@@ -1,0 +1,161 @@
+// The daemon with background (SSH) targets: a slow or failing one never holds the round or the
+// other targets; it converges to the newest set when it is done, retries on its own backoff timer,
+// and the state file says which set each target really serves. Probes are replaced by canned
+// outcomes (no packets); the targets are fakes whose applies the test releases.
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApplyOutcome, BindTarget } from '../../src/apply/local-target.js';
+import type { StateSnapshot } from '../../src/daemon/state-file.js';
+
+const good = new Set<string>();
+vi.mock('../../src/probe/round.js', () => ({
+  runRound: vi.fn(async (prefixes: Array<{ id: string }>, probes: Array<{ id: string }>) => ({
+    started_at: Date.now(),
+    duration_ms: 1,
+    outcomes: prefixes.flatMap((p) => probes.map((pr) => ({ prefix: p.id, probe: pr.id, address: '2001:db8::1', ok: good.has(p.id), latency_ms: good.has(p.id) ? 5 : null, ...(good.has(p.id) ? {} : { error: 'timeout' }) }))),
+  })),
+}));
+
+const { Daemon } = await import('../../src/daemon/daemon.js');
+const { parseConfig } = await import('../../src/config/load.js');
+const { createLogger } = await import('../../src/log.js');
+
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-sshdaemon-'));
+
+class FakeTarget implements BindTarget {
+  applies: string[] = [];
+  busy = 0;
+  maxBusy = 0;
+  private gates: Array<() => void> = [];
+  /** results to hand out, in order; then 'applied' */
+  script: Array<ApplyOutcome['result']> = [];
+  hold = false;
+  closed = false;
+  constructor(
+    readonly name: string,
+    readonly background: boolean,
+  ) {}
+  async apply(rendered: string): Promise<ApplyOutcome> {
+    this.applies.push(rendered);
+    this.busy++;
+    this.maxBusy = Math.max(this.maxBusy, this.busy);
+    if (this.hold) await new Promise<void>((r) => this.gates.push(r));
+    this.busy--;
+    const result = this.script.shift() ?? 'applied';
+    return { target: this.name, result, ms: 1, ...(result === 'failed' ? { stage: 'connect' as const, error: `${this.name}: ECONNREFUSED` } : {}) };
+  }
+  release() {
+    this.hold = false;
+    this.gates.splice(0).forEach((g) => g());
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+function setup() {
+  const stateFile = path.join(dir, `state-${Math.random().toString(36).slice(2)}.json`);
+  const config = parseConfig(
+    `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { min_active: 1, max_active: 1, drain: 0 }
+state_file: ${stateFile}
+`,
+    'c.yaml',
+    dir,
+  );
+  const local = new FakeTarget('local', false);
+  const remote = new FakeTarget('dns64-2', true);
+  const snapshots: StateSnapshot[] = [];
+  const daemon = new Daemon({ configPath: null, config, log: createLogger({ level: 'error' }), watch: false, makeTarget: () => [local, remote], hooks: { snapshot: (s) => snapshots.push(s) } });
+  const target = (s: StateSnapshot, name: string) => s.targets.find((t) => t.name === name)!;
+  return { daemon, local, remote, snapshots, stateFile, target };
+}
+
+let stop: (() => Promise<void>) | null = null;
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
+
+describe('daemon with background targets', () => {
+  it('a hanging remote apply holds neither the round nor the local target', async () => {
+    const { daemon, local, remote, snapshots, stateFile, target } = setup();
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A).add(B);
+    remote.hold = true;
+    const d = await daemon.step(); // returns although the remote apply hangs
+    expect(local.applies).toEqual([d.rendered]);
+    expect(remote.applies).toEqual([d.rendered]);
+    const s1 = JSON.parse(await readFile(stateFile, 'utf8')) as StateSnapshot;
+    expect(target(s1, 'local')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] });
+    expect(target(s1, 'dns64-2')).toMatchObject({ last_apply: null, serving: null });
+
+    remote.release();
+    await daemon.settled();
+    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }));
+    const s2 = JSON.parse(await readFile(stateFile, 'utf8')) as StateSnapshot;
+    expect(target(s2, 'dns64-2').serving).toEqual([A]);
+  });
+
+  it('converges to the newest set as soon as a slow apply ends, without waiting for a round', async () => {
+    const { daemon, local, remote, snapshots, target } = setup();
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A).add(B);
+    remote.hold = true;
+    const first = await daemon.step();
+    good.delete(A); // A dies: the next round selects B
+    const second = await daemon.step();
+    expect(second.rendered).not.toBe(first.rendered);
+    expect(local.applies).toEqual([first.rendered, second.rendered]);
+    expect(remote.applies).toEqual([first.rendered]); // busy: never two applies at once
+    // meanwhile the state says what each really serves
+    expect(target(snapshots.at(-1)!, 'local').serving).toEqual([B]);
+    expect(target(snapshots.at(-1)!, 'dns64-2').serving).toBeNull();
+
+    remote.release();
+    await daemon.settled();
+    expect(remote.applies).toEqual([first.rendered, second.rendered]);
+    expect(remote.maxBusy).toBe(1);
+    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2').serving).toEqual([B]));
+  });
+
+  it('a failing remote retries on its own backoff timer, and the others are applied meanwhile', async () => {
+    const { daemon, local, remote, snapshots, target } = setup();
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A).add(B);
+    remote.script = ['failed'];
+    const start = Date.now();
+    await daemon.step();
+    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2').last_apply).toMatchObject({ result: 'failed', stage: 'connect', error: 'dns64-2: ECONNREFUSED' }));
+    expect(local.applies).toHaveLength(1);
+    // no further round: the retry comes from the backoff timer (1 s after the first failure)
+    await vi.waitFor(() => expect(remote.applies).toHaveLength(2), { timeout: 3_000 });
+    expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+    await daemon.settled();
+    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }));
+  });
+
+  it('stop() lets an apply in flight finish before closing the targets', async () => {
+    const { daemon, remote } = setup();
+    good.clear();
+    good.add(A);
+    remote.hold = true;
+    await daemon.step();
+    const stopped = daemon.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(remote.closed).toBe(false);
+    remote.release();
+    await stopped;
+    expect(remote.closed).toBe(true);
+  });
+});
