@@ -17,6 +17,7 @@
 // Needs root and tayga, bind9, bind9-utils, dnsutils. The lab is torn down at the end, also on
 // errors and Ctrl-C.
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,6 +29,7 @@ import ipaddr from 'ipaddr.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB_SH = path.join(ROOT, 'lab/lab.sh');
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const STATE = process.env.LAB_STATE ?? '/run/nat64-health-lab';
 const DIR = path.join(STATE, 'nat64-health-bench');
 const CONFIG = path.join(DIR, 'config.yaml');
@@ -53,8 +55,8 @@ const PROFILES = {
 };
 /** when a dead gateway is out at the latest: the next round, then `fall` bad rounds */
 const detectBound = (p) => p.interval + p.fall * (p.fast_interval + p.timeout);
-/** when a healed gateway is back at the latest: the next round, then `rise` good rounds */
-const recoverBound = (p) => p.interval + p.rise * p.fast_interval;
+/** nominal recovery: the next round, then rise - 1 more good rounds (plus the apply; not a target) */
+const recoverBound = (p) => p.interval + (p.rise - 1) * p.fast_interval;
 
 const { values: opt } = parseArgs({
   options: {
@@ -62,6 +64,7 @@ const { values: opt } = parseArgs({
     cycles: { type: 'string', default: '10' },
     soak: { type: 'string' },
     json: { type: 'string' },
+    'keep-on-error': { type: 'boolean', default: false },
   },
 });
 const soakSeconds = opt.soak === undefined ? null : Number(opt.soak);
@@ -95,10 +98,11 @@ async function lab(...args) {
 }
 
 /** A long-running child whose stdout/stderr lines are parsed as JSON and kept with their receive time. */
-function startJsonChild(argv, stream) {
+function startJsonChild(argv, stream, logFile) {
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'] });
   const lines = [];
   createInterface({ input: child[stream] }).on('line', (raw) => {
+    if (logFile) appendFileSync(logFile, raw + '\n');
     try {
       lines.push({ at: Date.now(), ...JSON.parse(raw) });
     } catch {
@@ -108,6 +112,9 @@ function startJsonChild(argv, stream) {
   const exited = new Promise((r) => child.once('exit', r));
   return {
     lines,
+    get status() {
+      return child.exitCode !== null || child.signalCode !== null ? `exited (code ${child.exitCode}, signal ${child.signalCode})` : `running (pid ${child.pid})`;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -151,7 +158,10 @@ async function runProfile(name, poller) {
   await mkdir(DIR, { recursive: true });
   await writeFile(`${CONFIG}.tmp`, configYaml(p));
   await rename(`${CONFIG}.tmp`, CONFIG);
-  const daemon = startJsonChild(['ip', 'netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG, '--log-format', 'json'], 'stderr');
+  await mkdir(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `bench-failover-${name}${soakSeconds === null ? '' : '-soak'}-daemon.log`);
+  await writeFile(logFile, '');
+  const daemon = startJsonChild(['ip', 'netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG, '--log-format', 'json'], 'stderr', logFile);
   const applies = (from, to = Infinity) => daemon.lines.filter((l) => l.msg === 'applied to local' && l.at >= from && l.at <= to).length;
   const firstAnswer = (from, pred) => poller.lines.find((l) => l.t >= from && l.addrs && pred(l.addrs));
   const all = Object.values(GW).map(synth).sort();
@@ -186,6 +196,15 @@ async function runProfile(name, poller) {
       console.log(`  ${name} cycle ${i + 1}/${CYCLES} gw${n}: out after ${fmt(failover.at(-1))}, back after ${fmt(recovery.at(-1))}, reloads ${reloads.at(-2)}+${reloads.at(-1)}`);
     }
     return { profile: name, settings: p, cycles: CYCLES, failover, recovery, reloads, detect_bound: detectBound(p), recover_bound: recoverBound(p) };
+  } catch (err) {
+    const st = await readState().catch((e) => ({ error: String(e) }));
+    console.error(`daemon ${daemon.status}; state file: round ${st.round} updated ${st.updated_at} (now ${new Date().toISOString()}); last log line: ${JSON.stringify(daemon.lines.at(-1))}`);
+    console.error(`client poller ${poller.status}; last answer ${JSON.stringify(poller.lines.at(-1))}`);
+    if (opt['keep-on-error']) {
+      console.error(`--keep-on-error: leaving the lab and the daemon running; state ${STATE_FILE}, log ${logFile}`);
+      await new Promise(() => {});
+    }
+    throw err;
   } finally {
     await daemon.stop();
   }
@@ -196,10 +215,16 @@ async function soak(name, p, daemon, poller) {
   const m0 = daemon.lines.length;
   const polls0 = poller.lines.length;
   console.log(`  soak: ${soakSeconds} s without faults, ${name} profile`);
+  const round0 = (await readState()).round;
   while (Date.now() - t0 < soakSeconds * 1000) {
     await sleep(Math.min(30_000, soakSeconds * 1000 - (Date.now() - t0)));
+    // a soak only counts while the daemon really runs rounds (and nobody tore the lab down)
+    const st = await readState().catch(() => null);
+    if (!daemon.status.startsWith('running') || !st || Date.now() - Date.parse(st.updated_at) > 5 * p.interval) {
+      throw new Error(`soak aborted: daemon ${daemon.status}, state file ${st ? `last updated ${st.updated_at}` : 'gone'}`);
+    }
     const downs = daemon.lines.slice(m0).filter((l) => / is down$/.test(l.msg)).length;
-    console.log(`  soak: ${Math.round((Date.now() - t0) / 1000)} s, false downs so far ${downs}`);
+    console.log(`  soak: ${Math.round((Date.now() - t0) / 1000)} s, round ${st.round}, false downs so far ${downs}`);
   }
   const after = daemon.lines.slice(m0);
   const s = await readState();
@@ -207,7 +232,7 @@ async function soak(name, p, daemon, poller) {
     profile: name,
     settings: p,
     soak_s: soakSeconds,
-    rounds: s.round,
+    rounds: s.round - round0,
     false_downs: after.filter((l) => / is down$/.test(l.msg)).length,
     false_removals: after.filter((l) => / deactivated$/.test(l.msg)).length,
     applies: after.filter((l) => l.msg === 'applied to local').length,
@@ -233,7 +258,7 @@ function summary(r) {
   for (const [label, xs] of rows) console.log(`${label.padEnd(42)}${fmt(pct(xs, 50)).padStart(9)}${fmt(pct(xs, 95)).padStart(9)}${fmt(Math.max(...xs)).padStart(9)}`);
   const reloadsPerChange = r.reloads.reduce((a, b) => a + b, 0) / r.reloads.length;
   console.log(`reloads per change: mean ${reloadsPerChange.toFixed(2)}, min ${Math.min(...r.reloads)}, max ${Math.max(...r.reloads)}`);
-  console.log(`detection bound interval + fall x (fast_interval + timeout) = ${fmt(r.detect_bound)}; recovery bound interval + rise x fast_interval = ${fmt(r.recover_bound)}`);
+  console.log(`detection bound interval + fall x (fast_interval + timeout) = ${fmt(r.detect_bound)}; nominal recovery interval + (rise - 1) x fast_interval = ${fmt(r.recover_bound)}`);
   const okBound = Math.max(...r.failover) <= r.detect_bound + 500;
   console.log(`failover max ${fmt(Math.max(...r.failover))} ${okBound ? '<=' : 'EXCEEDS'} bound + 0.5 s (${fmt(r.detect_bound + 500)})`);
   let ok = okBound && Math.max(...r.reloads) === 1 && Math.min(...r.reloads) === 1;
@@ -245,15 +270,33 @@ function summary(r) {
   return ok;
 }
 
+/** One lab user at a time: the same lock as test/e2e/lab-fixture.ts (released when we exit). */
+async function acquireLabLock(timeoutMs) {
+  const lockFile = `${STATE.replace(/\/+$/, '')}.lock`;
+  const child = spawn('flock', ['-w', String(Math.ceil(timeoutMs / 1000)), lockFile, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const waiting = setTimeout(() => console.log(`waiting for ${lockFile}: another e2e or bench:failover run is using the lab`), 1000);
+  const ok = await new Promise((resolve) => {
+    child.stdout.once('data', () => resolve(true));
+    child.once('exit', () => resolve(false));
+    child.once('error', () => resolve(false));
+  });
+  clearTimeout(waiting);
+  if (!ok) throw new Error(`could not lock ${lockFile} within ${timeoutMs} ms: another run is using the lab`);
+  return () => child.stdin.end();
+}
+
 let poller;
+let unlock;
 let exitCode = 0;
 const cleanup = async () => {
   await poller?.stop();
-  await lab('down').catch((e) => console.error(String(e)));
+  if (unlock) await lab('down').catch((e) => console.error(String(e)));
+  unlock?.();
 };
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 try {
   console.log(`nat64-health failover benchmark, node ${process.version}, ${new Date().toISOString()}`);
+  unlock = await acquireLabLock(30 * 60_000);
   await lab('down');
   await lab('up');
   poller = startJsonChild(['ip', 'netns', 'exec', 'nhlab-client', process.execPath, path.join(ROOT, 'bench/failover-poller.mjs'), RESOLVER6, NAME, '20'], 'stdout');
