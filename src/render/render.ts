@@ -4,9 +4,17 @@ import type { SelectionState } from '../select/select.js';
 import type { RenderedPrefix, TemplateContext } from './template.js';
 
 export function renderContext(config: Pick<Config, 'prefixes' | 'bind'>, selection: Pick<SelectionState, 'active' | 'draining' | 'failsafe'>): TemplateContext {
-  const prefixes: RenderedPrefix[] = config.prefixes
-    .filter((p) => selection.active.includes(p.id) || p.id in selection.draining)
-    .map((p) => ({ prefix: p.id, name: p.name, group: p.group, active: selection.active.includes(p.id), draining: !selection.active.includes(p.id) }));
+  const configured = new Set(config.prefixes.map((p) => p.id));
+  const prefixes: RenderedPrefix[] = [
+    ...config.prefixes
+      .filter((p) => selection.active.includes(p.id) || p.id in selection.draining)
+      .map((p) => ({ prefix: p.id, name: p.name, group: p.group, active: selection.active.includes(p.id), draining: !selection.active.includes(p.id) })),
+    // removed from the config but still draining: after the configured ones, in a stable order
+    ...Object.keys(selection.draining)
+      .filter((id) => !configured.has(id))
+      .sort()
+      .map((id) => ({ prefix: id, name: id, group: null, active: false, draining: true })),
+  ];
   const d = config.bind.dns64;
   return {
     prefixes,

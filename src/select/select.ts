@@ -10,7 +10,8 @@
 //    clearly faster (switch_margin and switch_min_gain) for switch_after; at most one swap a round.
 // 4. Fail-safe: when no prefix is eligible the set is kept as it was (or, if there never was one,
 //    the first max_active configured prefixes, i.e. the static configuration) and marked failsafe.
-// 5. Drain: a prefix that leaves the set stays rendered with `clients { none; }` for `drain`.
+// 5. Drain: a prefix that leaves the set, also by being removed from the config, stays rendered
+//    with `clients { none; }` for `drain` (reverse lookups of its addresses keep working).
 import type { PrefixHealth } from '../health/state.js';
 
 export interface SelectablePrefix {
@@ -94,7 +95,7 @@ export function selectActive(
   const changes: SelectionChange[] = [];
   const draining: Record<string, number> = {};
   for (const [id, since] of Object.entries(prev.draining)) {
-    if (!byId.has(id) || activeIds.has(id)) continue;
+    if (activeIds.has(id)) continue;
     if (now - since >= s.drain) changes.push({ id, change: 'drain-ended', reason: 'drain time is over; no longer rendered' });
     else draining[id] = since;
   }
@@ -107,8 +108,8 @@ export function selectActive(
     const reason = !byId.has(id)
       ? 'no longer configured'
       : (why.get(id) ?? (h?.status !== 'up' ? `prefix is ${h?.status ?? 'unknown'}` : 'a better group is available'));
-    if (byId.has(id) && s.drain > 0) draining[id] = now;
-    changes.push({ id, change: 'deactivated', reason: byId.has(id) && s.drain > 0 ? `${reason}; draining` : reason });
+    if (s.drain > 0) draining[id] = now;
+    changes.push({ id, change: 'deactivated', reason: s.drain > 0 ? `${reason}; draining` : reason });
   }
   return { next: { active, draining, challengers, failsafe }, changes };
 }

@@ -223,6 +223,17 @@ describe('daemon, include mode', () => {
     await writeFile(cfg.file, good);
     await waitFor('the good config again', async () => (await readState(cfg.state)).last_config_reload?.ok === true);
   });
+
+  it('drains a prefix removed from the config: no more AAAA, PTR still answered', async () => {
+    const removed = (await readState(cfg.state)).active[0]!;
+    const text = await readFile(cfg.file, 'utf8');
+    await writeFile(cfg.file, text.replace(`  - ${removed}\n`, ''));
+    await waitFor('the removed prefix to leave the answers', async () => !(await named.aaaa('www.example.test')).includes(www(removed)));
+    expect(await readFile(named.includeFile, 'utf8')).toMatch(new RegExp(`dns64 ${removed.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`));
+    const ptr = await named.reverse(www(removed));
+    expect([ptr.status, ptr.answers.join('\n')]).toEqual(['NOERROR', expect.stringMatching(/CNAME\s+10\.2\.0\.192\.in-addr\.arpa\./)]);
+    expect((await daemon.logs()).find((l) => l.msg === `prefix ${removed} deactivated`)).toMatchObject({ reason: 'no longer configured; draining' });
+  });
 });
 
 describe('daemon, failures never reach named', () => {

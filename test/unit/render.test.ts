@@ -55,6 +55,12 @@ dns64 2001:db8:64:c::/64 {
     expect(none).not.toMatch(/dns64 /);
   });
 
+  it('renders a removed prefix that is still draining after the configured ones', () => {
+    const text = renderDns64(config, { active: ['2001:db8:64:a::/96'], draining: { '2001:db8:99::/96': 1, '2001:db8:64:b::/96': 2 }, failsafe: false });
+    expect(text.match(/^dns64 \S+/gm)).toEqual(['dns64 2001:db8:64:a::/96', 'dns64 2001:db8:64:b::/96', 'dns64 2001:db8:99::/96']);
+    expect(text).toMatch(/dns64 2001:db8:99::\/96 \{\n\t\/\/ 2001:db8:99::\/96 is draining.*\n\tclients \{ none; \};/);
+  });
+
   it('renders every configured prefix for --static', () => {
     expect(renderDns64(config, staticSelection(config)).match(/^dns64 /gm)).toHaveLength(3);
   });

@@ -113,11 +113,15 @@ describe('selection', () => {
     expect(r.next.failsafe).toBe(true);
   });
 
-  it('drops a prefix that is no longer configured without draining it', () => {
+  it('drains a prefix removed from the config like any other, and ends its drain on time', () => {
     const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'gone'], draining: { old: 0 } };
-    const r = selectActive(prev, four, health({ a: ['up'], b: ['up'] }), S, 1);
-    expect(r.next).toMatchObject({ active: ['a', 'b'], draining: {} });
-    expect(r.changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured' });
+    const r = selectActive(prev, four, health({ a: ['up'], b: ['up'] }), S, 1000);
+    expect(r.next).toMatchObject({ active: ['a', 'b'], draining: { gone: 1000, old: 0 } });
+    expect(r.changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured; draining' });
+    const later = selectActive(r.next, four, health({ a: ['up'], b: ['up'] }), S, 61_000);
+    expect(later.next.draining).toEqual({});
+    expect(later.changes.map((c) => [c.id, c.change])).toEqual([['old', 'drain-ended'], ['gone', 'drain-ended']]);
+    expect(selectActive(prev, four, health({ a: ['up'], b: ['up'] }), { ...S, drain: 0 }, 1).changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured' });
   });
 
   it('shrinks to a lowered max_active, keeping the best', () => {
