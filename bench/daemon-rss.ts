@@ -9,7 +9,8 @@ import { startServices } from '../test/support/services.js';
 import { parsePrefix, synthesize } from '../src/config/prefix.js';
 import { report } from './lib.js';
 
-const CLI = fileURLToPath(new URL('../bin/nat64-health.js', import.meta.url));
+// BENCH_CLI: measure another build of the CLI (e.g. the Debian package's bundle).
+const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../bin/nat64-health.js', import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 1000);
 
 export async function benchDaemonRss(): Promise<void> {

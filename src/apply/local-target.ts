@@ -33,6 +33,9 @@ export interface BindTarget {
 export type BindSettings = Config['bind'];
 
 export class LocalBindTarget implements BindTarget {
+  /** the live file may hold text BIND has not loaded (a reload failed and so did the rollback) */
+  private reloadPending = false;
+
   constructor(
     private readonly bind: BindSettings,
     readonly name = 'local',
@@ -56,11 +59,19 @@ export class LocalBindTarget implements BindTarget {
     } catch (err) {
       return done({ result: 'failed', stage: 'prepare', error: (err as Error).message });
     }
-    if (current === desired) return done({ result: 'unchanged' });
+    if (current === desired) {
+      if (!this.reloadPending || opts.dryRun) return done({ result: 'unchanged' });
+      // An earlier apply left the new file live without a successful reload: reload now.
+      const reload = await runCommand(this.bind.reload, this.bind.command_timeout);
+      if (!reload.ok) return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, reload_ms: reload.ms });
+      this.reloadPending = false;
+      return done({ result: 'applied', reload_ms: reload.ms });
+    }
 
-    await fs.mkdir(path.dirname(this.bind.output), { recursive: true });
-    const tmp = await writeTempBeside(this.bind.output, desired);
+    let tmp: string | null = null;
     try {
+      await fs.mkdir(path.dirname(this.bind.output), { recursive: true });
+      tmp = await writeTempBeside(this.bind.output, desired);
       const check = await checkCandidate(this.bind.checkconf, this.bind.output, tmp, this.bind.command_timeout);
       if (!check.ok) return done({ result: 'failed', stage: 'validate', error: `${check.command}: ${check.output}` });
       if (opts.dryRun) return done({ result: 'dry-run' });
@@ -69,19 +80,24 @@ export class LocalBindTarget implements BindTarget {
       const stage = err instanceof NotIncludedError ? 'validate' : 'write';
       return done({ result: 'failed', stage, error: (err as Error).message });
     } finally {
-      await fs.rm(tmp, { force: true });
+      if (tmp) await fs.rm(tmp, { force: true });
     }
 
+    this.reloadPending = true;
     const reload = await runCommand(this.bind.reload, this.bind.command_timeout);
-    if (reload.ok) return done({ result: 'applied', reload_ms: reload.ms });
+    if (reload.ok) {
+      this.reloadPending = false;
+      return done({ result: 'applied', reload_ms: reload.ms });
+    }
     // BIND keeps its running config after a failed reconfig; put the file back so disk matches it.
     let rolled_back = false;
     try {
       // No previous file: leave an empty one (zero dns64 blocks is valid) so BIND can still start.
       await writeFileAtomic(this.bind.output, current ?? '');
       rolled_back = true;
+      this.reloadPending = false;
     } catch {
-      // reported below through rolled_back: false
+      // reported below through rolled_back: false; the next apply reloads even if the text matches
     }
     return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, rolled_back, reload_ms: reload.ms });
   }

@@ -313,8 +313,10 @@ describe('SshBindTarget: the connection comes and goes', () => {
         expect([A, B]).toContain(live);
         if (r.result === 'applied') expect(live).toBe(next);
         outcomes.push(`${cut}:${r.result}${r.stage ? `/${r.stage}` : ''}${r.rolled_back ? '/rolled-back' : ''}`);
-        // The daemon's retry (same target, new connection) converges, and named really serves it:
-        // also when the cut hid whether the rename happened.
+        // The retry converges, and named really serves it: also when the cut hid whether the rename
+        // happened. The retry is the daemon's next attempt once the link is back: disarm the cut
+        // (if it came after the whole apply, u's kept-alive connection would still carry it).
+        proxy.cutAfter(Infinity);
         const r2 = await u.apply(next);
         expect(r2.result, `${outcomes.at(-1)} then ${r2.error}`).not.toBe('failed');
         expect(await named.aaaa('www.example.test'), outcomes.at(-1)).toEqual([next === A ? WWW_A : WWW_B]);
@@ -398,7 +400,8 @@ interface Proxy {
   port: number;
   /** bytes relayed (both directions) over the latest connection */
   readonly bytes: number;
-  /** drop the next connection once it relayed this many bytes (later ones are not cut) */
+  /** drop the next connection once it relayed this many bytes (later ones are not cut);
+   *  Infinity disarms it, also on the latest connection if it is still open */
   cutAfter(n: number): void;
   /** stop relaying (a black hole) or resume */
   stall(on: boolean): void;
@@ -414,7 +417,7 @@ async function proxyKnownHosts(port: number): Promise<string> {
 
 /** A loopback TCP relay to sshd that can cut a connection after N bytes or stall them all. */
 function startProxy(upstreamPort: number): Promise<Proxy> {
-  let last = { bytes: 0 };
+  let last = { bytes: 0, cutAt: Infinity };
   let limit = Infinity;
   let armed = false;
   let stalled = false;
@@ -422,9 +425,8 @@ function startProxy(upstreamPort: number): Promise<Proxy> {
   const pending: Array<() => void> = [];
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: upstreamPort });
-    const conn = { bytes: 0 };
+    const conn = { bytes: 0, cutAt: armed ? limit : Infinity };
     last = conn;
-    const cutAt = armed ? limit : Infinity;
     armed = false;
     sockets.add(client);
     sockets.add(upstream);
@@ -435,8 +437,8 @@ function startProxy(upstreamPort: number): Promise<Proxy> {
     const relay = (from: net.Socket, to: net.Socket) => {
       from.on('data', (chunk: Buffer) => {
         const send = () => {
-          if (conn.bytes + chunk.length >= cutAt) {
-            const room = Math.max(0, cutAt - conn.bytes);
+          if (conn.bytes + chunk.length >= conn.cutAt) {
+            const room = Math.max(0, conn.cutAt - conn.bytes);
             conn.bytes += room;
             if (room > 0) to.write(chunk.subarray(0, room));
             kill();
@@ -469,6 +471,7 @@ function startProxy(upstreamPort: number): Promise<Proxy> {
         cutAfter(n) {
           limit = n;
           armed = Number.isFinite(n);
+          if (!armed) last.cutAt = Infinity;
         },
         stall(on) {
           stalled = on;
