@@ -1,5 +1,5 @@
 // Prometheus metrics, updated from the daemon's snapshot after every round. The names and labels
-// are an interface (dashboards, alerts): docs/observability.md lists them; keep them stable.
+// are an interface (dashboards, alerts): the README (Watching it) lists them; keep them stable.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { StateSnapshot, AppliedRecord } from '../daemon/state-file.js';
 import type { Decision } from '../daemon/step.js';
