@@ -7,6 +7,7 @@ import type { Client as ClientType, ConnectConfig, SFTPWrapper, Stats, FileEntry
 import { checkHostKey, hostKeyAlgorithms, lookupName, readKnownHosts, fingerprint, keyType } from './ssh-known-hosts.js';
 import { readPrivateKey } from './ssh-keys.js';
 import { loadSsh2, ssh2 } from './ssh2-module.js';
+import type { SshSettings } from '../config/targets.js';
 import { remoteCommand } from './ssh-quote.js';
 
 const NO_SUCH_FILE = 2;
@@ -16,18 +17,9 @@ const EOF_STATUS = 1;
 /** remote command output kept for messages; the rest is dropped */
 const MAX_OUTPUT = 64 * 1024;
 
-export interface SshEndpoint {
-  /** the target's name, for messages */
+/** Where and how to log in (the target's `ssh:` settings), and the target's name for messages. */
+export interface SshEndpoint extends SshSettings {
   name: string;
-  host: string;
-  port: number;
-  user: string;
-  private_key: string;
-  known_hosts: string;
-  /** connect (handshake + auth) and each SFTP operation, ms */
-  timeout: number;
-  /** SSH keep-alive interval, ms (0: off) */
-  keepalive: number;
 }
 
 export class SshError extends Error {

@@ -1,28 +1,16 @@
 // The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { parseDuration } from './duration.js';
+import { argv, duration, label } from './schema-types.js';
 import { parsePrefix, PrefixError } from './prefix.js';
 import { targetsSchema } from './targets.js';
 import { parseListen } from '../observe/listen.js';
-
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (typeof ms === 'string') {
-    ctx.addIssue({ code: 'custom', message: ms });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
   message: 'expected an IPv4 address such as 192.0.2.10 (probes reach IPv4 targets through the NAT64)',
 });
 const port = z.number().int().min(1).max(65535);
-const argv = z.array(z.string().min(1)).min(1, 'expected a command as a list, e.g. [rndc, reconfig]');
 
-// Names and groups appear in logs, metrics labels and comments in named.conf: keep them plain.
-const label = z.string().regex(/^[A-Za-z0-9][\w.:+-]*$/, 'use letters, digits and . _ : + - only');
 
 export const prefixText = z.string().transform((s, ctx) => {
   try {

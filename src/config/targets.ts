@@ -3,18 +3,8 @@
 // and commands on that host. Every target gets the same rendered text.
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { argv, duration, label } from './schema-types.js';
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (typeof ms === 'string') {
-    ctx.addIssue({ code: 'custom', message: ms });
-    return z.NEVER;
-  }
-  return ms;
-});
-const label = z.string().regex(/^[A-Za-z0-9][\w.:+-]*$/, 'use letters, digits and . _ : + - only');
-const argv = z.array(z.string().min(1)).min(1, 'expected a command as a list, e.g. [rndc, reconfig]');
 const absolute = z.string().startsWith('/', 'a path on the remote host must be absolute');
 
 // No option-like values: they would reach ssh2 only, but keep them obviously plain.

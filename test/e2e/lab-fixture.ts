@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import ipaddr from 'ipaddr.js';
 import { parsePrefix, synthesize } from '../../src/config/prefix.js';
+import { waitFor } from '../support/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LAB_SH = path.join(ROOT, 'lab/lab.sh');
@@ -253,21 +254,7 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== null && v !== false) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
+export { waitFor };
 
 /** The daemon as operators run it: `ip netns exec nhlab-resolver node bin/nat64-health.js run`. */
 export class LabDaemon {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor as waitForAny } from '../support/wait.js';
 import { parsePrefix, synthesize } from '../../src/config/prefix.js';
 import { cleanupStaleNetns, createNetns, terminate, type Netns } from '../support/netns.js';
 import { startNamed, type NamedInstance } from '../support/named.js';
@@ -81,22 +82,9 @@ async function logs(): Promise<LogLine[]> {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\ndaemon log tail:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const tail = async () => `daemon log tail:\n${(await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')}`;
+  return waitForAny(what, fn, timeoutMs, 100, tail);
 }
 
 async function state(): Promise<{ round: number; updated_at: string; active: string[]; prefixes: Array<{ prefix: string; status: string }> } | null> {

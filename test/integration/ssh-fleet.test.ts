@@ -131,9 +131,10 @@ const sorted = (xs: string[]) => [...xs].sort();
 
 describe('fleet: local BIND plus SSH targets', () => {
   it('applies to the local BIND while the SSH target is still down (nothing waits for it)', async () => {
-    const s = await waitFor('local applied', async () => {
+    // The SSH target's attempt runs in the background: wait for its (failed) result too.
+    const s = await waitFor('local applied, dns64-2 tried', async () => {
       const s = await state().catch(() => null);
-      return s && target(s, 'local').last_apply?.result === 'applied' && s;
+      return s && target(s, 'local').last_apply?.result === 'applied' && target(s, 'dns64-2').last_apply && s;
     });
     expect(Date.parse(target(s, 'local').last_apply!.at) - startedAt).toBeLessThan(8_000);
     const t2 = target(s, 'dns64-2');
