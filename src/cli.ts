@@ -47,10 +47,15 @@ function load(argv: Common): { path: string | null; config: Config } {
   return { path, config: loadConfig(path) };
 }
 
+/** One probe round decided from scratch (no history): what `check` reports and `render` prints. */
+async function oneRound(config: Config) {
+  const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
+  return { round, d: decide(config, new Map(), EMPTY_SELECTION, round.outcomes, Date.now()) };
+}
+
 async function check(argv: Common & { json?: boolean }): Promise<number> {
   const { config } = load(argv);
-  const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
-  const d = decide(config, new Map(), EMPTY_SELECTION, round.outcomes, Date.now());
+  const { round, d } = await oneRound(config);
   const rows = config.prefixes.map((p) => {
     const v = d.verdict.prefixes.get(p.id)!;
     const targets = round.outcomes.filter((o) => o.prefix === p.id);
@@ -79,9 +84,7 @@ async function render(argv: Common & { static?: boolean }): Promise<number> {
     process.stdout.write(renderDns64(config, staticSelection(config)));
     return EXIT.ok;
   }
-  const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
-  const d = decide(config, new Map(), EMPTY_SELECTION, round.outcomes, Date.now());
-  process.stdout.write(d.rendered);
+  process.stdout.write((await oneRound(config)).d.rendered);
   return EXIT.ok;
 }
 

@@ -9,10 +9,10 @@ export interface CommandResult {
   ms: number;
 }
 
-export async function runCommand(argv: string[], timeoutMs: number, cwd?: string): Promise<CommandResult> {
+export async function runCommand(argv: string[], timeoutMs: number, cwd?: string, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
   const [file, ...args] = argv;
   const start = process.hrtime.bigint();
-  const r = await execa(file!, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true, cwd });
+  const r = await execa(file!, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true, cwd, env });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const detail = r.timedOut
     ? `timed out after ${timeoutMs} ms`

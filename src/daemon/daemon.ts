@@ -416,17 +416,10 @@ export class Daemon {
           last_round: h.last_round,
         };
       }),
-      targets: this.targets.map((t) => ({ name: t.name, last_apply: this.lastApply.get(t.name) ?? null, serving: this.served.has(t.name) ? this.servedActive(t.name) : null })),
+      targets: this.targets.map((t) => ({ name: t.name, last_apply: this.lastApply.get(t.name) ?? null, serving: this.servedSets.get(t.name) ?? null })),
       applies: this.applies,
       last_config_reload: this.lastConfigReload,
     };
-  }
-
-  private servedActive(name: string): string[] {
-    const known = this.servedSets.get(name);
-    if (known) return known;
-    const text = this.served.get(name) ?? '';
-    return this.config.prefixes.filter((p) => text.includes(p.id) && this.selection.active.includes(p.id)).map((p) => p.id);
   }
 
   private async writeSnapshot(now: number) {

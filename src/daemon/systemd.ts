@@ -14,7 +14,7 @@
 // the daemon (systemd's start timeout reports a READY=1 that never arrived).
 //
 // Everything here is inert unless NOTIFY_SOCKET is set, i.e. when not started by systemd.
-import { execFile } from 'node:child_process';
+import { runCommand } from '../apply/commands.js';
 import type { Logger } from '../log.js';
 import type { DaemonHooks } from './daemon.js';
 
@@ -57,18 +57,14 @@ export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier |
     // No newline may end up inside a value: the protocol is one assignment per line.
     const args = Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
     queue = queue.then(
-      () =>
-        new Promise<void>((resolve) => {
-          execFile(command, args, { env: { ...process.env, NOTIFY_SOCKET: env.NOTIFY_SOCKET }, timeout }, (err, _stdout, stderr) => {
-            if (err) {
-              // One warning, then debug: a missing systemd-notify would otherwise log every round.
-              const detail = { command: `${command} ${args.join(' ')}`, error: (stderr || err.message).trim() };
-              if (failures++ === 0) log.warn('cannot notify systemd', detail);
-              else log.debug('cannot notify systemd', detail);
-            }
-            resolve();
-          });
-        }),
+      async () => {
+        const r = await runCommand([command, ...args], timeout, undefined, { ...process.env, NOTIFY_SOCKET: env.NOTIFY_SOCKET });
+        if (r.ok) return;
+        // One warning, then debug: a missing systemd-notify would otherwise log every round.
+        const detail = { command: r.command, error: r.output };
+        if (failures++ === 0) log.warn('cannot notify systemd', detail);
+        else log.debug('cannot notify systemd', detail);
+      },
     );
     return queue;
   };
