@@ -129,8 +129,9 @@ export class Daemon {
     }
     const ids = new Set(this.config.prefixes.map((p) => p.id));
     const active = previous.prefixes.filter((p) => p.active && ids.has(p.prefix)).map((p) => p.prefix);
-    const draining = Object.fromEntries(previous.prefixes.filter((p) => p.draining && p.draining_since && ids.has(p.prefix)).map((p) => [p.prefix, Date.parse(p.draining_since!)]));
-    if (active.length === 0) return;
+    // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
+    const draining = Object.fromEntries(Object.entries(previous.draining_since ?? {}).map(([id, since]) => [id, Date.parse(since)]).filter(([, t]) => Number.isFinite(t)));
+    if (active.length === 0 && Object.keys(draining).length === 0) return;
     this.selection = { active, draining, challengers: {}, failsafe: false };
     this.log.info('restored the previous active set from the state file', { file: this.config.state_file, active, draining: Object.keys(draining) });
   }
@@ -398,6 +399,7 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
       active: this.selection.active,
       draining: Object.keys(this.selection.draining),
+      draining_since: Object.fromEntries(Object.entries(this.selection.draining).map(([id, since]) => [id, new Date(since).toISOString()])),
       target_faults: d?.verdict.targetFaults ?? [],
       prefixes: this.config.prefixes.map((p) => {
         const h = this.health.get(p.id)!;

@@ -46,6 +46,8 @@ export interface StateSnapshot {
   dry_run: boolean;
   active: string[];
   draining: string[];
+  /** when each draining prefix started draining (also prefixes no longer configured) */
+  draining_since?: Record<string, string>;
   target_faults: string[];
   prefixes: PrefixStatus[];
   targets: TargetStatus[];

@@ -108,7 +108,7 @@ export class DaemonProcess {
   }
 }
 
-export async function readState(file: string): Promise<{ active: string[]; draining: string[]; failsafe: boolean; round: number; targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>; last_config_reload: { ok: boolean; error?: string } | null }> {
+export async function readState(file: string): Promise<{ pid: number; active: string[]; draining: string[]; failsafe: boolean; round: number; targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>; last_config_reload: { ok: boolean; error?: string } | null }> {
   return JSON.parse(await readFile(file, 'utf8'));
 }
 

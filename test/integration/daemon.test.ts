@@ -334,6 +334,25 @@ describe('daemon, failures never reach named', () => {
     }
   });
 
+  it('a drain survives a restart, also for a prefix removed from the config', async () => {
+    const cfg = await writeConfig({ prefixes: [A, B, C], named, maxActive: 1 });
+    daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-drain-restart-1.log'));
+    const first = await waitFor('one active and applied', async () => {
+      const s = await readState(cfg.state).catch(() => null);
+      return s?.active.length === 1 && s.targets[0]?.last_apply?.result === 'applied' && s.active[0];
+    });
+    await writeFile(cfg.file, (await readFile(cfg.file, 'utf8')).replace(`  - ${first}\n`, ''));
+    await waitFor('the removed prefix draining', async () => (await readState(cfg.state)).draining.includes(first));
+    const served = await readFile(named.includeFile, 'utf8');
+    await daemon.stop();
+    daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-drain-restart-2.log'));
+    await waitFor('a few rounds', async () => ((await readState(cfg.state)).round >= 3 && (await readState(cfg.state)).pid === daemon!.child.pid) || false);
+    expect((await readState(cfg.state)).draining).toEqual([first]);
+    expect(await readFile(named.includeFile, 'utf8')).toBe(served);
+    expect((await daemon.logs()).some((l) => l.msg === 'applied to local')).toBe(false);
+    expect((await named.reverse(www(first))).status).toBe('NOERROR');
+  });
+
   it('deduplicates prefixes written differently, so rndc reconfig does not fail with "already exists"', async () => {
     const cfg = await writeConfig({ prefixes: [A, '2001:DB8:64:A:0::/96', B], named, maxActive: 3 });
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-dup.log'));
