@@ -27,7 +27,10 @@ bind: { output: ${named.includeFile}, checkconf: ${JSON.stringify(named.checkcon
       );
       const config = parseConfig(readFileSync(file, 'utf8'), file, dir);
       const target = new LocalBindTarget(config.bind);
-      const sets = [['2001:db8:64:a::/96', '2001:db8:64:b::/96'], ['2001:db8:64:b::/96', '2001:db8:64:c::/64']];
+      const sets = [
+        ['2001:db8:64:a::/96', '2001:db8:64:b::/96'],
+        ['2001:db8:64:b::/96', '2001:db8:64:c::/64'],
+      ];
       const total: number[] = [];
       const reload: number[] = [];
       for (let i = 0; i < RUNS + 1; i++) {

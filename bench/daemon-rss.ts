@@ -45,7 +45,10 @@ state_file: ${state}
       const start = Date.now();
       while (round() < 5) await new Promise((r) => setTimeout(r, 50));
       const firstMtime = statSync(named.includeFile).mtimeMs;
-      const appliesSoFar = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"msg":"applied to local"')).length;
+      const appliesSoFar = () =>
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"msg":"applied to local"')).length;
       const settledApplies = appliesSoFar();
       const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
       const early = rss();

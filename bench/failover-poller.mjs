@@ -29,7 +29,12 @@ sock.on('message', (msg) => {
   pending = null;
   clearTimeout(p.timer);
   if (reply.rcode !== 'NOERROR') return p.resolve({ error: `rcode ${reply.rcode}` });
-  p.resolve({ addrs: reply.answers.filter((a) => a.type === 'AAAA').map((a) => ipaddr.parse(a.data).toString()).sort() });
+  p.resolve({
+    addrs: reply.answers
+      .filter((a) => a.type === 'AAAA')
+      .map((a) => ipaddr.parse(a.data).toString())
+      .sort(),
+  });
 });
 
 function query() {
@@ -40,7 +45,11 @@ function query() {
       resolve({ error: 'timeout' });
     }, TIMEOUT_MS);
     pending = { id, resolve, timer };
-    sock.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'AAAA', name }] }), 53, server);
+    sock.send(
+      dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'AAAA', name }] }),
+      53,
+      server,
+    );
   });
 }
 

@@ -68,7 +68,12 @@ const { values: opt } = parseArgs({
   },
 });
 const soakSeconds = opt.soak === undefined ? null : Number(opt.soak);
-const profileNames = opt.profile === 'both' || opt.profile === '' ? (soakSeconds === null ? ['default', 'aggressive'] : ['aggressive']) : [opt.profile];
+const profileNames =
+  opt.profile === 'both' || opt.profile === ''
+    ? soakSeconds === null
+      ? ['default', 'aggressive']
+      : ['aggressive']
+    : [opt.profile];
 for (const n of profileNames) if (!PROFILES[n]) throw new Error(`unknown profile ${n} (default, aggressive, both)`);
 const CYCLES = Number(opt.cycles);
 if (process.getuid?.() !== 0) {
@@ -99,7 +104,9 @@ async function lab(...args) {
 
 /** A long-running child whose stdout/stderr lines are parsed as JSON and kept with their receive time. */
 function startJsonChild(argv, stream, logFile) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'] });
+  const child = spawn(argv[0], argv.slice(1), {
+    stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'],
+  });
   const lines = [];
   createInterface({ input: child[stream] }).on('line', (raw) => {
     if (logFile) appendFileSync(logFile, raw + '\n');
@@ -113,7 +120,9 @@ function startJsonChild(argv, stream, logFile) {
   return {
     lines,
     get status() {
-      return child.exitCode !== null || child.signalCode !== null ? `exited (code ${child.exitCode}, signal ${child.signalCode})` : `running (pid ${child.pid})`;
+      return child.exitCode !== null || child.signalCode !== null
+        ? `exited (code ${child.exitCode}, signal ${child.signalCode})`
+        : `running (pid ${child.pid})`;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -150,7 +159,11 @@ state_file: ${STATE_FILE}
 const readState = async () => JSON.parse(await readFile(STATE_FILE, 'utf8'));
 const steady = async (p) => {
   const s = await readState();
-  return s.active.length === 3 && s.prefixes.every((x) => x.status === 'up' && x.bad_streak === 0 && x.good_streak >= p.rise) && s.draining.length === 0;
+  return (
+    s.active.length === 3 &&
+    s.prefixes.every((x) => x.status === 'up' && x.bad_streak === 0 && x.good_streak >= p.rise) &&
+    s.draining.length === 0
+  );
 };
 
 async function runProfile(name, poller) {
@@ -161,12 +174,22 @@ async function runProfile(name, poller) {
   await mkdir(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `bench-failover-${name}${soakSeconds === null ? '' : '-soak'}-daemon.log`);
   await writeFile(logFile, '');
-  const daemon = startJsonChild(['ip', 'netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG, '--log-format', 'json'], 'stderr', logFile);
-  const applies = (from, to = Infinity) => daemon.lines.filter((l) => l.msg === 'applied to local' && l.at >= from && l.at <= to).length;
+  const daemon = startJsonChild(
+    ['ip', 'netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG, '--log-format', 'json'],
+    'stderr',
+    logFile,
+  );
+  const applies = (from, to = Infinity) =>
+    daemon.lines.filter((l) => l.msg === 'applied to local' && l.at >= from && l.at <= to).length;
   const firstAnswer = (from, pred) => poller.lines.find((l) => l.t >= from && l.addrs && pred(l.addrs));
   const all = Object.values(GW).map(synth).sort();
   try {
-    await waitFor('all three prefixes served', async () => (await steady(p)) && firstAnswer(0, (a) => a.length === 3), 30_000, 100);
+    await waitFor(
+      'all three prefixes served',
+      async () => (await steady(p)) && firstAnswer(0, (a) => a.length === 3),
+      30_000,
+      100,
+    );
     if (soakSeconds !== null) return await soak(name, p, daemon, poller);
     const failover = [];
     const recovery = [];
@@ -178,7 +201,11 @@ async function runProfile(name, poller) {
       await sleep(Math.random() * p.interval);
       const tKill = Date.now();
       await lab('fail', String(n));
-      const gone = await waitFor(`gw${n} out of the answer`, async () => firstAnswer(tKill, (a) => !a.includes(victim)), detectBound(p) + 10_000);
+      const gone = await waitFor(
+        `gw${n} out of the answer`,
+        async () => firstAnswer(tKill, (a) => !a.includes(victim)),
+        detectBound(p) + 10_000,
+      );
       failover.push(gone.t - tKill);
       await sleep(p.interval + 500); // a stray second apply would show up here
       reloads.push(applies(tKill));
@@ -186,19 +213,37 @@ async function runProfile(name, poller) {
       await sleep(Math.random() * p.interval);
       const tHeal = Date.now();
       await lab('heal', String(n));
-      const back = await waitFor(`gw${n} back in the answer`, async () => firstAnswer(tHeal, (a) => a.includes(victim)), recoverBound(p) + 10_000);
+      const back = await waitFor(
+        `gw${n} back in the answer`,
+        async () => firstAnswer(tHeal, (a) => a.includes(victim)),
+        recoverBound(p) + 10_000,
+      );
       recovery.push(back.t - tHeal);
       await waitFor('steady again', () => steady(p), 30_000, 100);
       await sleep(p.interval);
       reloads.push(applies(tHeal));
       const last = poller.lines.at(-1);
-      if (JSON.stringify(last?.addrs) !== JSON.stringify(all)) throw new Error(`client answer not back to all three: ${JSON.stringify(last)}`);
-      console.log(`  ${name} cycle ${i + 1}/${CYCLES} gw${n}: out after ${fmt(failover.at(-1))}, back after ${fmt(recovery.at(-1))}, reloads ${reloads.at(-2)}+${reloads.at(-1)}`);
+      if (JSON.stringify(last?.addrs) !== JSON.stringify(all))
+        throw new Error(`client answer not back to all three: ${JSON.stringify(last)}`);
+      console.log(
+        `  ${name} cycle ${i + 1}/${CYCLES} gw${n}: out after ${fmt(failover.at(-1))}, back after ${fmt(recovery.at(-1))}, reloads ${reloads.at(-2)}+${reloads.at(-1)}`,
+      );
     }
-    return { profile: name, settings: p, cycles: CYCLES, failover, recovery, reloads, detect_bound: detectBound(p), recover_bound: recoverBound(p) };
+    return {
+      profile: name,
+      settings: p,
+      cycles: CYCLES,
+      failover,
+      recovery,
+      reloads,
+      detect_bound: detectBound(p),
+      recover_bound: recoverBound(p),
+    };
   } catch (err) {
     const st = await readState().catch((e) => ({ error: String(e) }));
-    console.error(`daemon ${daemon.status}; state file: round ${st.round} updated ${st.updated_at} (now ${new Date().toISOString()}); last log line: ${JSON.stringify(daemon.lines.at(-1))}`);
+    console.error(
+      `daemon ${daemon.status}; state file: round ${st.round} updated ${st.updated_at} (now ${new Date().toISOString()}); last log line: ${JSON.stringify(daemon.lines.at(-1))}`,
+    );
     console.error(`client poller ${poller.status}; last answer ${JSON.stringify(poller.lines.at(-1))}`);
     if (opt['keep-on-error']) {
       console.error(`--keep-on-error: leaving the lab and the daemon running; state ${STATE_FILE}, log ${logFile}`);
@@ -221,7 +266,9 @@ async function soak(name, p, daemon, poller) {
     // a soak only counts while the daemon really runs rounds (and nobody tore the lab down)
     const st = await readState().catch(() => null);
     if (!daemon.status.startsWith('running') || !st || Date.now() - Date.parse(st.updated_at) > 5 * p.interval) {
-      throw new Error(`soak aborted: daemon ${daemon.status}, state file ${st ? `last updated ${st.updated_at}` : 'gone'}`);
+      throw new Error(
+        `soak aborted: daemon ${daemon.status}, state file ${st ? `last updated ${st.updated_at}` : 'gone'}`,
+      );
     }
     const downs = daemon.lines.slice(m0).filter((l) => / is down$/.test(l.msg)).length;
     console.log(`  soak: ${Math.round((Date.now() - t0) / 1000)} s, round ${st.round}, false downs so far ${downs}`);
@@ -244,7 +291,9 @@ async function soak(name, p, daemon, poller) {
 function summary(r) {
   if (r.soak_s !== undefined) {
     console.log(`\n## no-fault soak, ${r.profile} profile, ${r.soak_s} s (${r.rounds} rounds)`);
-    console.log(`false removals: ${r.false_removals}   prefixes marked down: ${r.false_downs}   applies: ${r.applies}   client answer changes: ${r.client_answer_changes}`);
+    console.log(
+      `false removals: ${r.false_removals}   prefixes marked down: ${r.false_downs}   applies: ${r.applies}   client answer changes: ${r.client_answer_changes}`,
+    );
     if (r.warnings.length) console.log(`warnings/errors: ${[...new Set(r.warnings)].join('; ')}`);
     return r.false_removals === 0 && r.false_downs === 0;
   }
@@ -253,14 +302,25 @@ function summary(r) {
     ['heal -> first answer with it again', r.recovery],
   ];
   const p = r.settings;
-  console.log(`\n## ${r.profile} profile: interval ${p.interval} ms, fast_interval ${p.fast_interval} ms, timeout ${p.timeout} ms, rise ${p.rise}, fall ${p.fall}; ${r.cycles} cycles`);
+  console.log(
+    `\n## ${r.profile} profile: interval ${p.interval} ms, fast_interval ${p.fast_interval} ms, timeout ${p.timeout} ms, rise ${p.rise}, fall ${p.fall}; ${r.cycles} cycles`,
+  );
   console.log(`${''.padEnd(42)}${'p50'.padStart(9)}${'p95'.padStart(9)}${'max'.padStart(9)}`);
-  for (const [label, xs] of rows) console.log(`${label.padEnd(42)}${fmt(pct(xs, 50)).padStart(9)}${fmt(pct(xs, 95)).padStart(9)}${fmt(Math.max(...xs)).padStart(9)}`);
+  for (const [label, xs] of rows)
+    console.log(
+      `${label.padEnd(42)}${fmt(pct(xs, 50)).padStart(9)}${fmt(pct(xs, 95)).padStart(9)}${fmt(Math.max(...xs)).padStart(9)}`,
+    );
   const reloadsPerChange = r.reloads.reduce((a, b) => a + b, 0) / r.reloads.length;
-  console.log(`reloads per change: mean ${reloadsPerChange.toFixed(2)}, min ${Math.min(...r.reloads)}, max ${Math.max(...r.reloads)}`);
-  console.log(`detection bound interval + fall x (fast_interval + timeout) = ${fmt(r.detect_bound)}; nominal recovery interval + (rise - 1) x fast_interval = ${fmt(r.recover_bound)}`);
+  console.log(
+    `reloads per change: mean ${reloadsPerChange.toFixed(2)}, min ${Math.min(...r.reloads)}, max ${Math.max(...r.reloads)}`,
+  );
+  console.log(
+    `detection bound interval + fall x (fast_interval + timeout) = ${fmt(r.detect_bound)}; nominal recovery interval + (rise - 1) x fast_interval = ${fmt(r.recover_bound)}`,
+  );
   const okBound = Math.max(...r.failover) <= r.detect_bound + 500;
-  console.log(`failover max ${fmt(Math.max(...r.failover))} ${okBound ? '<=' : 'EXCEEDS'} bound + 0.5 s (${fmt(r.detect_bound + 500)})`);
+  console.log(
+    `failover max ${fmt(Math.max(...r.failover))} ${okBound ? '<=' : 'EXCEEDS'} bound + 0.5 s (${fmt(r.detect_bound + 500)})`,
+  );
   let ok = okBound && Math.max(...r.reloads) === 1 && Math.min(...r.reloads) === 1;
   if (r.profile === 'aggressive') {
     const p95 = pct(r.failover, 95);
@@ -273,8 +333,15 @@ function summary(r) {
 /** One lab user at a time: the same lock as test/e2e/lab-fixture.ts (released when we exit). */
 async function acquireLabLock(timeoutMs) {
   const lockFile = `${STATE.replace(/\/+$/, '')}.lock`;
-  const child = spawn('flock', ['-w', String(Math.ceil(timeoutMs / 1000)), lockFile, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const waiting = setTimeout(() => console.log(`waiting for ${lockFile}: another e2e or bench:failover run is using the lab`), 1000);
+  const child = spawn(
+    'flock',
+    ['-w', String(Math.ceil(timeoutMs / 1000)), lockFile, 'sh', '-c', 'echo locked; exec cat'],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  const waiting = setTimeout(
+    () => console.log(`waiting for ${lockFile}: another e2e or bench:failover run is using the lab`),
+    1000,
+  );
   const ok = await new Promise((resolve) => {
     child.stdout.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
@@ -299,7 +366,20 @@ try {
   unlock = await acquireLabLock(30 * 60_000);
   await lab('down');
   await lab('up');
-  poller = startJsonChild(['ip', 'netns', 'exec', 'nhlab-client', process.execPath, path.join(ROOT, 'bench/failover-poller.mjs'), RESOLVER6, NAME, '20'], 'stdout');
+  poller = startJsonChild(
+    [
+      'ip',
+      'netns',
+      'exec',
+      'nhlab-client',
+      process.execPath,
+      path.join(ROOT, 'bench/failover-poller.mjs'),
+      RESOLVER6,
+      NAME,
+      '20',
+    ],
+    'stdout',
+  );
   const results = [];
   for (const name of profileNames) results.push(await runProfile(name, poller));
   let ok = true;

@@ -13,11 +13,16 @@ export function percentile(xs: number[], p: number): number {
 
 export function report(title: string, rows: Array<[string, string | number, string?]>): void {
   console.log(`\n## ${title}`);
-  for (const [name, value, target] of rows) console.log(`${name.padEnd(44)} ${String(value).padStart(12)}${target ? `   (target ${target})` : ''}`);
+  for (const [name, value, target] of rows)
+    console.log(`${name.padEnd(44)} ${String(value).padStart(12)}${target ? `   (target ${target})` : ''}`);
 }
 
 /** The V8 flags the CLI runs with (its shebang line), so benchmarks measure what operators run. */
 export function cliNodeFlags(): string[] {
   const first = readFileSync(new URL('../bin/nat64-health.js', import.meta.url), 'utf8').split('\n')[0]!;
-  return first.replace(/^#!.*?\bnode\b/, '').trim().split(/\s+/).filter(Boolean);
+  return first
+    .replace(/^#!.*?\bnode\b/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
 }

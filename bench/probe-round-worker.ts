@@ -3,7 +3,9 @@ import { parseConfig } from '../src/config/load.js';
 import { runRound } from '../src/probe/round.js';
 
 const [prefixCount, rounds] = [Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 10)];
-const prefixes = Array.from({ length: prefixCount }, (_, i) => `  - 2001:db8:${(0x1000 + i).toString(16)}::/96`).join('\n');
+const prefixes = Array.from({ length: prefixCount }, (_, i) => `  - 2001:db8:${(0x1000 + i).toString(16)}::/96`).join(
+  '\n',
+);
 const config = parseConfig(
   `prefixes:\n${prefixes}\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n  - { type: tcp, address: 192.0.2.11, port: 80 }\n  - { type: tcp, address: 198.51.100.10, port: 80 }\nhealth: { timeout: 1s }\n`,
   'bench',
@@ -15,6 +17,11 @@ for (let i = 0; i < rounds; i++) {
   const start = performance.now();
   const r = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
   const used = process.cpuUsage(cpu);
-  results.push({ wall_ms: performance.now() - start, cpu_ms: (used.user + used.system) / 1000, ok: r.outcomes.filter((o) => o.ok).length, total: r.outcomes.length });
+  results.push({
+    wall_ms: performance.now() - start,
+    cpu_ms: (used.user + used.system) / 1000,
+    ok: r.outcomes.filter((o) => o.ok).length,
+    total: r.outcomes.length,
+  });
 }
 process.stdout.write(JSON.stringify(results) + '\n');

@@ -132,21 +132,35 @@ export async function benchSshFanout(rtts = [0, 10]) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'nh-bench-ssh-'));
   await mkdir(path.join(work, 'named'));
   // MaxStartups: 20 handshakes at once from one client would trip OpenSSH's default (10:30:100).
-  const [sshd, named] = await Promise.all([startSshd({ maxStartups: '100:30:200' }), startNamed(path.join(work, 'named'))]);
+  const [sshd, named] = await Promise.all([
+    startSshd({ maxStartups: '100:30:200' }),
+    startNamed(path.join(work, 'named')),
+  ]);
   try {
     const max = Math.max(...SIZES);
     const dirs = [];
     for (let i = 0; i < max; i++) {
       const d = path.join(work, `host-${i}`);
       await mkdir(path.join(d, 'nat64-health'), { recursive: true });
-      await writeFile(path.join(d, 'named.conf'), `options {\n\tdirectory "${d}";\n\tinclude "${d}/nat64-health/dns64.conf";\n};\n`);
+      await writeFile(
+        path.join(d, 'named.conf'),
+        `options {\n\tdirectory "${d}";\n\tinclude "${d}/nat64-health/dns64.conf";\n};\n`,
+      );
       await writeFile(path.join(d, 'nat64-health', 'dns64.conf'), '');
       dirs.push(d);
     }
     const make = (i, port, knownHosts) =>
       new SshBindTarget(
         `bench-${i}`,
-        { host: '127.0.0.1', port, user: sshd.user, private_key: sshd.clientKey, known_hosts: knownHosts, timeout: 15_000, keepalive: 15_000 },
+        {
+          host: '127.0.0.1',
+          port,
+          user: sshd.user,
+          private_key: sshd.clientKey,
+          known_hosts: knownHosts,
+          timeout: 15_000,
+          keepalive: 15_000,
+        },
         {
           mode: 'include',
           output: path.join(dirs[i], 'nat64-health', 'dns64.conf'),
@@ -217,17 +231,24 @@ function print(results, rtts) {
   for (const rtt of rtts) {
     const rs = results.filter((r) => r.rtt_ms === rtt);
     const one = rs[0];
-    console.log(`\n## SSH fan-out, ${rtt ? `${rtt} ms RTT per target` : 'loopback'}: time until every target serves the new set (median of ${RUNS})`);
-    const line = (name, value, note = '') => console.log(`${name.padEnd(44)} ${value.padStart(10)}${note ? `   ${note}` : ''}`);
+    console.log(
+      `\n## SSH fan-out, ${rtt ? `${rtt} ms RTT per target` : 'loopback'}: time until every target serves the new set (median of ${RUNS})`,
+    );
+    const line = (name, value, note = '') =>
+      console.log(`${name.padEnd(44)} ${value.padStart(10)}${note ? `   ${note}` : ''}`);
     for (const r of rs) {
-      const vs = (a, b) => (r.targets === 1 ? '' : `(${(a / b).toFixed(2)}x one target; target <= 2x: ${a <= 2 * b ? 'met' : 'MISSED'})`);
+      const vs = (a, b) =>
+        r.targets === 1 ? '' : `(${(a / b).toFixed(2)}x one target; target <= 2x: ${a <= 2 * b ? 'met' : 'MISSED'})`;
       line(`${r.targets} target(s), new connections`, `${r.cold_ms.toFixed(0)} ms`, vs(r.cold_ms, one.cold_ms));
       line(`${r.targets} target(s), kept-alive connections`, `${r.warm_ms.toFixed(0)} ms`, vs(r.warm_ms, one.warm_ms));
     }
     const big = rs[rs.length - 1];
     line('CPU per apply: client (this process)', `${big.client_cpu_ms.toFixed(1)} ms`);
     line('CPU per apply: simulated host (sshd tree)', `${big.remote_cpu_ms.toFixed(1)} ms`);
-    line(`${big.targets} applies' CPU over ${cpus} CPUs (floor here)`, `${((big.targets * (big.client_cpu_ms + big.remote_cpu_ms)) / cpus).toFixed(0)} ms`);
+    line(
+      `${big.targets} applies' CPU over ${cpus} CPUs (floor here)`,
+      `${((big.targets * (big.client_cpu_ms + big.remote_cpu_ms)) / cpus).toFixed(0)} ms`,
+    );
     line(`${big.targets} applies' client CPU (floor on a fleet)`, `${(big.targets * big.client_cpu_ms).toFixed(0)} ms`);
   }
 }
@@ -235,8 +256,16 @@ function print(results, rtts) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { json: { type: 'string' }, rtt: { type: 'string', default: '10' } } });
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-  console.log(`nat64-health ${pkg.version} SSH fan-out benchmark, node ${process.version}, ${os.cpus().length} CPUs, ${new Date().toISOString()}`);
-  const rtts = [0, ...values.rtt.split(',').map(Number).filter((n) => n > 0)];
+  console.log(
+    `nat64-health ${pkg.version} SSH fan-out benchmark, node ${process.version}, ${os.cpus().length} CPUs, ${new Date().toISOString()}`,
+  );
+  const rtts = [
+    0,
+    ...values.rtt
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0),
+  ];
   const results = await benchSshFanout(rtts);
   if (values.json) await writeFile(values.json, JSON.stringify(results, null, 2) + '\n');
 }

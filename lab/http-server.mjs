@@ -21,14 +21,22 @@ let pidfile = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   const key = a.replace(/^--/, '');
-  if (key === 'pidfile') { pidfile = args[++i]; continue; }
+  if (key === 'pidfile') {
+    pidfile = args[++i];
+    continue;
+  }
   if (!(key in want) || i + 1 >= args.length) {
-    console.error(`usage: http-server.mjs [--http A:P]... [--tcp-echo A:P]... [--udp-echo A:P]... [--pidfile F] (bad arg: ${a})`);
+    console.error(
+      `usage: http-server.mjs [--http A:P]... [--tcp-echo A:P]... [--udp-echo A:P]... [--pidfile F] (bad arg: ${a})`,
+    );
     process.exit(2);
   }
   const v = args[++i];
   const m = /^(.*):(\d+)$/.exec(v);
-  if (!m) { console.error(`bad ADDR:PORT: ${v}`); process.exit(2); }
+  if (!m) {
+    console.error(`bad ADDR:PORT: ${v}`);
+    process.exit(2);
+  }
   want[key].push({ host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) });
 }
 
@@ -40,7 +48,10 @@ const ready = () => {
     console.log(`${ts()} ready pid=${process.pid}`);
   }
 };
-const fail = (what) => (err) => { console.error(`${ts()} ${what}: ${err.message}`); process.exit(1); };
+const fail = (what) => (err) => {
+  console.error(`${ts()} ${what}: ${err.message}`);
+  process.exit(1);
+};
 
 for (const { host, port } of want.http) {
   pending++;
@@ -75,6 +86,9 @@ for (const { host, port } of want['udp-echo']) {
   sock.bind({ address: host, port }, ready);
 }
 
-if (pending === 0) { console.error('nothing to serve'); process.exit(2); }
+if (pending === 0) {
+  console.error('nothing to serve');
+  process.exit(2);
+}
 
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

@@ -49,7 +49,14 @@ const result = await build({
 
 // The version for --version (src/paths.ts reads ../package.json from the bundle's directory).
 const own = JSON.parse(readFileSync('package.json', 'utf8'));
-writeFileSync(path.join(outDir, 'package.json'), JSON.stringify({ name: own.name, version: own.version, description: own.description, license: own.license, private: true }, null, 2) + '\n');
+writeFileSync(
+  path.join(outDir, 'package.json'),
+  JSON.stringify(
+    { name: own.name, version: own.version, description: own.description, license: own.license, private: true },
+    null,
+    2,
+  ) + '\n',
+);
 
 // Which npm packages ended up inside, with their licenses and copyright notices: the build turns
 // debian/copyright into the package's copyright file with one Files paragraph per package.
@@ -70,23 +77,38 @@ for (const input of Object.keys(result.metafile.inputs)) {
     .map((l) => l.replace(/^copyright\s*/i, '').replace(/^(\(c\)|©)\s*/i, ''));
   const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name;
   // Old packages (ssh2) still use "licenses": [{ "type": ... }].
-  const license = typeof pkg.license === 'string' ? pkg.license : Array.isArray(pkg.licenses) && pkg.licenses.length === 1 ? pkg.licenses[0].type : undefined;
+  const license =
+    typeof pkg.license === 'string'
+      ? pkg.license
+      : Array.isArray(pkg.licenses) && pkg.licenses.length === 1
+        ? pkg.licenses[0].type
+        : undefined;
   packages.set(m[2], { name: m[2], version: pkg.version, license, notices: [...new Set(notices)], author });
 }
 const list = [...packages.values()].sort((a, b) => a.name.localeCompare(b.name));
 const unknown = list.filter((p) => !LICENSES.includes(p.license));
 if (unknown.length > 0) {
-  console.error(`bundle: no License paragraph in debian/copyright for: ${unknown.map((p) => `${p.name} (${JSON.stringify(p.license)})`).join(', ')}`);
+  console.error(
+    `bundle: no License paragraph in debian/copyright for: ${unknown.map((p) => `${p.name} (${JSON.stringify(p.license)})`).join(', ')}`,
+  );
   console.error('add the license text to debian/copyright and its name to LICENSES in scripts/bundle.mjs');
   process.exit(1);
 }
-writeFileSync(path.join(outDir, 'bundled-modules.txt'), list.map((p) => `${p.name} ${p.version} ${p.license}`).join('\n') + '\n');
+writeFileSync(
+  path.join(outDir, 'bundled-modules.txt'),
+  list.map((p) => `${p.name} ${p.version} ${p.license}`).join('\n') + '\n',
+);
 
 const paragraphs = readFileSync('debian/copyright', 'utf8').trimEnd().split(/\n\n+/);
 const lastFiles = paragraphs.findLastIndex((p) => p.startsWith('Files:'));
 const generated = list.map((p) => {
   const holders = p.notices.length > 0 ? p.notices : [`${p.author ?? `the ${p.name} authors`}`];
-  return [`Files: node_modules/${p.name}/*`, `Copyright: ${holders.join('\n ')}`, `License: ${p.license}`, `Comment: npm package ${p.name} ${p.version}, bundled in /usr/share/nat64-health/lib/cli.mjs`].join('\n');
+  return [
+    `Files: node_modules/${p.name}/*`,
+    `Copyright: ${holders.join('\n ')}`,
+    `License: ${p.license}`,
+    `Comment: npm package ${p.name} ${p.version}, bundled in /usr/share/nat64-health/lib/cli.mjs`,
+  ].join('\n');
 });
 paragraphs.splice(lastFiles + 1, 0, ...generated);
 writeFileSync(path.join(outDir, 'copyright'), paragraphs.join('\n\n') + '\n');

@@ -25,7 +25,10 @@ import fs from 'node:fs/promises';
 export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
 
 class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -59,18 +62,36 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
   const rows = config.prefixes.map((p) => {
     const v = d.verdict.prefixes.get(p.id)!;
     const targets = round.outcomes.filter((o) => o.prefix === p.id);
-    return { prefix: p.id, name: p.name, group: p.group, healthy: v.good, latency_ms: v.latency_ms, answered: v.answered, counted: v.counted, required: v.required, targets };
+    return {
+      prefix: p.id,
+      name: p.name,
+      group: p.group,
+      healthy: v.good,
+      latency_ms: v.latency_ms,
+      answered: v.answered,
+      counted: v.counted,
+      required: v.required,
+      targets,
+    };
   });
   const healthy = rows.filter((r) => r.healthy).length;
   if (argv.json) {
-    process.stdout.write(JSON.stringify({ round_ms: round.duration_ms, target_faults: d.verdict.targetFaults, prefixes: rows }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ round_ms: round.duration_ms, target_faults: d.verdict.targetFaults, prefixes: rows }, null, 2) +
+        '\n',
+    );
   } else {
     const table = rows.map((r) => [
       r.prefix,
       r.name === r.prefix ? '' : r.name,
       r.healthy ? 'healthy' : 'UNHEALTHY',
       ms(r.latency_ms),
-      r.targets.map((t) => `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${d.verdict.targetFaults.includes(t.probe) ? ' (target down everywhere: not counted)' : ''}`).join('; '),
+      r.targets
+        .map(
+          (t) =>
+            `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${d.verdict.targetFaults.includes(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
+        )
+        .join('; '),
     ]);
     process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
     process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${ms(round.duration_ms)})\n`);
@@ -91,13 +112,19 @@ async function render(argv: Common & { static?: boolean }): Promise<number> {
 async function validate(argv: Common & { bind?: boolean }): Promise<number> {
   const { path, config } = load(argv);
   for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
-  const out: string[] = [`${path ?? '(embedded default)'}: configuration is valid (${config.prefixes.length} prefixes, ${config.probes.length} probe targets)`, `template ${config.template.file}: OK`];
+  const out: string[] = [
+    `${path ?? '(embedded default)'}: configuration is valid (${config.prefixes.length} prefixes, ${config.probes.length} probe targets)`,
+    `template ${config.template.file}: OK`,
+  ];
   if (argv.bind) {
     // Read-only checks against BIND's files: the static render must pass named-checkconf.
     const target = new LocalBindTarget(config.bind);
     const { desired } = await target.desiredFile(renderDns64(config, staticSelection(config)));
     if (config.bind.mode === 'include' && !(await includesFile(config.bind.checkconf, config.bind.output))) {
-      throw new CliError(`${config.bind.named_conf} does not include ${config.bind.output}: add \`include "${config.bind.output}";\` inside options { }`, EXIT.config);
+      throw new CliError(
+        `${config.bind.named_conf} does not include ${config.bind.output}: add \`include "${config.bind.output}";\` inside options { }`,
+        EXIT.config,
+      );
     }
     const tmp = await writeTempBeside(config.bind.output, desired);
     try {
@@ -106,7 +133,9 @@ async function validate(argv: Common & { bind?: boolean }): Promise<number> {
     } finally {
       await fs.rm(tmp, { force: true });
     }
-    out.push(`${config.bind.named_conf}: named-checkconf accepts the rendered ${config.bind.mode === 'include' ? 'include file' : 'managed block'}`);
+    out.push(
+      `${config.bind.named_conf}: named-checkconf accepts the rendered ${config.bind.mode === 'include' ? 'include file' : 'managed block'}`,
+    );
   }
   process.stdout.write(out.join('\n') + '\n');
   return EXIT.ok;
@@ -119,7 +148,12 @@ async function status(argv: Common & { json?: boolean }): Promise<number> {
     s = await readState(config.state_file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new CliError(e.code === 'ENOENT' ? `no state file at ${config.state_file}: is the daemon running?` : `cannot read ${config.state_file}: ${e.message}`, EXIT.noState);
+    throw new CliError(
+      e.code === 'ENOENT'
+        ? `no state file at ${config.state_file}: is the daemon running?`
+        : `cannot read ${config.state_file}: ${e.message}`,
+      EXIT.noState,
+    );
   }
   if (argv.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -137,7 +171,14 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
   // http.listen: /metrics and the status page; bound before the first round so a taken port fails fast.
   // Loaded only when configured: prom-client and the page cost memory a plain sidecar does not need.
   const observer = config.http ? await (await import('./observe/observer.js')).startObserver(config.http, log) : null;
-  const daemon = new Daemon({ configPath: path, config, log, dryRun: argv['dry-run'], watch: argv.watch, hooks: combineHooks(notifier?.hooks, observer?.hooks) });
+  const daemon = new Daemon({
+    configPath: path,
+    config,
+    log,
+    dryRun: argv['dry-run'],
+    watch: argv.watch,
+    hooks: combineHooks(notifier?.hooks, observer?.hooks),
+  });
   try {
     await daemon.start();
   } finally {
@@ -177,21 +218,78 @@ export function buildCli(args: string[]): Argv {
   const cli = yargs(args) as unknown as Argv<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   return cli
     .scriptName('nat64-health')
-    .usage('$0 <command> [options]\n\nKeeps BIND\'s dns64 prefixes on healthy NAT64 gateways.')
-    .option('config', { alias: 'c', type: 'string', describe: `config file (default ${DEFAULT_CONFIG_PATH}, else the embedded default)` })
+    .usage("$0 <command> [options]\n\nKeeps BIND's dns64 prefixes on healthy NAT64 gateways.")
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      describe: `config file (default ${DEFAULT_CONFIG_PATH}, else the embedded default)`,
+    })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log line format' })
-    .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, describe: 'least severe level logged' })
-    .command('run', 'run the daemon in the foreground (logs to stderr)', ((y: Argv<any>) =>
+    .option('log-level', {
+      choices: ['debug', 'info', 'warn', 'error'] as const,
+      default: 'info' as const,
+      describe: 'least severe level logged',
+    })
+    .command(
+      'run',
+      'run the daemon in the foreground (logs to stderr)',
+      ((y: Argv<any>) =>
         y
           .option('dry-run', { type: 'boolean', describe: 'probe and decide, but never write files or reload BIND' })
-          .option('watch', { type: 'boolean', default: true, describe: 're-read the config when its files change (--no-watch: only on SIGHUP)' })) as Builder, (a: unknown) => finish(run(a as never)))
-    .command('check', 'one probe round: per prefix health, latency and target results (exit 0 all healthy, 1 some, 2 none)', withJson, (a: unknown) => finish(check(a as never)))
-    .command('render', 'print the dns64 text that would be written now', ((y: Argv<any>) => y.option('static', { type: 'boolean', describe: 'every configured prefix, no probing (a plain static configuration)' })) as Builder, (a: unknown) => finish(render(a as never)))
-    .command('validate', 'check the config and template (exit 78 on errors)', ((y: Argv<any>) => y.option('bind', { type: 'boolean', describe: "also check the rendered text against BIND's named.conf with named-checkconf" })) as Builder, (a: unknown) => finish(validate(a as never)))
-    .command('status', "the running daemon's state (from state_file)", withJson, (a: unknown) => finish(status(a as never)))
+          .option('watch', {
+            type: 'boolean',
+            default: true,
+            describe: 're-read the config when its files change (--no-watch: only on SIGHUP)',
+          })) as Builder,
+      (a: unknown) => finish(run(a as never)),
+    )
+    .command(
+      'check',
+      'one probe round: per prefix health, latency and target results (exit 0 all healthy, 1 some, 2 none)',
+      withJson,
+      (a: unknown) => finish(check(a as never)),
+    )
+    .command(
+      'render',
+      'print the dns64 text that would be written now',
+      ((y: Argv<any>) =>
+        y.option('static', {
+          type: 'boolean',
+          describe: 'every configured prefix, no probing (a plain static configuration)',
+        })) as Builder,
+      (a: unknown) => finish(render(a as never)),
+    )
+    .command(
+      'validate',
+      'check the config and template (exit 78 on errors)',
+      ((y: Argv<any>) =>
+        y.option('bind', {
+          type: 'boolean',
+          describe: "also check the rendered text against BIND's named.conf with named-checkconf",
+        })) as Builder,
+      (a: unknown) => finish(validate(a as never)),
+    )
+    .command('status', "the running daemon's state (from state_file)", withJson, (a: unknown) =>
+      finish(status(a as never)),
+    )
     .command('targets', 'the BIND servers managed (local and over SSH)', ((y: Argv<any>) =>
-        y.command('test', 'connect to every target: host key, output writable, checkconf and reload runnable; changes nothing', withJson, (a: unknown) => finish(targetsTest(a as never))).demandCommand(1, 'name a targets command (test)')) as Builder)
-    .command('synth <prefix> <ipv4>', 'print the RFC 6052 address of IPV4 under PREFIX', ((y: Argv<any>) => y.positional('prefix', { type: 'string', demandOption: true }).positional('ipv4', { type: 'string', demandOption: true })) as Builder, (a: unknown) => finish(synth(a as never)))
+      y
+        .command(
+          'test',
+          'connect to every target: host key, output writable, checkconf and reload runnable; changes nothing',
+          withJson,
+          (a: unknown) => finish(targetsTest(a as never)),
+        )
+        .demandCommand(1, 'name a targets command (test)')) as Builder)
+    .command(
+      'synth <prefix> <ipv4>',
+      'print the RFC 6052 address of IPV4 under PREFIX',
+      ((y: Argv<any>) =>
+        y
+          .positional('prefix', { type: 'string', demandOption: true })
+          .positional('ipv4', { type: 'string', demandOption: true })) as Builder,
+      (a: unknown) => finish(synth(a as never)),
+    )
     .completion('completion', 'print a shell completion script')
     .demandCommand(1, 'name a command')
     .strict()

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const DEFAULT_CONFIG_PATH = '/etc/nat64-health/config.yaml';
 
 /** Templates shipped with the package (src/ and dist/ both sit beside templates/). */
-export const TEMPLATES_DIR = process.env.NAT64_HEALTH_TEMPLATES ?? fileURLToPath(new URL('../templates/', import.meta.url));
+export const TEMPLATES_DIR =
+  process.env.NAT64_HEALTH_TEMPLATES ?? fileURLToPath(new URL('../templates/', import.meta.url));
 
 /**
  * The version in package.json beside dist/ (in the Debian package: beside lib/, the bundle's
@@ -14,7 +15,10 @@ export const TEMPLATES_DIR = process.env.NAT64_HEALTH_TEMPLATES ?? fileURLToPath
  */
 export function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (
+      (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ??
+      'unknown'
+    );
   } catch {
     return 'unknown';
   }

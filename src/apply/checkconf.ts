@@ -38,11 +38,19 @@ function localFiles(dir: string): ConfFiles {
   };
 }
 
-export async function checkCandidate(checkconf: string[], live: string, candidate: string, timeoutMs: number): Promise<CommandResult> {
+export async function checkCandidate(
+  checkconf: string[],
+  live: string,
+  candidate: string,
+  timeoutMs: number,
+): Promise<CommandResult> {
   const root = path.resolve(namedConfOf(checkconf));
   const shadowDir = await fs.mkdtemp(path.join(os.tmpdir(), 'nat64-health-check-'));
   try {
-    const shadowRoot = path.resolve(live) === root ? candidate : await shadowChain(localFiles(shadowDir), root, path.resolve(live), candidate);
+    const shadowRoot =
+      path.resolve(live) === root
+        ? candidate
+        : await shadowChain(localFiles(shadowDir), root, path.resolve(live), candidate);
     if (shadowRoot === null) throw new NotIncludedError(notIncludedMessage(root, live));
     // Relative includes resolve against named-checkconf's working directory: keep it where the root is.
     return await runCommand(checkconfFor(checkconf, shadowRoot), timeoutMs, path.dirname(root));
@@ -68,7 +76,12 @@ export async function includesFile(checkconf: string[], file: string): Promise<b
  * the next copy, the last one `candidate` instead of `live`. Returns the root's copy, or null if
  * `live` is not on any chain. Absolute POSIX paths; relative includes resolve against root's dir.
  */
-export async function shadowChain(files: ConfFiles, root: string, live: string, candidate: string): Promise<string | null> {
+export async function shadowChain(
+  files: ConfFiles,
+  root: string,
+  live: string,
+  candidate: string,
+): Promise<string | null> {
   const baseDir = path.posix.dirname(root);
   const memo = new Map<string, string | null>();
   let n = 0;

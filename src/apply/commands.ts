@@ -9,7 +9,12 @@ export interface CommandResult {
   ms: number;
 }
 
-export async function runCommand(argv: string[], timeoutMs: number, cwd?: string, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
+export async function runCommand(
+  argv: string[],
+  timeoutMs: number,
+  cwd?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<CommandResult> {
   const [file, ...args] = argv;
   const start = process.hrtime.bigint();
   const r = await execa(file!, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', all: true, cwd, env });

@@ -18,7 +18,11 @@ export async function writeTempBeside(target: string, content: string): Promise<
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.nat64-health-${randomBytes(4).toString('hex')}`);
   const existing = await fs.stat(target).catch(() => null);
-  const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, existing ? existing.mode & 0o7777 : 0o644);
+  const handle = await fs.open(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    existing ? existing.mode & 0o7777 : 0o644,
+  );
   try {
     await handle.writeFile(content, 'utf8');
     if (existing) {

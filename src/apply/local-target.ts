@@ -45,13 +45,18 @@ export class LocalBindTarget implements BindTarget {
   async desiredFile(rendered: string): Promise<{ current: string | null; desired: string }> {
     const current = await readIfExists(this.bind.output);
     if (this.bind.mode === 'include') return { current, desired: rendered };
-    if (current === null) throw new NamedConfError(`${this.bind.output} does not exist (block mode edits an existing named.conf.options)`);
+    if (current === null)
+      throw new NamedConfError(`${this.bind.output} does not exist (block mode edits an existing named.conf.options)`);
     return { current, desired: spliceManagedBlock(current, rendered, this.bind.output) };
   }
 
   async apply(rendered: string, opts: { dryRun?: boolean } = {}): Promise<ApplyOutcome> {
     const start = performance.now();
-    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>): ApplyOutcome => ({ target: this.name, ...o, ms: performance.now() - start });
+    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>): ApplyOutcome => ({
+      target: this.name,
+      ...o,
+      ms: performance.now() - start,
+    });
     let current: string | null;
     let desired: string;
     try {
@@ -63,7 +68,13 @@ export class LocalBindTarget implements BindTarget {
       if (!this.reloadPending || opts.dryRun) return done({ result: 'unchanged' });
       // An earlier apply left the new file live without a successful reload: reload now.
       const reload = await runCommand(this.bind.reload, this.bind.command_timeout);
-      if (!reload.ok) return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, reload_ms: reload.ms });
+      if (!reload.ok)
+        return done({
+          result: 'failed',
+          stage: 'reload',
+          error: `${reload.command}: ${reload.output}`,
+          reload_ms: reload.ms,
+        });
       this.reloadPending = false;
       return done({ result: 'applied', reload_ms: reload.ms });
     }
@@ -99,7 +110,13 @@ export class LocalBindTarget implements BindTarget {
     } catch {
       // reported below through rolled_back: false; the next apply reloads even if the text matches
     }
-    return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, rolled_back, reload_ms: reload.ms });
+    return done({
+      result: 'failed',
+      stage: 'reload',
+      error: `${reload.command}: ${reload.output}`,
+      rolled_back,
+      reload_ms: reload.ms,
+    });
   }
 
   async close(): Promise<void> {}

@@ -33,7 +33,13 @@ function tokenize(text: string): Token[] {
       i++;
     } else {
       let j = i;
-      while (j < text.length && !/[\s{};"]/.test(text[j]!) && !(text[j] === '/' && (text[j + 1] === '/' || text[j + 1] === '*')) && text[j] !== '#') j++;
+      while (
+        j < text.length &&
+        !/[\s{};"]/.test(text[j]!) &&
+        !(text[j] === '/' && (text[j + 1] === '/' || text[j + 1] === '*')) &&
+        text[j] !== '#'
+      )
+        j++;
       tokens.push({ kind: 'word', text: text.slice(i, j), start: i, end: j });
       i = j;
     }
@@ -101,7 +107,9 @@ export function spliceManagedBlock(text: string, rendered: string, file: string)
     return text.slice(0, insertAt) + block + text.slice(insertAt);
   }
   if (begins.length !== 1 || ends.length !== 1 || ends[0]! < begins[0]!) {
-    throw new NamedConfError(`${file}: the nat64-health managed block markers are damaged (found ${begins.length} BEGIN and ${ends.length} END lines); fix or remove them by hand`);
+    throw new NamedConfError(
+      `${file}: the nat64-health managed block markers are damaged (found ${begins.length} BEGIN and ${ends.length} END lines); fix or remove them by hand`,
+    );
   }
   const [begin, end] = [begins[0]!, ends[0]!];
   if (begin < options.open || end > options.close) {

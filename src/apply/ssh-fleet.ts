@@ -44,7 +44,13 @@ export async function testTargets(config: Pick<Config, 'targets' | 'bind'>): Pro
       try {
         const checks = await target.test();
         const host = t.ssh.host.includes(':') && !t.ssh.host.startsWith('[') ? `[${t.ssh.host}]` : t.ssh.host;
-        return { name: t.name, kind: 'ssh', where: `${t.ssh.user}@${host}:${t.ssh.port}`, ok: checks.every((c) => c.ok), checks };
+        return {
+          name: t.name,
+          kind: 'ssh',
+          where: `${t.ssh.user}@${host}:${t.ssh.port}`,
+          ok: checks.every((c) => c.ok),
+          checks,
+        };
       } finally {
         await target.close();
       }
@@ -62,13 +68,27 @@ async function testLocal(bind: Config['bind']): Promise<TargetCheck[]> {
   );
   try {
     await fs.access(fileExists ? bind.output : dir, constants.W_OK);
-    add('output', !(bind.mode === 'block' && !fileExists), bind.mode === 'block' && !fileExists ? `${bind.output} does not exist (block mode edits an existing file)` : `${bind.output}: writable${fileExists ? '' : ' (file not there yet)'}`);
+    add(
+      'output',
+      !(bind.mode === 'block' && !fileExists),
+      bind.mode === 'block' && !fileExists
+        ? `${bind.output} does not exist (block mode edits an existing file)`
+        : `${bind.output}: writable${fileExists ? '' : ' (file not there yet)'}`,
+    );
   } catch (err) {
-    add('output', false, `${fileExists ? bind.output : dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'not writable'}`);
+    add(
+      'output',
+      false,
+      `${fileExists ? bind.output : dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'not writable'}`,
+    );
   }
   if (path.resolve(bind.named_conf) !== path.resolve(bind.output)) {
     const inc = await includesFile(bind.checkconf, bind.output).catch(() => false);
-    add('include', inc, inc ? `${bind.named_conf} includes ${bind.output}` : `${bind.named_conf} does not include ${bind.output}`);
+    add(
+      'include',
+      inc,
+      inc ? `${bind.named_conf} includes ${bind.output}` : `${bind.named_conf} does not include ${bind.output}`,
+    );
   }
   const cc = await runCommand(bind.checkconf, bind.command_timeout, path.dirname(path.resolve(bind.named_conf)));
   add('checkconf', cc.ok, cc.ok ? `${cc.command}: live configuration passes` : `${cc.command}: ${cc.output}`);

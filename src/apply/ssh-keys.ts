@@ -11,7 +11,9 @@ export function readPrivateKey(file: string): Buffer {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOCTTY);
   } catch (err) {
-    throw new PrivateKeyError(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new PrivateKeyError(
+      `cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   let data: Buffer;
   try {
@@ -19,11 +21,15 @@ export function readPrivateKey(file: string): Buffer {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new PrivateKeyError(`private key ${file} is not a regular file`);
     if (st.mode & 0o077) {
-      throw new PrivateKeyError(`private key ${file} is accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); refusing it: chmod 600 ${file}`);
+      throw new PrivateKeyError(
+        `private key ${file} is accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); refusing it: chmod 600 ${file}`,
+      );
     }
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) {
-      throw new PrivateKeyError(`private key ${file} is owned by uid ${st.uid}, not by the user nat64-health runs as (uid ${uid}): chown it`);
+      throw new PrivateKeyError(
+        `private key ${file} is owned by uid ${st.uid}, not by the user nat64-health runs as (uid ${uid}): chown it`,
+      );
     }
     data = readFileSync(fd);
   } finally {

@@ -45,7 +45,12 @@ export function lookupName(host: string, port: number): string {
 }
 
 function wildcardMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(name);
 }
 
@@ -86,8 +91,7 @@ export function fingerprint(blob: Buffer): string {
 }
 
 export type HostKeyVerdict =
-  | { ok: true; entry: KnownHostEntry }
-  | { ok: false; reason: 'revoked' | 'mismatch' | 'unknown'; message: string };
+  { ok: true; entry: KnownHostEntry } | { ok: false; reason: 'revoked' | 'mismatch' | 'unknown'; message: string };
 
 /** Checks the key a server presented against the entries for its name. */
 export function checkHostKey(entries: KnownHostEntry[], name: string, blob: Buffer, file: string): HostKeyVerdict {
@@ -119,7 +123,12 @@ export function hostKeyAlgorithms(entries: KnownHostEntry[], name: string): stri
   const algs: string[] = [];
   for (const e of entries) {
     if (e.marker !== null || !hostsFieldMatches(e.hosts, name)) continue;
-    const forType = e.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : SUPPORTED_TYPES.includes(e.type) ? [e.type] : [];
+    const forType =
+      e.type === 'ssh-rsa'
+        ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
+        : SUPPORTED_TYPES.includes(e.type)
+          ? [e.type]
+          : [];
     for (const a of forType) if (!algs.includes(a)) algs.push(a);
   }
   return algs;
@@ -133,11 +142,15 @@ export function readKnownHosts(file: string): KnownHostEntry[] {
   try {
     st = statSync(file);
   } catch (err) {
-    throw new KnownHostsError(`cannot read known_hosts ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new KnownHostsError(
+      `cannot read known_hosts ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (!st.isFile()) throw new KnownHostsError(`known_hosts ${file} is not a regular file`);
   if (st.mode & 0o022) {
-    throw new KnownHostsError(`known_hosts ${file} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}): anyone could pin their own key; chmod go-w ${file}`);
+    throw new KnownHostsError(
+      `known_hosts ${file} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}): anyone could pin their own key; chmod go-w ${file}`,
+    );
   }
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) {

@@ -4,7 +4,14 @@
 // pinned known_hosts entries; the private key is read from its file at each connect.
 import { randomBytes } from 'node:crypto';
 import type { Client as ClientType, ConnectConfig, SFTPWrapper, Stats, FileEntryWithStats } from 'ssh2';
-import { checkHostKey, hostKeyAlgorithms, lookupName, readKnownHosts, fingerprint, keyType } from './ssh-known-hosts.js';
+import {
+  checkHostKey,
+  hostKeyAlgorithms,
+  lookupName,
+  readKnownHosts,
+  fingerprint,
+  keyType,
+} from './ssh-known-hosts.js';
 import { readPrivateKey } from './ssh-keys.js';
 import { loadSsh2, ssh2 } from './ssh2-module.js';
 import type { SshSettings } from '../config/targets.js';
@@ -63,7 +70,10 @@ export interface HostKeyInfo {
 /** Printable text only: remote output ends up in logs and the status page. */
 export function sanitizeOutput(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?').trim();
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?')
+    .trim();
 }
 
 export class SshSession {
@@ -101,7 +111,9 @@ export class SshSession {
   connect(purpose?: string): Promise<ClientType> {
     if (this.closed) return Promise.reject(new SshError(`${this.ep.name}: session closed`, true));
     if (this.pinned !== null && (!this.client || this.generation !== this.pinned)) {
-      return Promise.reject(new SshError(`${this.ep.name}: connection lost${purpose ? ` before ${purpose}` : ''}`, true));
+      return Promise.reject(
+        new SshError(`${this.ep.name}: connection lost${purpose ? ` before ${purpose}` : ''}`, true),
+      );
     }
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= this.open().finally(() => {
@@ -139,7 +151,9 @@ export class SshSession {
       keepaliveInterval: ep.keepalive,
       keepaliveCountMax: 3,
       // Offer the pinned key types first so the server picks a key we know (as OpenSSH does).
-      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+      ...(algorithms.length > 0
+        ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } }
+        : {}),
       hostVerifier: (key: Buffer) => {
         const verdict = checkHostKey(entries, name, key, ep.known_hosts);
         if (!verdict.ok) {
@@ -238,7 +252,8 @@ export class SshSession {
           ? `timed out after ${opts.timeoutMs} ms`
           : lost
             ? `connection lost before ${argv[0]} reported an exit status${text ? `: ${text}` : ''}`
-            : text || (ok ? '' : exitCode === 127 ? `${argv[0]}: command not found` : `exit status ${exitCode ?? signal}`);
+            : text ||
+              (ok ? '' : exitCode === 127 ? `${argv[0]}: command not found` : `exit status ${exitCode ?? signal}`);
         resolve({ ok, command, output: detail, exitCode, signal, lost, timedOut, ms: performance.now() - start });
       };
       const timer = setTimeout(() => {
@@ -313,7 +328,10 @@ export class SshSession {
     });
   }
 
-  private async op<T>(what: string, fn: (sftp: SFTPWrapper, cb: (err: Error | undefined | null, v?: T) => void) => void): Promise<T> {
+  private async op<T>(
+    what: string,
+    fn: (sftp: SFTPWrapper, cb: (err: Error | undefined | null, v?: T) => void) => void,
+  ): Promise<T> {
     const sftp = await this.sftp(what);
     const p = new Promise<T>((resolve, reject) => {
       const onClose = () => reject(new SshError(`${this.ep.name}: connection lost during ${what}`, true));
@@ -328,7 +346,9 @@ export class SshSession {
   }
 
   get extensions(): Promise<Record<string, string>> {
-    return this.sftp('using SFTP').then((s) => (s as unknown as { _extensions: Record<string, string> })._extensions ?? {});
+    return this.sftp('using SFTP').then(
+      (s) => (s as unknown as { _extensions: Record<string, string> })._extensions ?? {},
+    );
   }
 
   /** File content, or null if it does not exist. */
@@ -359,7 +379,10 @@ export class SshSession {
           }),
         );
       };
-      const [st, first] = await Promise.all([this.op<Stats>(`stat ${path}`, (s, cb) => s.fstat(handle, cb)), readAt(0)]);
+      const [st, first] = await Promise.all([
+        this.op<Stats>(`stat ${path}`, (s, cb) => s.fstat(handle, cb)),
+        readAt(0),
+      ]);
       const chunks = [first];
       let total = first.length;
       for (let last = first; last.length > 0 && total < st.size; total += last.length) {
@@ -416,7 +439,11 @@ export class SshSession {
    * allowed, the owner of `like`, and (sync) fsyncs it when the server has fsync@openssh.com. After
    * the open, every request is sent at once (pipelined; the server handles them in order).
    */
-  async writeNew(path: string, content: string, opts: { like?: RemoteStat | null; sync?: boolean } = {}): Promise<void> {
+  async writeNew(
+    path: string,
+    content: string,
+    opts: { like?: RemoteStat | null; sync?: boolean } = {},
+  ): Promise<void> {
     const { like, sync = true } = opts;
     const data = Buffer.from(content, 'utf8');
     const mode = like ? like.mode & 0o7777 : 0o644;
@@ -434,7 +461,9 @@ export class SshSession {
       let attrs: Promise<unknown> = Promise.resolve();
       if (like) {
         const chown = !this.chownRefused;
-        attrs = this.op<void>(`setting owner and mode of ${path}`, (s, cb) => s.fsetstat(handle, chown ? { uid: like.uid, gid: like.gid, mode } : { mode }, cb)).catch((err) => {
+        attrs = this.op<void>(`setting owner and mode of ${path}`, (s, cb) =>
+          s.fsetstat(handle, chown ? { uid: like.uid, gid: like.gid, mode } : { mode }, cb),
+        ).catch((err) => {
           if ((err instanceof SshError && err.connection) || !chown) throw err;
           this.chownRefused = true;
           return 'retry';
@@ -454,7 +483,9 @@ export class SshSession {
   /** rename(2) on the server: atomically replaces `to` (posix-rename@openssh.com). */
   async renameOver(from: string, to: string): Promise<void> {
     if (!(await this.extensions)['posix-rename@openssh.com']) {
-      throw new SshError(`${this.ep.name}: the SFTP server lacks posix-rename@openssh.com, so ${to} cannot be replaced atomically`);
+      throw new SshError(
+        `${this.ep.name}: the SFTP server lacks posix-rename@openssh.com, so ${to} cannot be replaced atomically`,
+      );
     }
     await this.op<void>(`renaming ${from} to ${to}`, (s, cb) => s.ext_openssh_rename(from, to, cb));
   }
@@ -496,7 +527,14 @@ export class SftpStatusError extends SshError {
 }
 
 function toRemoteStat(st: Stats): RemoteStat {
-  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, isFile: st.isFile(), isDirectory: st.isDirectory() };
+  return {
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtime: st.mtime,
+    isFile: st.isFile(),
+    isDirectory: st.isDirectory(),
+  };
 }
 
 function sftpError(err: Error, target: string, what: string): Error {
@@ -509,7 +547,8 @@ function sftpError(err: Error, target: string, what: string): Error {
 function describeConnectError(err: Error, timeout: number): string {
   const code = (err as NodeJS.ErrnoException).code;
   const level = (err as { level?: string }).level;
-  if (level === 'client-authentication') return 'authentication failed (is the public key in the authorized_keys of that user?)';
+  if (level === 'client-authentication')
+    return 'authentication failed (is the public key in the authorized_keys of that user?)';
   if (level === 'client-timeout' || /timed out/i.test(err.message)) return `timed out after ${timeout} ms`;
   if (typeof code === 'string') return `${code}${err.message.includes(code) ? '' : ` (${err.message})`}`;
   return err.message;

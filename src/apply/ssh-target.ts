@@ -7,7 +7,14 @@ import { namedConfOf } from '../config/load.js';
 import { checkconfFor, notIncludedMessage, shadowChain, type ConfFiles } from './checkconf.js';
 import type { ApplyOutcome, BindTarget } from './local-target.js';
 import { NamedConfError, spliceManagedBlock } from './named-conf.js';
-import { SftpStatusError, SshError, SshSession, type ExecResult, type RemoteStat, type SshEndpoint } from './ssh-session.js';
+import {
+  SftpStatusError,
+  SshError,
+  SshSession,
+  type ExecResult,
+  type RemoteStat,
+  type SshEndpoint,
+} from './ssh-session.js';
 
 export interface RemoteBindSettings {
   mode: 'include' | 'block';
@@ -87,7 +94,10 @@ export class SshBindTarget implements BindTarget {
     const current = file?.text ?? null;
     const stat = file?.stat ?? null;
     if (this.bind.mode === 'include') return { current, desired: rendered, stat };
-    if (current === null) throw new NamedConfError(`${this.bind.output} does not exist on ${this.name} (block mode edits an existing named.conf.options)`);
+    if (current === null)
+      throw new NamedConfError(
+        `${this.bind.output} does not exist on ${this.name} (block mode edits an existing named.conf.options)`,
+      );
     return { current, desired: spliceManagedBlock(current, rendered, `${this.name}:${this.bind.output}`), stat };
   }
 
@@ -101,7 +111,11 @@ export class SshBindTarget implements BindTarget {
 
   private async applyPinned(rendered: string, opts: { dryRun?: boolean }): Promise<ApplyOutcome> {
     const start = performance.now();
-    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>): ApplyOutcome => ({ target: this.name, ...o, ms: performance.now() - start });
+    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>): ApplyOutcome => ({
+      target: this.name,
+      ...o,
+      ms: performance.now() - start,
+    });
     const s = this.session;
 
     try {
@@ -130,7 +144,13 @@ export class SshBindTarget implements BindTarget {
       if (!this.reloadPending || opts.dryRun) return done({ result: 'unchanged' });
       // An earlier apply replaced the file but never saw the reload succeed.
       const reload = await this.run(this.bind.reload);
-      if (!reload.ok) return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, reload_ms: reload.ms });
+      if (!reload.ok)
+        return done({
+          result: 'failed',
+          stage: 'reload',
+          error: `${reload.command}: ${reload.output}`,
+          reload_ms: reload.ms,
+        });
       this.reloadPending = false;
       return done({ result: 'applied', reload_ms: reload.ms });
     }
@@ -141,7 +161,10 @@ export class SshBindTarget implements BindTarget {
     let cleanup: Promise<void> | null = null;
     try {
       // The upload and the shadow of the include chain do not depend on each other: both at once.
-      const [up, sh] = await Promise.allSettled([this.upload(tmp, desired, like, current === null), this.prepareShadow(tmp)]);
+      const [up, sh] = await Promise.allSettled([
+        this.upload(tmp, desired, like, current === null),
+        this.prepareShadow(tmp),
+      ]);
       if (sh.status === 'fulfilled') shadow = sh.value;
       if (up.status === 'rejected') throw new StageError('write', this.message(up.reason));
       if (sh.status === 'rejected') throw new StageError('validate', this.message(sh.reason));
@@ -157,7 +180,11 @@ export class SshBindTarget implements BindTarget {
       });
       renamed = true;
     } catch (err) {
-      return done({ result: 'failed', stage: err instanceof StageError ? err.stage : 'write', error: this.message(err) });
+      return done({
+        result: 'failed',
+        stage: err instanceof StageError ? err.stage : 'write',
+        error: this.message(err),
+      });
     } finally {
       // After a dropped connection these fail; the sweep of a later apply removes the leftovers.
       cleanup ??= shadow?.remove() ?? null;
@@ -182,7 +209,13 @@ export class SshBindTarget implements BindTarget {
     } catch {
       // reported through rolled_back: false; reloadPending makes the next apply reload
     }
-    return done({ result: 'failed', stage: 'reload', error: `${reload.command}: ${reload.output}`, rolled_back, reload_ms: reload.ms });
+    return done({
+      result: 'failed',
+      stage: 'reload',
+      error: `${reload.command}: ${reload.output}`,
+      rolled_back,
+      reload_ms: reload.ms,
+    });
   }
 
   /** Runs argv on the target; a command that cannot even start is reported like a failed one. */
@@ -190,7 +223,16 @@ export class SshBindTarget implements BindTarget {
     try {
       return await this.session.exec(argv, { timeoutMs: this.bind.command_timeout, cwd });
     } catch (err) {
-      return { ok: false, command: argv.join(' '), output: this.message(err), exitCode: null, signal: null, lost: true, timedOut: false, ms: 0 };
+      return {
+        ok: false,
+        command: argv.join(' '),
+        output: this.message(err),
+        exitCode: null,
+        signal: null,
+        lost: true,
+        timedOut: false,
+        ms: 0,
+      };
     }
   }
 
@@ -264,7 +306,8 @@ export class SshBindTarget implements BindTarget {
     const r = await this.run(checkconfFor(this.bind.checkconf, shadow.root), path.posix.dirname(this.root));
     let output = r.output;
     // longest first: a temp file's name contains the live file's
-    for (const [copy, original] of [...shadow.originals].sort((x, y) => y[0].length - x[0].length)) output = output.split(copy).join(original);
+    for (const [copy, original] of [...shadow.originals].sort((x, y) => y[0].length - x[0].length))
+      output = output.split(copy).join(original);
     return { ...r, command: this.bind.checkconf.join(' '), output };
   }
 
@@ -305,7 +348,11 @@ export class SshBindTarget implements BindTarget {
     try {
       await s.connect();
       const k = s.hostKey;
-      add('connect', true, `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${k ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}` : 'verified'}`);
+      add(
+        'connect',
+        true,
+        `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${k ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}` : 'verified'}`,
+      );
     } catch (err) {
       add('connect', false, this.message(err));
       return checks;
@@ -313,25 +360,53 @@ export class SshBindTarget implements BindTarget {
     try {
       const ext = await s.extensions;
       const missing = ['posix-rename@openssh.com'].filter((e) => !ext[e]);
-      add('sftp', missing.length === 0, missing.length ? `SFTP server lacks ${missing.join(', ')}: no atomic replace possible` : `SFTP with posix-rename${ext['fsync@openssh.com'] ? ' and fsync' : ''}`);
+      add(
+        'sftp',
+        missing.length === 0,
+        missing.length
+          ? `SFTP server lacks ${missing.join(', ')}: no atomic replace possible`
+          : `SFTP with posix-rename${ext['fsync@openssh.com'] ? ' and fsync' : ''}`,
+      );
 
       const dir = path.posix.dirname(this.bind.output);
       const writable = await this.run(['test', '-d', dir, '-a', '-w', dir]);
       const fileSt = await s.stat(this.bind.output);
-      const fileOk = fileSt === null || this.bind.mode === 'include' || (await this.run(['test', '-w', this.bind.output])).ok;
+      const fileOk =
+        fileSt === null || this.bind.mode === 'include' || (await this.run(['test', '-w', this.bind.output])).ok;
       if (!writable.ok) {
         const parentExists = (await s.stat(dir)) !== null;
-        add('output', false, parentExists ? `${dir} is not writable by ${s.ep.user}` : `${dir} does not exist (the first apply creates it only if its parent is writable)`);
+        add(
+          'output',
+          false,
+          parentExists
+            ? `${dir} is not writable by ${s.ep.user}`
+            : `${dir} does not exist (the first apply creates it only if its parent is writable)`,
+        );
       } else if (this.bind.mode === 'block' && fileSt === null) {
         add('output', false, `${this.bind.output} does not exist (block mode edits an existing file)`);
       } else {
-        add('output', fileOk, fileOk ? `${this.bind.output}: directory writable${fileSt ? '' : ' (file not there yet)'}` : `${this.bind.output} is not writable`);
+        add(
+          'output',
+          fileOk,
+          fileOk
+            ? `${this.bind.output}: directory writable${fileSt ? '' : ' (file not there yet)'}`
+            : `${this.bind.output} is not writable`,
+        );
       }
 
       const root = this.root;
       if (root !== this.bind.output) {
-        const chain = await shadowChain({ read: (f) => s.readFile(f).catch(() => null), writeShadow: async (n) => n }, root, this.bind.output, this.bind.output);
-        add('include', chain !== null, chain !== null ? `${root} includes ${this.bind.output}` : notIncludedMessage(root, this.bind.output));
+        const chain = await shadowChain(
+          { read: (f) => s.readFile(f).catch(() => null), writeShadow: async (n) => n },
+          root,
+          this.bind.output,
+          this.bind.output,
+        );
+        add(
+          'include',
+          chain !== null,
+          chain !== null ? `${root} includes ${this.bind.output}` : notIncludedMessage(root, this.bind.output),
+        );
       }
 
       const cc = await this.run(this.bind.checkconf, path.posix.dirname(root));
@@ -361,6 +436,8 @@ export function reloadProbe(reload: string[]): { argv: string[]; describe: strin
     const argv = [...reload.slice(0, -1), 'status'];
     return { argv, describe: `${argv.join(' ')}: named answers on its control channel` };
   }
-  return { argv: ['sh', '-c', 'command -v "$1"', 'sh', reload[0]!], describe: `${reload[0]} is installed (not run: it would reload)` };
+  return {
+    argv: ['sh', '-c', 'command -v "$1"', 'sh', reload[0]!],
+    describe: `${reload[0]} is installed (not run: it would reload)`,
+  };
 }
-

@@ -60,7 +60,12 @@ export function parseConfig(text: string, file: string, baseDir: string): Config
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, column: e.linePos?.[0].col, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })),
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0].line,
+        column: e.linePos?.[0].col,
+        message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+      })),
     );
   }
   const data: unknown = doc.toJS() ?? {};
@@ -87,7 +92,15 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
       return;
     }
     seen.set(prefix.text, origin);
-    prefixes.push({ prefix, id: prefix.text, name: name ?? prefix.text, group: group ?? null, groupRank: rank(group ?? null), order: prefixes.length, origin });
+    prefixes.push({
+      prefix,
+      id: prefix.text,
+      name: name ?? prefix.text,
+      group: group ?? null,
+      groupRank: rank(group ?? null),
+      order: prefixes.length,
+      origin,
+    });
   };
   raw.prefixes.forEach((p, i) => add(p.prefix, p.name, p.group, `${file}:${lineOf(doc, lc, ['prefixes', i]) ?? '?'}`));
 
@@ -98,7 +111,14 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     try {
       text = readFileSync(prefixesFile, 'utf8');
     } catch (err) {
-      throw new ConfigError([{ file, ...posOf(doc, lc, ['prefixes_file']), field: 'prefixes_file', message: `cannot read ${prefixesFile}: ${(err as Error).message}` }]);
+      throw new ConfigError([
+        {
+          file,
+          ...posOf(doc, lc, ['prefixes_file']),
+          field: 'prefixes_file',
+          message: `cannot read ${prefixesFile}: ${(err as Error).message}`,
+        },
+      ]);
     }
     const fromFile = parsePrefixesFile(text, prefixesFile);
     if (fromFile.problems.length > 0) throw new ConfigError(fromFile.problems);
@@ -106,21 +126,33 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     watched.push(prefixesFile);
   }
   if (prefixes.length === 0) {
-    throw new ConfigError([{ file, field: 'prefixes', message: 'no NAT64 prefix is configured (prefixes or prefixes_file)' }]);
+    throw new ConfigError([
+      { file, field: 'prefixes', message: 'no NAT64 prefix is configured (prefixes or prefixes_file)' },
+    ]);
   }
 
   const probes = raw.probes.map((p) => ({ ...p, id: probeId(p) }));
   const dupProbe = probes.find((p, i) => probes.findIndex((q) => q.id === p.id) !== i);
   if (dupProbe) warnings.push(`${file}: probe ${dupProbe.id} is listed twice`);
 
-  const output = raw.bind.output ?? (raw.bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options');
+  const output =
+    raw.bind.output ??
+    (raw.bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options');
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
     template = loadTemplate(templatePath);
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new ConfigError([...err.problems, { file, ...posOf(doc, lc, ['bind', 'template']), field: 'bind.template', message: `template ${templatePath} is unusable (see above)` }]);
+      throw new ConfigError([
+        ...err.problems,
+        {
+          file,
+          ...posOf(doc, lc, ['bind', 'template']),
+          field: 'bind.template',
+          message: `template ${templatePath} is unusable (see above)`,
+        },
+      ]);
     }
     throw err;
   }

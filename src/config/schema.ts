@@ -11,7 +11,6 @@ const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
 });
 const port = z.number().int().min(1).max(65535);
 
-
 export const prefixText = z.string().transform((s, ctx) => {
   try {
     return parsePrefix(s);
@@ -128,18 +127,30 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     if (cfg.select.min_active > cfg.select.max_active) {
-      ctx.addIssue({ code: 'custom', path: ['select', 'min_active'], message: `min_active (${cfg.select.min_active}) is larger than max_active (${cfg.select.max_active})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['select', 'min_active'],
+        message: `min_active (${cfg.select.min_active}) is larger than max_active (${cfg.select.max_active})`,
+      });
     }
     if (cfg.health.timeout > cfg.health.interval) {
       ctx.addIssue({ code: 'custom', path: ['health', 'timeout'], message: 'timeout is longer than interval' });
     }
     if (cfg.health.quorum > cfg.probes.length) {
-      ctx.addIssue({ code: 'custom', path: ['health', 'quorum'], message: `quorum ${cfg.health.quorum} is more than the ${cfg.probes.length} probe target(s)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['health', 'quorum'],
+        message: `quorum ${cfg.health.quorum} is more than the ${cfg.probes.length} probe target(s)`,
+      });
     }
     const groups = new Set(cfg.select.groups);
     cfg.prefixes.forEach((p, i) => {
       if (p.group !== undefined && groups.size > 0 && !groups.has(p.group)) {
-        ctx.addIssue({ code: 'custom', path: ['prefixes', i, 'group'], message: `group "${p.group}" is not listed in select.groups (${[...groups].join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prefixes', i, 'group'],
+          message: `group "${p.group}" is not listed in select.groups (${[...groups].join(', ')})`,
+        });
       }
     });
   });

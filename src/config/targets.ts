@@ -8,7 +8,9 @@ import { argv, duration, label } from './schema-types.js';
 const absolute = z.string().startsWith('/', 'a path on the remote host must be absolute');
 
 // No option-like values: they would reach ssh2 only, but keep them obviously plain.
-const host = z.string().regex(/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'expected a host name or an IP address');
+const host = z
+  .string()
+  .regex(/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'expected a host name or an IP address');
 const user = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a user name');
 
 const sshSettings = z.strictObject({
@@ -44,11 +46,31 @@ const targetEntry = z
   })
   .superRefine((t, ctx) => {
     if (t.ssh) {
-      if (t.name === 'local') ctx.addIssue({ code: 'custom', path: ['name'], message: '"local" names the local BIND; give the SSH target another name' });
-      if (!t.bind) ctx.addIssue({ code: 'custom', path: ['bind'], message: 'a target reached over ssh needs its own bind: (output, checkconf and reload on that host)' });
+      if (t.name === 'local')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['name'],
+          message: '"local" names the local BIND; give the SSH target another name',
+        });
+      if (!t.bind)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bind'],
+          message: 'a target reached over ssh needs its own bind: (output, checkconf and reload on that host)',
+        });
     } else {
-      if (t.name !== 'local') ctx.addIssue({ code: 'custom', path: ['name'], message: `a target without ssh: is the local BIND (top-level bind:) and must be named "local"; add ssh: to manage a remote one` });
-      if (t.bind) ctx.addIssue({ code: 'custom', path: ['bind'], message: 'the local BIND is configured by the top-level bind:, not here' });
+      if (t.name !== 'local')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['name'],
+          message: `a target without ssh: is the local BIND (top-level bind:) and must be named "local"; add ssh: to manage a remote one`,
+        });
+      if (t.bind)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bind'],
+          message: 'the local BIND is configured by the top-level bind:, not here',
+        });
     }
   });
 
@@ -59,13 +81,23 @@ export const targetsSchema = z
     const seen = new Map<string, number>();
     list.forEach((t, i) => {
       const first = seen.get(t.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `target name "${t.name}" is already used by targets[${first}]` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `target name "${t.name}" is already used by targets[${first}]`,
+        });
       else seen.set(t.name, i);
     });
     list.forEach((t, i) => {
       if (!t.bind) return;
       const conf = namedConfOfArgv(t.bind.checkconf);
-      if (!conf.startsWith('/')) ctx.addIssue({ code: 'custom', path: [i, 'bind', 'checkconf'], message: `named.conf "${conf}" must be an absolute path on the remote host` });
+      if (!conf.startsWith('/'))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'bind', 'checkconf'],
+          message: `named.conf "${conf}" must be an absolute path on the remote host`,
+        });
     });
   })
   .optional();
@@ -92,7 +124,8 @@ export interface RemoteBind {
   named_conf: string;
 }
 
-export type TargetConfig = { name: 'local'; kind: 'local' } | { name: string; kind: 'ssh'; ssh: SshSettings; bind: RemoteBind };
+export type TargetConfig =
+  { name: 'local'; kind: 'local' } | { name: string; kind: 'ssh'; ssh: SshSettings; bind: RemoteBind };
 
 export const DEFAULT_TARGETS: TargetConfig[] = [{ name: 'local', kind: 'local' }];
 
@@ -104,10 +137,16 @@ export function resolveTargets(raw: RawTargets, baseDir: string): TargetConfig[]
     return {
       name: t.name,
       kind: 'ssh',
-      ssh: { ...t.ssh, private_key: path.resolve(baseDir, t.ssh.private_key), known_hosts: path.resolve(baseDir, t.ssh.known_hosts) },
+      ssh: {
+        ...t.ssh,
+        private_key: path.resolve(baseDir, t.ssh.private_key),
+        known_hosts: path.resolve(baseDir, t.ssh.known_hosts),
+      },
       bind: {
         ...bind,
-        output: bind.output ?? (bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options'),
+        output:
+          bind.output ??
+          (bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options'),
         named_conf: namedConfOfArgv(bind.checkconf),
       },
     };

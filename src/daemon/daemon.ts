@@ -100,12 +100,21 @@ export class Daemon {
   }
 
   private makeTargets(config: Config): BindTarget[] {
-    return this.opts.makeTarget ? this.opts.makeTarget(config) : config.targets ? fleetTargets(config) : [new LocalBindTarget(config.bind)];
+    return this.opts.makeTarget
+      ? this.opts.makeTarget(config)
+      : config.targets
+        ? fleetTargets(config)
+        : [new LocalBindTarget(config.bind)];
   }
 
   async start(): Promise<void> {
     for (const w of this.config.warnings) this.log.warn(w);
-    this.log.info('starting', { config: this.config.source, prefixes: this.config.prefixes.length, probes: this.config.probes.length, dry_run: !!this.opts.dryRun });
+    this.log.info('starting', {
+      config: this.config.source,
+      prefixes: this.config.prefixes.length,
+      probes: this.config.probes.length,
+      dry_run: !!this.opts.dryRun,
+    });
     process.on('SIGHUP', this.onHup);
     process.on('SIGTERM', this.onTerm);
     process.on('SIGINT', this.onTerm);
@@ -130,10 +139,18 @@ export class Daemon {
     const ids = new Set(this.config.prefixes.map((p) => p.id));
     const active = previous.prefixes.filter((p) => p.active && ids.has(p.prefix)).map((p) => p.prefix);
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
-    const draining = Object.fromEntries(Object.entries(previous.draining_since ?? {}).map(([id, since]) => [id, Date.parse(since)]).filter(([, t]) => Number.isFinite(t)));
+    const draining = Object.fromEntries(
+      Object.entries(previous.draining_since ?? {})
+        .map(([id, since]) => [id, Date.parse(since)])
+        .filter(([, t]) => Number.isFinite(t)),
+    );
     if (active.length === 0 && Object.keys(draining).length === 0) return;
     this.selection = { active, draining, challengers: {}, failsafe: false };
-    this.log.info('restored the previous active set from the state file', { file: this.config.state_file, active, draining: Object.keys(draining) });
+    this.log.info('restored the previous active set from the state file', {
+      file: this.config.state_file,
+      active,
+      draining: Object.keys(draining),
+    });
   }
 
   async stop(): Promise<void> {
@@ -166,7 +183,10 @@ export class Daemon {
     if (files.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     // Editors and config management replace files in several steps: wait for them to settle.
-    this.watcher = watch(files, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+    this.watcher = watch(files, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+    });
     this.watcher.on('all', (event, file) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
@@ -208,7 +228,11 @@ export class Daemon {
     this.servedSets.clear();
     this.applyFailures.clear();
     this.lastConfigReload = { at, ok: true };
-    this.log.info('configuration reloaded', { config: next.source, prefixes: next.prefixes.length, probes: next.probes.length });
+    this.log.info('configuration reloaded', {
+      config: next.source,
+      prefixes: next.prefixes.length,
+      probes: next.probes.length,
+    });
     if (watchedChanged && this.opts.watch !== false) {
       void this.watcher?.close();
       this.startWatcher();
@@ -268,17 +292,25 @@ export class Daemon {
 
   private logDecision(d: Decision, now: number) {
     if (d.verdict.targetFaults.length > 0) {
-      this.log.warn('probe target failed through every prefix: blaming the target, not the NAT64s', { targets: d.verdict.targetFaults });
+      this.log.warn('probe target failed through every prefix: blaming the target, not the NAT64s', {
+        targets: d.verdict.targetFaults,
+      });
     }
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
-      (t.to === 'down' ? this.log.warn : this.log.info)(`prefix ${t.id} is ${t.to}`, { name: p?.name, from: t.from, reason: t.reason });
+      (t.to === 'down' ? this.log.warn : this.log.info)(`prefix ${t.id} is ${t.to}`, {
+        name: p?.name,
+        from: t.from,
+        reason: t.reason,
+      });
     }
     for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
     if (d.selection.failsafe) {
       if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0 || !this.lastDecision) {
         this.failsafeLoggedAt = now;
-        this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', { active: d.selection.active });
+        this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', {
+          active: d.selection.active,
+        });
       }
     } else {
       this.failsafeLoggedAt = 0;
@@ -309,7 +341,11 @@ export class Daemon {
       this.recordApply(target, outcome, rendered, target.background ? this.now() : now, reason);
       if (outcome.result !== 'failed') this.servedSets.set(target.name, active);
     })()
-      .catch((err) => this.log.error(`apply to ${target.name} crashed`, { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }))
+      .catch((err) =>
+        this.log.error(`apply to ${target.name} crashed`, {
+          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        }),
+      )
       .finally(() => this.inflight.delete(target.name));
     this.inflight.set(target.name, run);
     if (target.background) void run.then(() => this.afterBackground(target.name));
@@ -326,10 +362,13 @@ export class Daemon {
       clearTimeout(this.retryTimers.get(name));
       this.retryTimers.set(
         name,
-        setTimeout(() => {
-          this.retryTimers.delete(name);
-          void this.kick(target);
-        }, Math.max(0, failure.retryAt - this.now())),
+        setTimeout(
+          () => {
+            this.retryTimers.delete(name);
+            void this.kick(target);
+          },
+          Math.max(0, failure.retryAt - this.now()),
+        ),
       );
     } else if (this.served.get(name) !== this.desired) {
       void this.kick(target);
@@ -353,7 +392,9 @@ export class Daemon {
     if (retry) return 'retry after a failed apply';
     const changes = this.lastDecision?.changes ?? [];
     if (changes.length > 0) return `selection changed: ${changes.map((c) => `${c.id} ${c.change}`).join(', ')}`;
-    return this.served.has(target) ? 'rendered configuration changed' : 'startup or configuration reload: bringing BIND in line';
+    return this.served.has(target)
+      ? 'rendered configuration changed'
+      : 'startup or configuration reload: bringing BIND in line';
   }
 
   private recordApply(target: BindTarget, outcome: ApplyOutcome, rendered: string, now: number, reason?: string) {
@@ -372,9 +413,16 @@ export class Daemon {
     } else {
       this.applyFailures.delete(target.name);
       this.served.set(target.name, rendered);
-      const fields = { active: this.selection.active, draining: Object.keys(this.selection.draining), ms: Math.round(outcome.ms), reload_ms: outcome.reload_ms && Math.round(outcome.reload_ms), reason };
+      const fields = {
+        active: this.selection.active,
+        draining: Object.keys(this.selection.draining),
+        ms: Math.round(outcome.ms),
+        reload_ms: outcome.reload_ms && Math.round(outcome.reload_ms),
+        reason,
+      };
       if (outcome.result === 'applied') this.log.info(`applied to ${target.name}`, fields);
-      else if (outcome.result === 'dry-run') this.log.info(`dry run: would apply to ${target.name}`, { ...fields, text: rendered });
+      else if (outcome.result === 'dry-run')
+        this.log.info(`dry run: would apply to ${target.name}`, { ...fields, text: rendered });
       else this.log.info(`${target.name} already serves this set`, fields);
     }
     if (outcome.result !== 'unchanged') {
@@ -399,7 +447,9 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
       active: this.selection.active,
       draining: Object.keys(this.selection.draining),
-      draining_since: Object.fromEntries(Object.entries(this.selection.draining).map(([id, since]) => [id, new Date(since).toISOString()])),
+      draining_since: Object.fromEntries(
+        Object.entries(this.selection.draining).map(([id, since]) => [id, new Date(since).toISOString()]),
+      ),
       target_faults: d?.verdict.targetFaults ?? [],
       prefixes: this.config.prefixes.map((p) => {
         const h = this.health.get(p.id)!;
@@ -418,7 +468,11 @@ export class Daemon {
           last_round: h.last_round,
         };
       }),
-      targets: this.targets.map((t) => ({ name: t.name, last_apply: this.lastApply.get(t.name) ?? null, serving: this.servedSets.get(t.name) ?? null })),
+      targets: this.targets.map((t) => ({
+        name: t.name,
+        last_apply: this.lastApply.get(t.name) ?? null,
+        serving: this.servedSets.get(t.name) ?? null,
+      })),
       applies: this.applies,
       last_config_reload: this.lastConfigReload,
     };

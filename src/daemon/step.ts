@@ -18,12 +18,28 @@ export interface Decision {
   outcomes: ProbeOutcome[];
 }
 
-export function decide(config: Config, prevHealth: ReadonlyMap<string, PrefixHealth>, prevSelection: SelectionState, outcomes: ProbeOutcome[], now: number): Decision {
-  const verdict = evaluateRound(outcomes, config.prefixes.map((p) => p.id), config.probes.map((p) => p.id), config.health.quorum);
+export function decide(
+  config: Config,
+  prevHealth: ReadonlyMap<string, PrefixHealth>,
+  prevSelection: SelectionState,
+  outcomes: ProbeOutcome[],
+  now: number,
+): Decision {
+  const verdict = evaluateRound(
+    outcomes,
+    config.prefixes.map((p) => p.id),
+    config.probes.map((p) => p.id),
+    config.health.quorum,
+  );
   const health = new Map<string, PrefixHealth>();
   const transitions: Transition[] = [];
   for (const p of config.prefixes) {
-    const { next, transition } = advanceHealth(prevHealth.get(p.id) ?? initialHealth(p.id), verdict.prefixes.get(p.id)!, config.health, now);
+    const { next, transition } = advanceHealth(
+      prevHealth.get(p.id) ?? initialHealth(p.id),
+      verdict.prefixes.get(p.id)!,
+      config.health,
+      now,
+    );
     health.set(p.id, next);
     if (transition) transitions.push(transition);
   }
@@ -32,7 +48,11 @@ export function decide(config: Config, prevHealth: ReadonlyMap<string, PrefixHea
 }
 
 /** Milliseconds until the next round: fast while any prefix is failing or recovering, jittered. */
-export function nextDelay(config: Config, health: ReadonlyMap<string, PrefixHealth>, random: () => number = Math.random): number {
+export function nextDelay(
+  config: Config,
+  health: ReadonlyMap<string, PrefixHealth>,
+  random: () => number = Math.random,
+): number {
   const fast = [...health.values()].some(wantsFastRecheck);
   const base = fast ? config.health.fast_interval : config.health.interval;
   return Math.max(0, Math.round(base * (1 + config.health.jitter * (2 * random() - 1))));

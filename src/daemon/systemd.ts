@@ -56,16 +56,17 @@ export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier |
   const send = (fields: Record<string, string>): Promise<void> => {
     // No newline may end up inside a value: the protocol is one assignment per line.
     const args = Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
-    queue = queue.then(
-      async () => {
-        const r = await runCommand([command, ...args], timeout, undefined, { ...process.env, NOTIFY_SOCKET: env.NOTIFY_SOCKET });
-        if (r.ok) return;
-        // One warning, then debug: a missing systemd-notify would otherwise log every round.
-        const detail = { command: r.command, error: r.output };
-        if (failures++ === 0) log.warn('cannot notify systemd', detail);
-        else log.debug('cannot notify systemd', detail);
-      },
-    );
+    queue = queue.then(async () => {
+      const r = await runCommand([command, ...args], timeout, undefined, {
+        ...process.env,
+        NOTIFY_SOCKET: env.NOTIFY_SOCKET,
+      });
+      if (r.ok) return;
+      // One warning, then debug: a missing systemd-notify would otherwise log every round.
+      const detail = { command: r.command, error: r.output };
+      if (failures++ === 0) log.warn('cannot notify systemd', detail);
+      else log.debug('cannot notify systemd', detail);
+    });
     return queue;
   };
 

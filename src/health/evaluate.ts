@@ -21,7 +21,12 @@ export interface RoundVerdict {
   targetFaults: string[];
 }
 
-export function evaluateRound(outcomes: ProbeOutcome[], prefixIds: string[], probeIds: string[], quorum: number): RoundVerdict {
+export function evaluateRound(
+  outcomes: ProbeOutcome[],
+  prefixIds: string[],
+  probeIds: string[],
+  quorum: number,
+): RoundVerdict {
   const byProbe = new Map<string, ProbeOutcome[]>();
   for (const o of outcomes) (byProbe.get(o.probe) ?? byProbe.set(o.probe, []).get(o.probe)!).push(o);
   const anySuccess = outcomes.some((o) => o.ok);

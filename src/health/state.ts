@@ -37,7 +37,12 @@ export function initialHealth(id: string): PrefixHealth {
  * the first verdict decides: there is no history to be hysteretic about. After that a prefix goes
  * down after `fall` consecutive bad rounds and up after `rise` consecutive good ones.
  */
-export function advanceHealth(prev: PrefixHealth, verdict: PrefixVerdict, s: HealthSettings, now: number): { next: PrefixHealth; transition?: Transition } {
+export function advanceHealth(
+  prev: PrefixHealth,
+  verdict: PrefixVerdict,
+  s: HealthSettings,
+  now: number,
+): { next: PrefixHealth; transition?: Transition } {
   const good_streak = verdict.good ? prev.good_streak + 1 : 0;
   const bad_streak = verdict.good ? 0 : prev.bad_streak + 1;
   const latency_ms =
@@ -52,19 +57,33 @@ export function advanceHealth(prev: PrefixHealth, verdict: PrefixVerdict, s: Hea
   else if (prev.status === 'up' && bad_streak >= s.fall) status = 'down';
   else if (prev.status === 'down' && good_streak >= s.rise) status = 'up';
 
-  const next: PrefixHealth = { ...prev, status, good_streak, bad_streak, latency_ms, last_round: verdict, since: status !== prev.status ? now : prev.since };
+  const next: PrefixHealth = {
+    ...prev,
+    status,
+    good_streak,
+    bad_streak,
+    latency_ms,
+    last_round: verdict,
+    since: status !== prev.status ? now : prev.since,
+  };
   if (status === prev.status) return { next };
-  return { next, transition: { id: prev.id, from: prev.status, to: status, reason: describe(verdict, prev.status, status, s) } };
+  return {
+    next,
+    transition: { id: prev.id, from: prev.status, to: status, reason: describe(verdict, prev.status, status, s) },
+  };
 }
 
 function describe(v: PrefixVerdict, from: HealthStatus, to: HealthStatus, s: HealthSettings): string {
   const counts = `${v.answered}/${v.counted} targets answered, ${v.required} needed`;
-  if (to === 'up') return from === 'unknown' ? `first round good (${counts})` : `${s.rise} good rounds in a row (${counts})`;
+  if (to === 'up')
+    return from === 'unknown' ? `first round good (${counts})` : `${s.rise} good rounds in a row (${counts})`;
   const why = v.failures.map((f) => `${f.probe}: ${f.error}`).join('; ');
   return `${from === 'unknown' ? 'first round bad' : `${s.fall} bad rounds in a row`} (${counts}${why ? `; ${why}` : ''})`;
 }
 
 /** Failing (up, with bad rounds) or recovering (down, with good rounds) prefixes are re-checked fast. */
 export function wantsFastRecheck(h: PrefixHealth): boolean {
-  return h.status === 'unknown' || (h.status === 'up' && h.bad_streak > 0) || (h.status === 'down' && h.good_streak > 0);
+  return (
+    h.status === 'unknown' || (h.status === 'up' && h.bad_streak > 0) || (h.status === 'down' && h.good_streak > 0)
+  );
 }

@@ -30,7 +30,12 @@ export function ago(iso: string | null | undefined, now: number): string {
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '-';
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(t)
+    ? iso
+    : new Date(t)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 export function role(p: Pick<PrefixStatus, 'active' | 'draining'>): 'active' | 'draining' | 'standby' {

@@ -92,7 +92,9 @@ export class HttpServer {
       if (socket.writable && !(err.code === 'ECONNRESET')) {
         const reason = http.STATUS_CODES[status] ?? 'Bad Request';
         const body = `${status} ${reason}\n`;
-        socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${TEXT}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${TEXT}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
       }
       socket.destroySoon?.();
     });
@@ -112,7 +114,9 @@ export class HttpServer {
       this.server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
         this.server.off('error', onError);
         const addr = this.server.address() as AddressInfo;
-        this.opts.log.info('http: serving /metrics, / and /status.json', { listen: formatHostPort(addr.address, addr.port) });
+        this.opts.log.info('http: serving /metrics, / and /status.json', {
+          listen: formatHostPort(addr.address, addr.port),
+        });
         resolve(addr);
       });
     });
@@ -133,7 +137,12 @@ export class HttpServer {
     let handlerName = 'other';
     const send = (r: Reply, method?: string) => {
       const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-      res.writeHead(r.status, { ...SECURITY_HEADERS, 'Content-Type': r.contentType, 'Content-Length': String(body.length), ...r.headers });
+      res.writeHead(r.status, {
+        ...SECURITY_HEADERS,
+        'Content-Type': r.contentType,
+        'Content-Length': String(body.length),
+        ...r.headers,
+      });
       res.end(method === 'HEAD' ? undefined : body);
       this.opts.onResponse?.(handlerName, r.status);
     };
@@ -150,16 +159,31 @@ export class HttpServer {
       }
       const handler = Object.hasOwn(this.opts.routes, path) ? this.opts.routes[path] : undefined;
       if (!handler) {
-        return send({ status: 404, contentType: TEXT, body: `404 Not Found: ${Object.keys(this.opts.routes).join(' ')} are served here\n` }, req.method);
+        return send(
+          {
+            status: 404,
+            contentType: TEXT,
+            body: `404 Not Found: ${Object.keys(this.opts.routes).join(' ')} are served here\n`,
+          },
+          req.method,
+        );
       }
       handlerName = path;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.shouldKeepAlive = false;
-        return send({ status: 405, contentType: TEXT, body: '405 Method Not Allowed: this server is read-only\n', headers: { Allow: 'GET, HEAD' } });
+        return send({
+          status: 405,
+          contentType: TEXT,
+          body: '405 Method Not Allowed: this server is read-only\n',
+          headers: { Allow: 'GET, HEAD' },
+        });
       }
       send(await handler(), req.method);
     } catch (err) {
-      this.opts.log.error('http: handler failed', { path: req.url, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      this.opts.log.error('http: handler failed', {
+        path: req.url,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
       if (!res.headersSent) send({ status: 500, contentType: TEXT, body: '500 Internal Server Error\n' });
       else res.destroy();
     }

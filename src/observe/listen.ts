@@ -20,7 +20,8 @@ export function parseListen(text: string, opts: { allowPortZero?: boolean } = {}
     return `"${host}" is not an IP${bracketed ? 'v6' : 'v4'} address (use an address such as 127.0.0.1 or [::1], not a host name)`;
   }
   const port = Number(m[2]);
-  if (!Number.isInteger(port) || port > 65535 || (port === 0 && !opts.allowPortZero)) return `port ${m[2]} is out of range (1-65535)`;
+  if (!Number.isInteger(port) || port > 65535 || (port === 0 && !opts.allowPortZero))
+    return `port ${m[2]} is out of range (1-65535)`;
   return { host, port, text };
 }
 

@@ -11,7 +11,15 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const ROUND_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type ProbeOutcomeLabel = 'ok' | 'timeout' | 'refused' | 'unreachable' | 'reset' | 'bad_response' | 'error';
-export const PROBE_OUTCOMES: readonly ProbeOutcomeLabel[] = ['ok', 'timeout', 'refused', 'unreachable', 'reset', 'bad_response', 'error'];
+export const PROBE_OUTCOMES: readonly ProbeOutcomeLabel[] = [
+  'ok',
+  'timeout',
+  'refused',
+  'unreachable',
+  'reset',
+  'bad_response',
+  'error',
+];
 export const APPLY_RESULTS = ['applied', 'failed', 'dry_run'] as const;
 export const HEALTH_STATES = ['up', 'down', 'unknown'] as const;
 
@@ -49,38 +57,141 @@ export class Metrics {
   private lastRound = -1;
 
   // per prefix
-  private readonly prefixInfo = this.gauge('prefix_info', 'Configured prefix: its name and group (value always 1)', ['prefix', 'name', 'group']);
-  private readonly prefixUp = this.gauge('prefix_up', 'Whether the prefix is up (1) or down or not yet known (0), after rise/fall hysteresis', ['prefix']);
-  private readonly prefixState = this.gauge('prefix_state', 'Health state of the prefix: 1 for the current state (up, down, unknown), 0 for the others', ['prefix', 'state']);
-  private readonly prefixActive = this.gauge('prefix_active', 'Whether the prefix is in the active set rendered for BIND (1) or not (0)', ['prefix']);
-  private readonly prefixDraining = this.gauge('prefix_draining', 'Whether the prefix is draining (rendered with clients { none; }) (1) or not (0)', ['prefix']);
-  private readonly prefixSmoothed = this.gauge('prefix_smoothed_latency_seconds', 'Smoothed (EWMA) latency of good rounds, used for ranking', ['prefix']);
-  private readonly prefixLatency = this.histogram('prefix_latency_seconds', "A good round's latency through the prefix (median over the targets that answered)", ['prefix'], LATENCY_BUCKETS);
-  private readonly prefixStateChanges = this.counter('prefix_state_changes_total', 'Health state changes of the prefix, by the state entered', ['prefix', 'state']);
-  private readonly selectionChanges = this.counter('prefix_selection_changes_total', 'Selection changes of the prefix (activated, deactivated, drain_ended)', ['prefix', 'change']);
-  private readonly probeResults = this.counter('probe_results_total', 'Probe results through each prefix, by probe type and outcome', ['prefix', 'type', 'outcome']);
-  private readonly probeDuration = this.histogram('probe_duration_seconds', 'Time to a successful probe answer through the prefix, by probe type', ['prefix', 'type'], LATENCY_BUCKETS);
+  private readonly prefixInfo = this.gauge('prefix_info', 'Configured prefix: its name and group (value always 1)', [
+    'prefix',
+    'name',
+    'group',
+  ]);
+  private readonly prefixUp = this.gauge(
+    'prefix_up',
+    'Whether the prefix is up (1) or down or not yet known (0), after rise/fall hysteresis',
+    ['prefix'],
+  );
+  private readonly prefixState = this.gauge(
+    'prefix_state',
+    'Health state of the prefix: 1 for the current state (up, down, unknown), 0 for the others',
+    ['prefix', 'state'],
+  );
+  private readonly prefixActive = this.gauge(
+    'prefix_active',
+    'Whether the prefix is in the active set rendered for BIND (1) or not (0)',
+    ['prefix'],
+  );
+  private readonly prefixDraining = this.gauge(
+    'prefix_draining',
+    'Whether the prefix is draining (rendered with clients { none; }) (1) or not (0)',
+    ['prefix'],
+  );
+  private readonly prefixSmoothed = this.gauge(
+    'prefix_smoothed_latency_seconds',
+    'Smoothed (EWMA) latency of good rounds, used for ranking',
+    ['prefix'],
+  );
+  private readonly prefixLatency = this.histogram(
+    'prefix_latency_seconds',
+    "A good round's latency through the prefix (median over the targets that answered)",
+    ['prefix'],
+    LATENCY_BUCKETS,
+  );
+  private readonly prefixStateChanges = this.counter(
+    'prefix_state_changes_total',
+    'Health state changes of the prefix, by the state entered',
+    ['prefix', 'state'],
+  );
+  private readonly selectionChanges = this.counter(
+    'prefix_selection_changes_total',
+    'Selection changes of the prefix (activated, deactivated, drain_ended)',
+    ['prefix', 'change'],
+  );
+  private readonly probeResults = this.counter(
+    'probe_results_total',
+    'Probe results through each prefix, by probe type and outcome',
+    ['prefix', 'type', 'outcome'],
+  );
+  private readonly probeDuration = this.histogram(
+    'probe_duration_seconds',
+    'Time to a successful probe answer through the prefix, by probe type',
+    ['prefix', 'type'],
+    LATENCY_BUCKETS,
+  );
   // per probe target
-  private readonly targetFault = this.gauge('probe_target_fault', 'Probe target that failed through every prefix in the last round and is blamed on the target (value 1)', ['probe']);
+  private readonly targetFault = this.gauge(
+    'probe_target_fault',
+    'Probe target that failed through every prefix in the last round and is blamed on the target (value 1)',
+    ['probe'],
+  );
   // rounds
   private readonly rounds = this.counter('rounds_total', 'Probe rounds completed', []);
-  private readonly roundDuration = this.histogram('round_duration_seconds', 'Duration of a probe round', [], ROUND_BUCKETS);
-  private readonly lastRoundTime = this.gauge('last_round_timestamp_seconds', 'When the last round completed (Unix time)', []);
-  private readonly failsafe = this.gauge('failsafe', 'Whether the fail-safe is on: no prefix is healthy and the last good set is kept (1) or not (0)', []);
+  private readonly roundDuration = this.histogram(
+    'round_duration_seconds',
+    'Duration of a probe round',
+    [],
+    ROUND_BUCKETS,
+  );
+  private readonly lastRoundTime = this.gauge(
+    'last_round_timestamp_seconds',
+    'When the last round completed (Unix time)',
+    [],
+  );
+  private readonly failsafe = this.gauge(
+    'failsafe',
+    'Whether the fail-safe is on: no prefix is healthy and the last good set is kept (1) or not (0)',
+    [],
+  );
   private readonly activePrefixes = this.gauge('active_prefixes', 'Number of prefixes in the active set', []);
   // applies (per BIND target: local, SSH targets)
-  private readonly applies = this.counter('applies_total', 'Applies of a new dns64 configuration to a BIND target, by result (applied, failed, dry_run)', ['target', 'result']);
-  private readonly applyFailures = this.counter('apply_failures_total', 'Failed applies by the stage that failed (prepare, validate, write, reload)', ['target', 'stage']);
-  private readonly reloads = this.counter('reloads_total', 'BIND reload commands (rndc) run by an apply, by result (success, failure)', ['target', 'result']);
-  private readonly lastApplySuccess = this.gauge('last_successful_apply_timestamp_seconds', 'When an apply last succeeded on the target (Unix time)', ['target']);
-  private readonly targetLastOk = this.gauge('target_last_apply_success', 'Whether the last apply to the target succeeded (1) or failed (0); absent before the first apply', ['target']);
-  private readonly targetInSync = this.gauge('target_in_sync', 'Whether the target is known to serve the current active set (1) or not (0)', ['target']);
+  private readonly applies = this.counter(
+    'applies_total',
+    'Applies of a new dns64 configuration to a BIND target, by result (applied, failed, dry_run)',
+    ['target', 'result'],
+  );
+  private readonly applyFailures = this.counter(
+    'apply_failures_total',
+    'Failed applies by the stage that failed (prepare, validate, write, reload)',
+    ['target', 'stage'],
+  );
+  private readonly reloads = this.counter(
+    'reloads_total',
+    'BIND reload commands (rndc) run by an apply, by result (success, failure)',
+    ['target', 'result'],
+  );
+  private readonly lastApplySuccess = this.gauge(
+    'last_successful_apply_timestamp_seconds',
+    'When an apply last succeeded on the target (Unix time)',
+    ['target'],
+  );
+  private readonly targetLastOk = this.gauge(
+    'target_last_apply_success',
+    'Whether the last apply to the target succeeded (1) or failed (0); absent before the first apply',
+    ['target'],
+  );
+  private readonly targetInSync = this.gauge(
+    'target_in_sync',
+    'Whether the target is known to serve the current active set (1) or not (0)',
+    ['target'],
+  );
   // config reloads
-  private readonly configReloads = this.counter('config_reloads_total', 'Configuration reloads (SIGHUP or file change), by result (success, failure)', ['result']);
-  private readonly configLastOk = this.gauge('config_last_reload_successful', 'Whether the last configuration load or reload succeeded (1) or was rejected (0); 1 after the load at startup', []);
-  private readonly configLastTime = this.gauge('config_last_reload_timestamp_seconds', 'When the configuration was last loaded, reloaded or rejected (Unix time); the start time until the first reload', []);
+  private readonly configReloads = this.counter(
+    'config_reloads_total',
+    'Configuration reloads (SIGHUP or file change), by result (success, failure)',
+    ['result'],
+  );
+  private readonly configLastOk = this.gauge(
+    'config_last_reload_successful',
+    'Whether the last configuration load or reload succeeded (1) or was rejected (0); 1 after the load at startup',
+    [],
+  );
+  private readonly configLastTime = this.gauge(
+    'config_last_reload_timestamp_seconds',
+    'When the configuration was last loaded, reloaded or rejected (Unix time); the start time until the first reload',
+    [],
+  );
   // the HTTP server itself
-  readonly httpRequests = this.counter('http_requests_total', 'Requests to the metrics and status server, by handler and status code', ['handler', 'code']);
+  readonly httpRequests = this.counter(
+    'http_requests_total',
+    'Requests to the metrics and status server, by handler and status code',
+    ['handler', 'code'],
+  );
 
   constructor(opts: { defaultMetrics?: boolean; now?: number } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -132,10 +243,24 @@ export class Metrics {
   update(s: StateSnapshot, d: Decision | null): void {
     const newRound = s.round !== this.lastRound;
     this.lastRound = s.round;
-    const owners = new Set<string>([...s.prefixes.map((p) => `prefix ${p.prefix}`), ...s.targets.map((t) => `target ${t.name}`)]);
+    const owners = new Set<string>([
+      ...s.prefixes.map((p) => `prefix ${p.prefix}`),
+      ...s.targets.map((t) => `target ${t.name}`),
+    ]);
     this.forget(owners);
 
-    for (const g of [this.prefixInfo, this.prefixUp, this.prefixState, this.prefixActive, this.prefixDraining, this.prefixSmoothed, this.targetFault, this.targetLastOk, this.targetInSync]) g.reset();
+    for (const g of [
+      this.prefixInfo,
+      this.prefixUp,
+      this.prefixState,
+      this.prefixActive,
+      this.prefixDraining,
+      this.prefixSmoothed,
+      this.targetFault,
+      this.targetLastOk,
+      this.targetInSync,
+    ])
+      g.reset();
     for (const p of s.prefixes) {
       const prefix = p.prefix;
       this.prefixInfo.set({ prefix, name: p.name, group: p.group ?? '' }, 1);
@@ -166,11 +291,14 @@ export class Metrics {
         // a zero "ok" series for every prefix and type, so rate() works before the first success
         this.inc(`prefix ${o.prefix}`, this.probeResults, { prefix: o.prefix, type, outcome: 'ok' }, 0);
         this.inc(`prefix ${o.prefix}`, this.probeResults, { prefix: o.prefix, type, outcome });
-        if (o.ok) this.observe(`prefix ${o.prefix}`, this.probeDuration, { prefix: o.prefix, type }, o.latency_ms / 1000);
+        if (o.ok)
+          this.observe(`prefix ${o.prefix}`, this.probeDuration, { prefix: o.prefix, type }, o.latency_ms / 1000);
       }
-      for (const t of d.transitions) if (known.has(t.id)) this.inc(`prefix ${t.id}`, this.prefixStateChanges, { prefix: t.id, state: t.to });
+      for (const t of d.transitions)
+        if (known.has(t.id)) this.inc(`prefix ${t.id}`, this.prefixStateChanges, { prefix: t.id, state: t.to });
       for (const c of d.changes) {
-        if (known.has(c.id)) this.inc(`prefix ${c.id}`, this.selectionChanges, { prefix: c.id, change: c.change.replace(/-/g, '_') });
+        if (known.has(c.id))
+          this.inc(`prefix ${c.id}`, this.selectionChanges, { prefix: c.id, change: c.change.replace(/-/g, '_') });
       }
     }
 
@@ -184,7 +312,8 @@ export class Metrics {
       for (const result of APPLY_RESULTS) this.inc(owner, this.applies, { target: t.name, result }, 0);
       for (const result of ['success', 'failure']) this.inc(owner, this.reloads, { target: t.name, result }, 0);
       if (t.last_apply) this.targetLastOk.set({ target: t.name }, t.last_apply.result === 'failed' ? 0 : 1);
-      const inSync = t.serving !== null && t.serving.length === s.active.length && s.active.every((id) => t.serving!.includes(id));
+      const inSync =
+        t.serving !== null && t.serving.length === s.active.length && s.active.every((id) => t.serving!.includes(id));
       this.targetInSync.set({ target: t.name }, inSync ? 1 : 0);
     }
     // Applies are kept newest first and capped; count the records not seen in the previous snapshot.
@@ -198,7 +327,8 @@ export class Metrics {
       this.inc(owner, this.applies, { target: a.target, result: a.result.replace(/-/g, '_') });
       if (a.result === 'failed') this.inc(owner, this.applyFailures, { target: a.target, stage: a.stage ?? 'unknown' });
       if (a.result === 'applied') this.inc(owner, this.reloads, { target: a.target, result: 'success' });
-      if (a.result === 'failed' && a.stage === 'reload') this.inc(owner, this.reloads, { target: a.target, result: 'failure' });
+      if (a.result === 'failed' && a.stage === 'reload')
+        this.inc(owner, this.reloads, { target: a.target, result: 'failure' });
       if (a.result === 'applied') {
         const at = Date.parse(a.at) / 1000;
         if (at > (this.lastApplied.get(a.target) ?? 0)) this.lastApplied.set(a.target, at);

@@ -44,17 +44,33 @@ export class Observer {
       log: opts.log,
       onResponse: (handler, status) => this.metrics.httpRequests.inc({ handler, code: String(status) }),
       routes: {
-        '/metrics': async () => ({ status: 200, contentType: this.metrics.contentType, body: await this.metrics.metrics() }),
+        '/metrics': async () => ({
+          status: 200,
+          contentType: this.metrics.contentType,
+          body: await this.metrics.metrics(),
+        }),
         '/': () => ({
           status: 200,
           contentType: 'text/html; charset=utf-8',
           body: renderStatusPage({ snapshot: this.latest, history: this.history, now: this.now() }),
-          headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" },
+          headers: {
+            'Content-Security-Policy':
+              "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          },
         }),
         '/status.json': () =>
           this.latest
-            ? { status: 200, contentType: 'application/json; charset=utf-8', body: JSON.stringify(this.latest, null, 2) + '\n' }
-            : { status: 503, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: 'no probe round has completed yet' }) + '\n', headers: { 'Retry-After': '2' } },
+            ? {
+                status: 200,
+                contentType: 'application/json; charset=utf-8',
+                body: JSON.stringify(this.latest, null, 2) + '\n',
+              }
+            : {
+                status: 503,
+                contentType: 'application/json; charset=utf-8',
+                body: JSON.stringify({ error: 'no probe round has completed yet' }) + '\n',
+                headers: { 'Retry-After': '2' },
+              },
       },
     });
   }
@@ -87,11 +103,12 @@ export class Observer {
         }
       }
     } catch (err) {
-      this.log.error('observer: cannot update metrics from the snapshot', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      this.log.error('observer: cannot update metrics from the snapshot', {
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
     }
   }
 }
-
 
 /** Creates and binds the observer for `http.listen`; null when the config has no http section. */
 export async function startObserver(http: { listen: string } | undefined, log: Logger): Promise<Observer | null> {

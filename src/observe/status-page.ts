@@ -10,7 +10,10 @@ export const CHART_HEIGHT = 40;
 const APPLIES_SHOWN = 10;
 
 export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Seconds until the page reloads: just after the next round, within 2-30 s. */
@@ -38,7 +41,10 @@ interface ChartOptions {
 }
 
 /** Points reduced to at most `max` by averaging runs of neighbours (a bad round in a run marks it bad). */
-export function downsample(points: HistoryPoint[], max: number): Array<{ t: number; latency_ms: number | null; bad: boolean }> {
+export function downsample(
+  points: HistoryPoint[],
+  max: number,
+): Array<{ t: number; latency_ms: number | null; bad: boolean }> {
   const size = Math.max(1, Math.ceil(points.length / max));
   const out: Array<{ t: number; latency_ms: number | null; bad: boolean }> = [];
   for (let i = 0; i < points.length; i += size) {
@@ -121,12 +127,14 @@ footer{margin-top:2rem;font-size:12px}a{color:var(--accent)}
 
 function appliesTable(applies: AppliedRecord[], now: number): string {
   if (applies.length === 0) return '<p class="muted">No apply yet.</p>';
-  const rows = applies.slice(0, APPLIES_SHOWN).map(
-    (a) =>
-      `<tr data-apply-result="${escapeHtml(a.result)}"><td title="${escapeHtml(a.at)}">${escapeHtml(fmtTime(a.at))} <span class="muted">(${escapeHtml(ago(a.at, now))})</span></td>` +
-      `<td>${escapeHtml(a.target)}</td><td><span class="badge ${escapeHtml(a.result)}">${escapeHtml(a.result)}</span></td>` +
-      `<td>${escapeHtml(a.reason ?? '-')}</td><td>${escapeHtml(a.result === 'failed' ? applyDetail(a) : '')}</td><td class="num">${escapeHtml(fmtMs(a.ms))}</td></tr>`,
-  );
+  const rows = applies
+    .slice(0, APPLIES_SHOWN)
+    .map(
+      (a) =>
+        `<tr data-apply-result="${escapeHtml(a.result)}"><td title="${escapeHtml(a.at)}">${escapeHtml(fmtTime(a.at))} <span class="muted">(${escapeHtml(ago(a.at, now))})</span></td>` +
+        `<td>${escapeHtml(a.target)}</td><td><span class="badge ${escapeHtml(a.result)}">${escapeHtml(a.result)}</span></td>` +
+        `<td>${escapeHtml(a.reason ?? '-')}</td><td>${escapeHtml(a.result === 'failed' ? applyDetail(a) : '')}</td><td class="num">${escapeHtml(fmtMs(a.ms))}</td></tr>`,
+    );
   return `<table id="applies"><thead><tr><th>When</th><th>Target</th><th>Result</th><th>Reason</th><th>Error</th><th>Took</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
@@ -140,21 +148,36 @@ export function renderStatusPage({ snapshot: s, history, now }: PageInput): stri
   const refresh = refreshSeconds(s, now);
   const head = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="${refresh}"><title>nat64-health${s ? ` · ${s.active.length} active` : ''}</title><style>${CSS}</style></head><body>`;
   const foot = `<footer class="muted">Refreshes every ${refresh} s · <a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a></footer></body></html>\n`;
-  if (!s) return `${head}<h1>nat64-health</h1><p class="muted" id="waiting">Waiting for the first probe round…</p>${foot}`;
+  if (!s)
+    return `${head}<h1>nat64-health</h1><p class="muted" id="waiting">Waiting for the first probe round…</p>${foot}`;
 
   const up = s.prefixes.filter((p) => p.status === 'up').length;
   const banners: string[] = [];
-  if (s.failsafe) banners.push('<div class="banner" id="failsafe">FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.</div>');
+  if (s.failsafe)
+    banners.push(
+      '<div class="banner" id="failsafe">FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.</div>',
+    );
   if (s.dry_run) banners.push('<div class="banner warn">Dry run: BIND is never changed.</div>');
-  if (s.target_faults.length) banners.push(`<div class="banner warn">Probe target(s) down through every prefix, not counted against the prefixes: ${escapeHtml(s.target_faults.join(', '))}</div>`);
+  if (s.target_faults.length)
+    banners.push(
+      `<div class="banner warn">Probe target(s) down through every prefix, not counted against the prefixes: ${escapeHtml(s.target_faults.join(', '))}</div>`,
+    );
 
   const series = s.prefixes.map((p) => history.points(p.prefix, now));
-  const allGood = series.flat().filter((p) => p.latency_ms !== null).map((p) => p.latency_ms!);
+  const allGood = series
+    .flat()
+    .filter((p) => p.latency_ms !== null)
+    .map((p) => p.latency_ms!);
   const maxMs = niceCeil(allGood.length ? Math.max(...allGood) : 1);
   // A young daemon has less than the window: stretch what there is over the chart's width.
   const oldest = Math.min(...series.map((pts) => pts[0]?.t ?? now));
   const spanMs = Math.min(history.windowMs, Math.max(10_000, now - oldest));
-  const spanText = spanMs >= history.windowMs ? (history.windowMs === 3_600_000 ? 'last hour' : `last ${fmtDuration(spanMs)}`) : `last ${fmtDuration(spanMs)}`;
+  const spanText =
+    spanMs >= history.windowMs
+      ? history.windowMs === 3_600_000
+        ? 'last hour'
+        : `last ${fmtDuration(spanMs)}`
+      : `last ${fmtDuration(spanMs)}`;
   const rows = s.prefixes.map((p, i) => {
     const r = role(p);
     const roleText = r === 'draining' && p.draining_since ? `draining since ${ago(p.draining_since, now)}` : r;

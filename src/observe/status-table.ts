@@ -50,7 +50,13 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
       c(lastRound(p), p.last_round && p.last_round.failures.length ? 'dim' : undefined),
     ];
   });
-  out.push(alignedTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'], prefixRows, opts.color));
+  out.push(
+    alignedTable(
+      ['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'],
+      prefixRows,
+      opts.color,
+    ),
+  );
 
   const up = s.prefixes.filter((p) => p.status === 'up').length;
   out.push('');
@@ -59,14 +65,23 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
       `round ${s.round} at ${fmtTime(s.updated_at)} (${ago(s.updated_at, now)}, took ${fmtMs(s.round_ms)})${s.dry_run ? '; DRY RUN' : ''}`,
   );
   if (s.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
-  if (s.target_faults.length) out.push(paint(`probe targets down through every prefix (not counted): ${s.target_faults.join(', ')}`, 'yellow'));
+  if (s.target_faults.length)
+    out.push(paint(`probe targets down through every prefix (not counted): ${s.target_faults.join(', ')}`, 'yellow'));
 
   if (s.targets.length) {
     out.push('');
     const rows = s.targets.map((t) => {
       const a = t.last_apply;
-      const error = a?.result === 'failed' ? c(`${a.stage ? `(${a.stage}) ` : ''}${a.error ?? ''}${a.rolled_back ? ' [rolled back]' : ''}`, 'red') : c('');
-      return [c(t.name), a ? c(`${a.result} ${ago(a.at, now)}`, a.result === 'failed' ? 'red' : 'green') : c('no apply yet', 'dim'), c(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none'), error];
+      const error =
+        a?.result === 'failed'
+          ? c(`${a.stage ? `(${a.stage}) ` : ''}${a.error ?? ''}${a.rolled_back ? ' [rolled back]' : ''}`, 'red')
+          : c('');
+      return [
+        c(t.name),
+        a ? c(`${a.result} ${ago(a.at, now)}`, a.result === 'failed' ? 'red' : 'green') : c('no apply yet', 'dim'),
+        c(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none'),
+        error,
+      ];
     });
     out.push(alignedTable(['TARGET', 'LAST APPLY', 'SERVING', 'ERROR'], rows, opts.color));
   }
@@ -74,16 +89,24 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
   out.push('');
   if (s.applies.length === 0) out.push('no apply yet');
   else {
-    const rows = s.applies.slice(0, APPLIES_SHOWN).map((a) => [
-      c(fmtTime(a.at)),
-      c(a.target),
-      c(a.result, a.result === 'failed' ? 'red' : a.result === 'applied' ? 'green' : 'yellow'),
-      c(fmtMs(a.ms)),
-      c(a.result === 'failed' ? `${a.reason ?? '-'} -> ${applyDetail(a)}` : (a.reason ?? '-')),
-    ]);
+    const rows = s.applies
+      .slice(0, APPLIES_SHOWN)
+      .map((a) => [
+        c(fmtTime(a.at)),
+        c(a.target),
+        c(a.result, a.result === 'failed' ? 'red' : a.result === 'applied' ? 'green' : 'yellow'),
+        c(fmtMs(a.ms)),
+        c(a.result === 'failed' ? `${a.reason ?? '-'} -> ${applyDetail(a)}` : (a.reason ?? '-')),
+      ]);
     out.push(alignedTable(['APPLIED AT', 'TARGET', 'RESULT', 'TOOK', 'REASON'], rows, opts.color));
   }
   const r = s.last_config_reload;
-  if (r) out.push('', r.ok ? `config reloaded ${ago(r.at, now)}` : paint(`config reload rejected ${ago(r.at, now)}: ${r.error ?? ''}`, 'red'));
+  if (r)
+    out.push(
+      '',
+      r.ok
+        ? `config reloaded ${ago(r.at, now)}`
+        : paint(`config reload rejected ${ago(r.at, now)}: ${r.error ?? ''}`, 'red'),
+    );
   return out.join('\n') + '\n';
 }

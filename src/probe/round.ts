@@ -20,15 +20,27 @@ export interface RoundResult {
   outcomes: ProbeOutcome[];
 }
 
-export async function runRound(prefixes: PrefixConfig[], probes: ProbeConfig[], opts: RoundOptions): Promise<RoundResult> {
+export async function runRound(
+  prefixes: PrefixConfig[],
+  probes: ProbeConfig[],
+  opts: RoundOptions,
+): Promise<RoundResult> {
   const started_at = Date.now();
   const start = process.hrtime.bigint();
-  const tasks = prefixes.flatMap((p) => probes.map((probe) => ({ prefix: p.id, probe, address: synthesize(p.prefix, probe.address) })));
+  const tasks = prefixes.flatMap((p) =>
+    probes.map((probe) => ({ prefix: p.id, probe, address: synthesize(p.prefix, probe.address) })),
+  );
   const icmp = tasks.filter((t) => t.probe.type === 'icmp');
   const socketTasks = tasks.filter((t) => t.probe.type !== 'icmp');
 
-  const icmpResults = probeIcmp(icmp.map((t) => t.address), opts.timeoutMs, opts.fping);
-  const socketResults = mapLimited(socketTasks, opts.concurrency ?? 256, (t) => runOne(t.probe, t.address, opts.timeoutMs));
+  const icmpResults = probeIcmp(
+    icmp.map((t) => t.address),
+    opts.timeoutMs,
+    opts.fping,
+  );
+  const socketResults = mapLimited(socketTasks, opts.concurrency ?? 256, (t) =>
+    runOne(t.probe, t.address, opts.timeoutMs),
+  );
   const [icmpByAddress, results] = await Promise.all([icmpResults, socketResults]);
 
   const outcomes: ProbeOutcome[] = [

@@ -38,10 +38,19 @@ export interface Dns64Template {
 
 // An isolated Handlebars environment: helpers registered here cannot leak into other users.
 const hbs = Handlebars.create();
-hbs.registerHelper('acl', (items: unknown) => (Array.isArray(items) ? items.map((i) => `${i}; `).join('').trimEnd() : ''));
+hbs.registerHelper('acl', (items: unknown) =>
+  Array.isArray(items)
+    ? items
+        .map((i) => `${i}; `)
+        .join('')
+        .trimEnd()
+    : '',
+);
 hbs.registerHelper('yesno', (v: unknown) => (v ? 'yes' : 'no'));
 hbs.registerHelper('isBool', (v: unknown) => typeof v === 'boolean');
-hbs.registerHelper('join', (items: unknown, sep: unknown) => (Array.isArray(items) ? items.join(typeof sep === 'string' ? sep : ', ') : ''));
+hbs.registerHelper('join', (items: unknown, sep: unknown) =>
+  Array.isArray(items) ? items.join(typeof sep === 'string' ? sep : ', ') : '',
+);
 
 /** "dns64.conf.hbs" names a shipped template; anything with a slash is a path (relative to the config file). */
 export function resolveTemplatePath(name: string, configDir: string): string {
@@ -52,7 +61,13 @@ export function resolveTemplatePath(name: string, configDir: string): string {
 const SAMPLE: TemplateContext = (() => {
   const a = { prefix: '2001:db8:64:a::/96', name: 'sample-a', group: 'local', active: true, draining: false };
   const b = { prefix: '2001:db8:64:c::/64', name: 'sample-c', group: null, active: false, draining: true };
-  return { prefixes: [a, b], active: [a], draining: [b], dns64: { clients: ['any'], exclude: ['::ffff:0:0/96'] }, failsafe: false };
+  return {
+    prefixes: [a, b],
+    active: [a],
+    draining: [b],
+    dns64: { clients: ['any'], exclude: ['::ffff:0:0/96'] },
+    failsafe: false,
+  };
 })();
 
 /** Reads, compiles and test-renders a template; any problem is a ConfigError naming the file and line. */
@@ -88,7 +103,12 @@ export function compileTemplate(text: string, file: string): Dns64Template {
   const sample = template.render(SAMPLE);
   for (const p of SAMPLE.prefixes) {
     if (!sample.includes(p.prefix)) {
-      throw new ConfigError([{ file, message: `the template does not render the prefix ${p.prefix} of a sample set (does it use {{prefix}} inside {{#each prefixes}}?)` }]);
+      throw new ConfigError([
+        {
+          file,
+          message: `the template does not render the prefix ${p.prefix} of a sample set (does it use {{prefix}} inside {{#each prefixes}}?)`,
+        },
+      ]);
     }
   }
   return template;
@@ -98,6 +118,9 @@ function templateError(err: unknown, file: string): ConfigError {
   const message = err instanceof Error ? err.message : String(err);
   const line = /on line (\d+)/.exec(message) ?? /line (\d+)/.exec(message) ?? / - (\d+):\d+$/m.exec(message);
   // Handlebars' own multi-line message has a caret drawing; keep its first line and the expectation.
-  const summary = message.split('\n').filter((l) => l.trim() && !/^-*\^$/.test(l.trim())).join(' | ');
+  const summary = message
+    .split('\n')
+    .filter((l) => l.trim() && !/^-*\^$/.test(l.trim()))
+    .join(' | ');
   return new ConfigError([{ file, line: line ? Number(line[1]) : undefined, field: 'template', message: summary }]);
 }

@@ -56,7 +56,8 @@ export function selectActive(
 ): { next: SelectionState; changes: SelectionChange[] } {
   const byId = new Map(prefixes.map((p) => [p.id, p]));
   const latency = (id: string) => health.get(id)?.latency_ms ?? Number.POSITIVE_INFINITY;
-  const byRank = (a: SelectablePrefix, b: SelectablePrefix) => a.groupRank - b.groupRank || latency(a.id) - latency(b.id) || a.order - b.order;
+  const byRank = (a: SelectablePrefix, b: SelectablePrefix) =>
+    a.groupRank - b.groupRank || latency(a.id) - latency(b.id) || a.order - b.order;
   const eligible = prefixes.filter((p) => health.get(p.id)?.status === 'up').sort(byRank);
   const why = new Map<string, string>();
   let challengers: Record<string, number> = {};
@@ -68,7 +69,9 @@ export function selectActive(
     chosen = prev.active.flatMap((id) => byId.get(id) ?? []);
     if (chosen.length === 0) {
       chosen = [...prefixes].sort((a, b) => a.groupRank - b.groupRank || a.order - b.order).slice(0, s.max_active);
-      chosen.forEach((p) => why.set(p.id, 'fail-safe: no prefix is healthy and none was active yet; using the static set'));
+      chosen.forEach((p) =>
+        why.set(p.id, 'fail-safe: no prefix is healthy and none was active yet; using the static set'),
+      );
     }
   } else {
     const ideal: SelectablePrefix[] = [];
@@ -96,7 +99,8 @@ export function selectActive(
   const draining: Record<string, number> = {};
   for (const [id, since] of Object.entries(prev.draining)) {
     if (activeIds.has(id)) continue;
-    if (now - since >= s.drain) changes.push({ id, change: 'drain-ended', reason: 'drain time is over; no longer rendered' });
+    if (now - since >= s.drain)
+      changes.push({ id, change: 'drain-ended', reason: 'drain time is over; no longer rendered' });
     else draining[id] = since;
   }
   for (const id of active) {
@@ -141,7 +145,10 @@ function challenge(
   if (!swap) return { chosen, challengers };
   const { out, in: incoming } = swap;
   delete challengers[incoming.id];
-  why.set(incoming.id, `faster than ${out.id} (${fmt(latency(incoming.id))} vs ${fmt(latency(out.id))}) for ${Math.round(s.switch_after / 1000)}s`);
+  why.set(
+    incoming.id,
+    `faster than ${out.id} (${fmt(latency(incoming.id))} vs ${fmt(latency(out.id))}) for ${Math.round(s.switch_after / 1000)}s`,
+  );
   why.set(out.id, `replaced by faster ${incoming.id}`);
   return { chosen: chosen.map((p) => (p === out ? incoming : p)), challengers };
 }

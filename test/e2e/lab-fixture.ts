@@ -28,7 +28,11 @@ export const WWW4 = '192.0.2.10';
 export const SVC4 = '198.51.100.10';
 export const AUTH4 = '192.0.2.53';
 /** gateway number -> its NAT64 prefix id (canonical text, as in logs and the state file) */
-export const GW: Record<1 | 2 | 3, string> = { 1: '2001:db8:64:a::/96', 2: '2001:db8:64:b::/96', 3: '2001:db8:64:c::/64' };
+export const GW: Record<1 | 2 | 3, string> = {
+  1: '2001:db8:64:a::/96',
+  2: '2001:db8:64:b::/96',
+  3: '2001:db8:64:c::/64',
+};
 export type GwNo = 1 | 2 | 3;
 export const GWS: GwNo[] = [1, 2, 3];
 export const HTTP_PROBE = `http ${WWW4}:80/`;
@@ -49,9 +53,13 @@ export function labUnavailable(): string | null {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
   const missing = ['tayga', 'named', 'named-checkconf', 'rndc', 'rndc-confgen', 'dig', 'ip'].filter(
-    (t) => !['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'].some((d) => existsSync(path.join(d, t))),
+    (t) =>
+      !['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'].some((d) =>
+        existsSync(path.join(d, t)),
+      ),
   );
-  if (missing.length > 0) return `missing tools: ${missing.join(' ')} (apt-get install tayga bind9 bind9-utils dnsutils iproute2)`;
+  if (missing.length > 0)
+    return `missing tools: ${missing.join(' ')} (apt-get install tayga bind9 bind9-utils dnsutils iproute2)`;
   if (!existsSync(path.join(ROOT, 'dist/cli.js'))) return 'dist/ is not built (npm run build)';
   return null;
 }
@@ -72,8 +80,15 @@ export async function lab(...args: string[]): Promise<string> {
 export const LOCK_FILE = `${STATE.replace(/\/+$/, '')}.lock`;
 
 export async function acquireLabLock(timeoutMs: number): Promise<() => void> {
-  const child = spawn('flock', ['-w', String(Math.ceil(timeoutMs / 1000)), LOCK_FILE, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const waiting = setTimeout(() => console.warn(`waiting for ${LOCK_FILE}: another e2e or bench:failover run is using the lab`), 1000);
+  const child = spawn(
+    'flock',
+    ['-w', String(Math.ceil(timeoutMs / 1000)), LOCK_FILE, 'sh', '-c', 'echo locked; exec cat'],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  const waiting = setTimeout(
+    () => console.warn(`waiting for ${LOCK_FILE}: another e2e or bench:failover run is using the lab`),
+    1000,
+  );
   const ok = await new Promise<boolean>((resolve) => {
     child.stdout!.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
@@ -247,7 +262,14 @@ export interface StateSnapshot {
   active: string[];
   draining: string[];
   target_faults: string[];
-  prefixes: Array<{ prefix: string; status: string; active: boolean; draining: boolean; good_streak: number; bad_streak: number }>;
+  prefixes: Array<{
+    prefix: string;
+    status: string;
+    active: boolean;
+    draining: boolean;
+    good_streak: number;
+    bad_streak: number;
+  }>;
 }
 
 export async function sleep(ms: number): Promise<void> {
@@ -267,9 +289,13 @@ export class LabDaemon {
     await mkdir(ARTIFACTS, { recursive: true });
     this.artifact = path.join(ARTIFACTS, `e2e-${label}-daemon.log`);
     await writeFile(this.artifact, '');
-    const child = spawn('ip', ['netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG_FILE, '--log-format', 'json'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', 'nhlab-resolver', process.execPath, CLI, 'run', '-c', CONFIG_FILE, '--log-format', 'json'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     createInterface({ input: child.stderr! }).on('line', (raw) => {
@@ -325,7 +351,10 @@ export class LabDaemon {
   tail(n = 60): string {
     return this.lines
       .slice(-n)
-      .map((l) => `${l.time} ${l.level} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !['at', 'time', 'level', 'msg'].includes(k))))}`)
+      .map(
+        (l) =>
+          `${l.time} ${l.level} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !['at', 'time', 'level', 'msg'].includes(k))))}`,
+      )
       .join('\n');
   }
 }
@@ -352,7 +381,8 @@ export async function settle(want = 2, timeoutMs = 15_000): Promise<StateSnapsho
     async () => {
       const s = await readState();
       const clean = s.prefixes.every((p) => p.status === 'up' && p.bad_streak === 0);
-      if (!clean || s.failsafe || s.draining.length > 0 || s.active.length !== want || s.target_faults.length > 0) return false;
+      if (!clean || s.failsafe || s.draining.length > 0 || s.active.length !== want || s.target_faults.length > 0)
+        return false;
       const got = await clientAAAA();
       return JSON.stringify(got) === JSON.stringify(expectedAAAA(s.active)) ? s : false;
     },

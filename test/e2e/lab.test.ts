@@ -45,7 +45,8 @@ import {
 } from './lab-fixture.js';
 
 const unavailable = labUnavailable();
-if (unavailable && process.env.NH_REQUIRE_E2E === '1') throw new Error(`e2e lab tests required (NH_REQUIRE_E2E=1) but cannot run: ${unavailable}`);
+if (unavailable && process.env.NH_REQUIRE_E2E === '1')
+  throw new Error(`e2e lab tests required (NH_REQUIRE_E2E=1) but cannot run: ${unavailable}`);
 if (unavailable) console.warn(`skipping the e2e lab tests: ${unavailable}`);
 
 /**
@@ -112,7 +113,8 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     expect(await clientAAAA()).toEqual(expectedAAAA(s.active));
     expect(await clientAAAA('svc.example.test')).toEqual(expectedAAAA(s.active, SVC4));
     const conf = await readFile(DNS64_FILE, 'utf8');
-    for (const n of GWS) expect(conf.includes(`dns64 ${GW[n]} {`), `${GW[n]} in dns64.conf`).toBe(s.active.includes(GW[n]));
+    for (const n of GWS)
+      expect(conf.includes(`dns64 ${GW[n]} {`), `${GW[n]} in dns64.conf`).toBe(s.active.includes(GW[n]));
     // every synthesized address in the answer works from the client
     for (const a of await clientAAAA()) expect(await clientHttp(a)).toBe('HTTP/1.1 200 OK');
   });
@@ -155,7 +157,9 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
       'only one prefix active',
       async () => {
         const s = await readState();
-        return s.active.length === 1 && s.active[0] === keep && (await clientAAAA()).join() === expectedAAAA([keep]).join();
+        return (
+          s.active.length === 1 && s.active[0] === keep && (await clientAAAA()).join() === expectedAAAA([keep]).join()
+        );
       },
       WAIT,
     );
@@ -166,8 +170,15 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await heal(gwOf(second));
     const up = await daemon.waitLog(`${second} up`, mark, `prefix ${second} is up`, WAIT);
     expect(up.reason).toMatch(new RegExp(`^${E2E.rise} good rounds in a row`));
-    expect(up.at - t0, 'rise good rounds take at least (rise - 1) x fast_interval').toBeGreaterThanOrEqual((E2E.rise - 1) * FAST - 100);
-    await waitFor(`${second} back in the answer`, async () => (await clientAAAA()).join() === expectedAAAA([keep, second]).join(), 3000, 50);
+    expect(up.at - t0, 'rise good rounds take at least (rise - 1) x fast_interval').toBeGreaterThanOrEqual(
+      (E2E.rise - 1) * FAST - 100,
+    );
+    await waitFor(
+      `${second} back in the answer`,
+      async () => (await clientAAAA()).join() === expectedAAAA([keep, second]).join(),
+      3000,
+      50,
+    );
     await sleep(INTERVAL + 500);
     expect(daemon.applies(mark)).toHaveLength(1);
 
@@ -190,10 +201,15 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const alarm = await daemon.waitLog('the FAIL-SAFE error', mark, /^FAIL-SAFE/, WAIT + 2000);
     expect(alarm.level).toBe('error');
     // (the state file is written after the round's apply, a moment after the log line)
-    const s = await waitFor('failsafe in the state file', async () => {
-      const st = await readState();
-      return st.failsafe ? st : false;
-    }, 3000, 50);
+    const s = await waitFor(
+      'failsafe in the state file',
+      async () => {
+        const st = await readState();
+        return st.failsafe ? st : false;
+      },
+      3000,
+      50,
+    );
     expect(s.prefixes.map((p) => p.status)).toEqual(['down', 'down', 'down']);
     // the last good set: what was active when the last prefix failed (2 prefixes), still served
     expect(s.active).toHaveLength(2);
@@ -237,15 +253,22 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await fail(gwOf(victim));
     await waitFor(`${victim} to leave the AAAA answer`, async () => !(await clientAAAA()).includes(addr), WAIT, 50);
     // (the state file is written right after BIND is reloaded)
-    const s = await waitFor('draining in the state file', async () => {
-      const st = await readState();
-      return st.draining.length > 0 ? st : false;
-    }, 3000, 50);
+    const s = await waitFor(
+      'draining in the state file',
+      async () => {
+        const st = await readState();
+        return st.draining.length > 0 ? st : false;
+      },
+      3000,
+      50,
+    );
     expect(s.draining).toEqual([victim]);
     expect(s.active).not.toContain(victim);
     expect(await clientAAAA()).toEqual(expectedAAAA(s.active));
     const conf = await readFile(DNS64_FILE, 'utf8');
-    expect(conf).toMatch(new RegExp(`dns64 ${victim.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\{[^}]*clients \\{ none; \\};`));
+    expect(conf).toMatch(
+      new RegExp(`dns64 ${victim.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\{[^}]*clients \\{ none; \\};`),
+    );
     // reverse lookups of addresses handed out before still work during the drain
     const rev = await clientReverse(addr);
     expect(rev).toEqual({ status: 'NOERROR', cname: ['10.2.0.192.in-addr.arpa.'], ptr: ['www.example.test.'] });
@@ -256,7 +279,6 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await waitFor('the drained block to go', async () => !(await readFile(DNS64_FILE, 'utf8')).includes(victim), 3000);
     expect((await clientReverse(addr)).cname).toEqual([]);
     expect(daemon.applies(mark)).toHaveLength(2);
-
   });
 
   it('6. a flapping gateway causes a bounded number of reloads', { timeout: 120_000 }, async () => {
@@ -290,7 +312,11 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const s = await settle();
     const standby = standbyOf(s);
     await fail(gwOf(standby));
-    await waitFor('the standby down', async () => (await readState()).prefixes.find((p) => p.prefix === standby)?.status === 'down', WAIT);
+    await waitFor(
+      'the standby down',
+      async () => (await readState()).prefixes.find((p) => p.prefix === standby)?.status === 'down',
+      WAIT,
+    );
     mark = daemon.mark();
     reconfigs = await reconfigCount();
     const t0 = Date.now();
@@ -300,7 +326,9 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const applies = daemon.applies(mark).length;
     const settingsBound = Math.floor(elapsed / (Math.min(E2E.rise, E2E.fall) * FAST)) + 1;
     const bound = Math.min(stateChanges, settingsBound) + 1;
-    console.info(`flapping: ${withStandby} reload(s) with a standby; ${applies} reload(s) for ${stateChanges} gateway state changes without (bound ${bound})`);
+    console.info(
+      `flapping: ${withStandby} reload(s) with a standby; ${applies} reload(s) for ${stateChanges} gateway state changes without (bound ${bound})`,
+    );
     expect(applies).toBeLessThanOrEqual(bound);
     expect(applies, 'the flaps were long enough to be seen').toBeGreaterThanOrEqual(2);
     expect((await reconfigCount()) - reconfigs).toBe(applies);
@@ -319,7 +347,12 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const mark = daemon.mark();
     const reconfigs = await reconfigCount();
     await lab('stop-service', 'http');
-    const warn = await daemon.waitLog('the target-fault warning', mark, /^probe target failed through every prefix/, WAIT);
+    const warn = await daemon.waitLog(
+      'the target-fault warning',
+      mark,
+      /^probe target failed through every prefix/,
+      WAIT,
+    );
     expect(warn.targets).toEqual([HTTP_PROBE]);
     await sleep(2 * DETECT); // twice the time a real failure needs to be acted on
     const s = await readState();

@@ -83,7 +83,10 @@ export class DaemonProcess {
   ) {}
 
   static start(ns: Netns, configFile: string, logFile: string, args: string[] = []): DaemonProcess {
-    const child = ns.spawn(['node', CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug', ...args], { logFile });
+    const child = ns.spawn(
+      ['node', CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug', ...args],
+      { logFile },
+    );
     return new DaemonProcess(child, logFile);
   }
 
@@ -108,7 +111,15 @@ export class DaemonProcess {
   }
 }
 
-export async function readState(file: string): Promise<{ pid: number; active: string[]; draining: string[]; failsafe: boolean; round: number; targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>; last_config_reload: { ok: boolean; error?: string } | null }> {
+export async function readState(file: string): Promise<{
+  pid: number;
+  active: string[];
+  draining: string[];
+  failsafe: boolean;
+  round: number;
+  targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>;
+  last_config_reload: { ok: boolean; error?: string } | null;
+}> {
   return JSON.parse(await readFile(file, 'utf8'));
 }
 

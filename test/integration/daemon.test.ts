@@ -8,7 +8,19 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupStaleNetns, createNetns, type Netns } from '../support/netns.js';
 import { startNamed, type NamedInstance } from '../support/named.js';
 import { startServices, type Services } from '../support/services.js';
-import { CLI, configText, DaemonProcess, readFile, readState, setPrefixAlive, tempDir, waitFor, writeFile, www, type ConfigOptions } from './daemon-fixture.js';
+import {
+  CLI,
+  configText,
+  DaemonProcess,
+  readFile,
+  readState,
+  setPrefixAlive,
+  tempDir,
+  waitFor,
+  writeFile,
+  www,
+  type ConfigOptions,
+} from './daemon-fixture.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
@@ -61,7 +73,11 @@ describe('one-shot commands', () => {
     expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+\.\d ms\s+tcp 192\.0\.2\.10:80: \d/m);
     expect(r.stdout).toMatch(/2 of 3 prefixes healthy/);
     const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout);
-    expect(json.prefixes.map((p: { prefix: string; healthy: boolean }) => [p.prefix, p.healthy])).toEqual([[A, true], [C, true], [DEAD, false]]);
+    expect(json.prefixes.map((p: { prefix: string; healthy: boolean }) => [p.prefix, p.healthy])).toEqual([
+      [A, true],
+      [C, true],
+      [DEAD, false],
+    ]);
     expect(json.prefixes[2].targets.every((t: { ok: boolean }) => !t.ok)).toBe(true);
   });
 
@@ -72,7 +88,10 @@ describe('one-shot commands', () => {
 
   it('check: ICMP probes through fping', async () => {
     const { file } = await writeConfig({ prefixes: [A, DEAD], named });
-    const text = (await readFile(file, 'utf8')).replace(/probes:\n/, 'probes:\n  - { type: icmp, address: 192.0.2.10 }\n');
+    const text = (await readFile(file, 'utf8')).replace(
+      /probes:\n/,
+      'probes:\n  - { type: icmp, address: 192.0.2.10 }\n',
+    );
     await writeFile(file, text);
     const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout);
     const icmp = (p: number) => json.prefixes[p].targets.find((t: { probe: string }) => t.probe === 'icmp 192.0.2.10');
@@ -114,7 +133,10 @@ describe('one-shot commands', () => {
   it('synth prints RFC 6052 addresses and rejects bad input', async () => {
     expect((await cli(['synth', C, '192.0.2.10'])).stdout.trim()).toBe('2001:db8:64:c:c0:2:a00:0');
     const bad = await cli(['synth', '2001:db8::/80', '192.0.2.10']);
-    expect([bad.exitCode, bad.stderr.trim()]).toEqual([65, '"2001:db8::/80": prefix length /80 is not one of /32 /40 /48 /56 /64 /96 (RFC 6052)']);
+    expect([bad.exitCode, bad.stderr.trim()]).toEqual([
+      65,
+      '"2001:db8::/80": prefix length /80 is not one of /32 /40 /48 /56 /64 /96 (RFC 6052)',
+    ]);
   });
 });
 
@@ -151,12 +173,16 @@ describe('daemon, include mode', () => {
   it('status reads the state file: a table, or JSON', async () => {
     const table = await cli(['status', '-c', cfg.file]);
     expect(table.exitCode, table.stderr).toBe(0);
-    for (const p of active) expect(table.stdout).toMatch(new RegExp(`${p.replace(/[/.]/g, '\\$&')}.*\\bup\\b.*\\bactive\\b`));
+    for (const p of active)
+      expect(table.stdout).toMatch(new RegExp(`${p.replace(/[/.]/g, '\\$&')}.*\\bup\\b.*\\bactive\\b`));
     expect(table.stdout).toMatch(new RegExp(`${DEAD.replace(/[/.]/g, '\\$&')}.*\\bdown\\b`));
     const json = JSON.parse((await cli(['status', '-c', cfg.file, '--json'])).stdout);
     expect(json.active).toEqual(active);
     const missing = await cli(['status', '-c', (await writeConfig({ prefixes: [A], named })).file]);
-    expect([missing.exitCode, missing.stderr]).toEqual([3, expect.stringMatching(/no state file at .*: is the daemon running\?/)]);
+    expect([missing.exitCode, missing.stderr]).toEqual([
+      3,
+      expect.stringMatching(/no state file at .*: is the daemon running\?/),
+    ]);
   });
 
   it('writes and reloads nothing while nothing changes', async () => {
@@ -180,18 +206,27 @@ describe('daemon, include mode', () => {
     expect(await daemon.count(/^applied to local$/)).toBe(2);
     const s = await readState(cfg.state);
     expect(s.draining).toEqual([dead]);
-    expect(await readFile(named.includeFile, 'utf8')).toMatch(new RegExp(`dns64 ${dead.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`));
+    expect(await readFile(named.includeFile, 'utf8')).toMatch(
+      new RegExp(`dns64 ${dead.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`),
+    );
     const ptr = await named.reverse(www(dead));
     expect(ptr.status).toBe('NOERROR');
     expect(ptr.answers.join('\n')).toMatch(/CNAME\s+10\.2\.0\.192\.in-addr\.arpa\./);
     const logs = await daemon.logs();
-    expect(logs.find((l) => l.msg === `prefix ${dead} is down`)).toMatchObject({ level: 'warn', reason: expect.stringMatching(/2 bad rounds in a row/) });
-    expect(logs.find((l) => l.msg === `prefix ${dead} deactivated`)).toMatchObject({ reason: 'prefix is down; draining' });
+    expect(logs.find((l) => l.msg === `prefix ${dead} is down`)).toMatchObject({
+      level: 'warn',
+      reason: expect.stringMatching(/2 bad rounds in a row/),
+    });
+    expect(logs.find((l) => l.msg === `prefix ${dead} deactivated`)).toMatchObject({
+      reason: 'prefix is down; draining',
+    });
   });
 
   it('a healed prefix comes back up but stays out of a full, stable set', async () => {
     await setPrefixAlive(ns, dead, true);
-    await waitFor('the healed prefix to be up', async () => (await daemon.logs()).some((l) => l.msg === `prefix ${dead} is up`));
+    await waitFor('the healed prefix to be up', async () =>
+      (await daemon.logs()).some((l) => l.msg === `prefix ${dead} is up`),
+    );
     expect(await daemon.count(/^applied to local$/)).toBe(2);
     expect((await readState(cfg.state)).active).not.toContain(dead);
   });
@@ -202,7 +237,9 @@ describe('daemon, include mode', () => {
     await writeFile(cfg.file, good.replace(`  - ${DEAD}`, '  - 2001:db8:64:d::1/96'));
     await waitFor('the rejection', async () => (await readState(cfg.state)).last_config_reload?.ok === false);
     const rejected = (await daemon.logs()).find((l) => l.msg.startsWith('new configuration rejected'))!;
-    expect(rejected.error).toMatch(new RegExp(`${cfg.file}:\\d+:\\d+: prefixes\\[3\\]\\.prefix: .*bits beyond /96 are set`));
+    expect(rejected.error).toMatch(
+      new RegExp(`${cfg.file}:\\d+:\\d+: prefixes\\[3\\]\\.prefix: .*bits beyond /96 are set`),
+    );
     const round = (await readState(cfg.state)).round;
     await waitFor('more rounds', async () => (await readState(cfg.state)).round >= round + 3);
     expect(await named.aaaa('www.example.test')).toEqual(before);
@@ -228,11 +265,21 @@ describe('daemon, include mode', () => {
     const removed = (await readState(cfg.state)).active[0]!;
     const text = await readFile(cfg.file, 'utf8');
     await writeFile(cfg.file, text.replace(`  - ${removed}\n`, ''));
-    await waitFor('the removed prefix to leave the answers', async () => !(await named.aaaa('www.example.test')).includes(www(removed)));
-    expect(await readFile(named.includeFile, 'utf8')).toMatch(new RegExp(`dns64 ${removed.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`));
+    await waitFor(
+      'the removed prefix to leave the answers',
+      async () => !(await named.aaaa('www.example.test')).includes(www(removed)),
+    );
+    expect(await readFile(named.includeFile, 'utf8')).toMatch(
+      new RegExp(`dns64 ${removed.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`),
+    );
     const ptr = await named.reverse(www(removed));
-    expect([ptr.status, ptr.answers.join('\n')]).toEqual(['NOERROR', expect.stringMatching(/CNAME\s+10\.2\.0\.192\.in-addr\.arpa\./)]);
-    expect((await daemon.logs()).find((l) => l.msg === `prefix ${removed} deactivated`)).toMatchObject({ reason: 'no longer configured; draining' });
+    expect([ptr.status, ptr.answers.join('\n')]).toEqual([
+      'NOERROR',
+      expect.stringMatching(/CNAME\s+10\.2\.0\.192\.in-addr\.arpa\./),
+    ]);
+    expect((await daemon.logs()).find((l) => l.msg === `prefix ${removed} deactivated`)).toMatchObject({
+      reason: 'no longer configured; draining',
+    });
   });
 });
 
@@ -241,7 +288,12 @@ describe('daemon, failures never reach named', () => {
   let daemon: DaemonProcess | undefined;
   beforeAll(async () => {
     for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
-    named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include', dns64: `dns64 ${A} { clients { any; }; };\n` });
+    named = await startNamed({
+      netns: ns,
+      listen: NAMED_ADDR,
+      mode: 'include',
+      dns64: `dns64 ${A} { clients { any; }; };\n`,
+    });
   });
   afterEach(async () => {
     await daemon?.stop();
@@ -259,14 +311,21 @@ describe('daemon, failures never reach named', () => {
       const st = await readState(cfg.state).catch(() => null);
       return st?.targets[0]?.last_apply?.result === 'failed' && st;
     });
-    expect(s.targets[0]!.last_apply).toMatchObject({ stage: 'validate', error: expect.stringMatching(/no-such-option/) });
+    expect(s.targets[0]!.last_apply).toMatchObject({
+      stage: 'validate',
+      error: expect.stringMatching(/no-such-option/),
+    });
     expect(await readFile(named.includeFile, 'utf8')).toBe(before);
     await named.reconfig();
     expect(await named.aaaa('www.example.test')).toEqual([www(A)]);
   });
 
   it('a failing rndc: the previous file is restored and named keeps answering with the old set', async () => {
-    const cfg = await writeConfig({ prefixes: [B, C], named, reload: ['rndc', '-s', '127.0.0.1', '-p', '1', 'reconfig'] });
+    const cfg = await writeConfig({
+      prefixes: [B, C],
+      named,
+      reload: ['rndc', '-s', '127.0.0.1', '-p', '1', 'reconfig'],
+    });
     const before = await readFile(named.includeFile, 'utf8');
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-badrndc.log'));
     const s = await waitFor('a failed apply', async () => {
@@ -278,7 +337,9 @@ describe('daemon, failures never reach named', () => {
     expect(await named.aaaa('www.example.test')).toEqual([www(A)]);
     // it retries with backoff rather than every round
     await new Promise((r) => setTimeout(r, 2500));
-    const failures = (await daemon.logs()).filter((l) => l.msg === 'apply to local failed; BIND keeps its previous configuration');
+    const failures = (await daemon.logs()).filter(
+      (l) => l.msg === 'apply to local failed; BIND keeps its previous configuration',
+    );
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.length).toBeLessThanOrEqual(3);
     expect(failures.map((f) => f.retry_in_ms)).toEqual([1000, 2000, 4000].slice(0, failures.length));
@@ -301,7 +362,9 @@ describe('daemon, failures never reach named', () => {
     const before = await stat(named.includeFile);
     const answers = await named.aaaa('www.example.test');
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-dry.log'), ['--dry-run']);
-    const line = await waitFor('the dry-run line', async () => (await daemon!.logs()).find((l) => l.msg === 'dry run: would apply to local'));
+    const line = await waitFor('the dry-run line', async () =>
+      (await daemon!.logs()).find((l) => l.msg === 'dry run: would apply to local'),
+    );
     expect(line.text).toMatch(/dns64 2001:db8:64:b::\/96/);
     expect((await stat(named.includeFile)).mtimeMs).toBe(before.mtimeMs);
     expect(await named.aaaa('www.example.test')).toEqual(answers);
@@ -326,7 +389,9 @@ describe('daemon, failures never reach named', () => {
       expect(s.active).toEqual([first]);
       expect(await named.aaaa('www.example.test')).toEqual([www(first)]);
       const logs = await daemon.logs();
-      expect(logs.find((l) => l.msg === 'restored the previous active set from the state file')).toMatchObject({ active: [first] });
+      expect(logs.find((l) => l.msg === 'restored the previous active set from the state file')).toMatchObject({
+        active: [first],
+      });
       expect(logs.some((l) => l.level === 'error' && l.msg.startsWith('FAIL-SAFE'))).toBe(true);
       expect(logs.some((l) => l.msg === 'applied to local')).toBe(false);
     } finally {
@@ -340,14 +405,22 @@ describe('daemon, failures never reach named', () => {
     // (named may already serve that set from an earlier test: then the apply is 'unchanged')
     const first = await waitFor('one active and served', async () => {
       const s = await readState(cfg.state).catch(() => null);
-      return s?.active.length === 1 && (await readFile(named.includeFile, 'utf8')).includes(`dns64 ${s.active[0]} {`) && s.active[0];
+      return (
+        s?.active.length === 1 &&
+        (await readFile(named.includeFile, 'utf8')).includes(`dns64 ${s.active[0]} {`) &&
+        s.active[0]
+      );
     });
     await writeFile(cfg.file, (await readFile(cfg.file, 'utf8')).replace(`  - ${first}\n`, ''));
     await waitFor('the removed prefix draining', async () => (await readState(cfg.state)).draining.includes(first));
     const served = await readFile(named.includeFile, 'utf8');
     await daemon.stop();
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-drain-restart-2.log'));
-    await waitFor('a few rounds', async () => ((await readState(cfg.state)).round >= 3 && (await readState(cfg.state)).pid === daemon!.child.pid) || false);
+    await waitFor(
+      'a few rounds',
+      async () =>
+        ((await readState(cfg.state)).round >= 3 && (await readState(cfg.state)).pid === daemon!.child.pid) || false,
+    );
     expect((await readState(cfg.state)).draining).toEqual([first]);
     expect(await readFile(named.includeFile, 'utf8')).toBe(served);
     expect((await daemon.logs()).some((l) => l.msg === 'applied to local')).toBe(false);
@@ -357,7 +430,10 @@ describe('daemon, failures never reach named', () => {
   it('deduplicates prefixes written differently, so rndc reconfig does not fail with "already exists"', async () => {
     const cfg = await writeConfig({ prefixes: [A, '2001:DB8:64:A:0::/96', B], named, maxActive: 3 });
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-dup.log'));
-    await waitFor('applied', async () => (await readState(cfg.state).catch(() => null))?.targets[0]?.last_apply?.result === 'applied');
+    await waitFor(
+      'applied',
+      async () => (await readState(cfg.state).catch(() => null))?.targets[0]?.last_apply?.result === 'applied',
+    );
     expect((await readFile(named.includeFile, 'utf8')).match(/^dns64 /gm)).toHaveLength(2);
     expect((await daemon.logs()).some((l) => l.level === 'warn' && /is already listed/.test(l.msg))).toBe(true);
   });

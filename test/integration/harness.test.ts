@@ -102,7 +102,8 @@ describe('services', () => {
     await services?.stop();
   });
 
-  const tcpConnect = (port: number) => ns.run(['bash', '-c', `exec 3<>/dev/tcp/${LISTEN}/${port}`], { timeoutMs: 5_000 });
+  const tcpConnect = (port: number) =>
+    ns.run(['bash', '-c', `exec 3<>/dev/tcp/${LISTEN}/${port}`], { timeoutMs: 5_000 });
 
   it('accepts TCP on listed ports and refuses others', async () => {
     expect((await tcpConnect(8443)).exitCode).toBe(0);
@@ -111,14 +112,21 @@ describe('services', () => {
 
   it('serves HTTP / and /health, 404 elsewhere', async () => {
     const code = async (path: string) =>
-      (await ns.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://[${LISTEN}]:8080${path}`], { check: true })).stdout;
+      (
+        await ns.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://[${LISTEN}]:8080${path}`], {
+          check: true,
+        })
+      ).stdout;
     expect(await code('/')).toBe('200');
     expect(await code('/health')).toBe('200');
     expect(await code('/nope')).toBe('404');
   });
 
   it('answers A queries over UDP DNS with 192.0.2.1', async () => {
-    const r = await ns.run(['dig', `@${LISTEN}`, '-p', '5353', '+short', '+time=2', '+tries=1', 'A', 'anything.invalid'], { check: true });
+    const r = await ns.run(
+      ['dig', `@${LISTEN}`, '-p', '5353', '+short', '+time=2', '+tries=1', 'A', 'anything.invalid'],
+      { check: true },
+    );
     expect(r.stdout.trim()).toBe('192.0.2.1');
   });
 });
@@ -134,7 +142,9 @@ describe('netns lifecycle', () => {
     const tmp = await createNetns('destroy');
     const spawned = tmp.spawn(['sleep', '300']);
     // A detached process the namespace does not track: destroy() must still find it.
-    const stray = Number((await tmp.run(['bash', '-c', 'setsid sleep 300 >/dev/null 2>&1 & echo $!'], { check: true })).stdout.trim());
+    const stray = Number(
+      (await tmp.run(['bash', '-c', 'setsid sleep 300 >/dev/null 2>&1 & echo $!'], { check: true })).stdout.trim(),
+    );
     // `ip netns exec` must exec, not fork: destroy()/stop() kill by this PID.
     expect(await readFile(`/proc/${spawned.pid}/cmdline`, 'utf8')).toMatch(/^sleep\0/);
     expect(await isGone(stray)).toBe(false);

@@ -53,7 +53,9 @@ interface Reply {
 
 /** An HTTP request from inside the namespace (the daemon's loopback is the namespace's). */
 async function http(urlPath: string, curlArgs: string[] = []): Promise<Reply> {
-  const r = await ns.run(['curl', '-sS', '-i', '--max-time', '5', ...curlArgs, `${BASE}${urlPath}`], { timeoutMs: 10_000 });
+  const r = await ns.run(['curl', '-sS', '-i', '--max-time', '5', ...curlArgs, `${BASE}${urlPath}`], {
+    timeoutMs: 10_000,
+  });
   if (r.exitCode !== 0) throw new Error(`curl ${urlPath} failed (${r.exitCode}): ${r.stderr}`);
   const split = r.stdout.indexOf('\r\n\r\n');
   const headers = r.stdout.slice(0, split);
@@ -83,11 +85,17 @@ async function logs(): Promise<LogLine[]> {
 }
 
 function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const tail = async () => `daemon log tail:\n${(await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')}`;
+  const tail = async () =>
+    `daemon log tail:\n${(await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')}`;
   return waitForAny(what, fn, timeoutMs, 100, tail);
 }
 
-async function state(): Promise<{ round: number; updated_at: string; active: string[]; prefixes: Array<{ prefix: string; status: string }> } | null> {
+async function state(): Promise<{
+  round: number;
+  updated_at: string;
+  active: string[];
+  prefixes: Array<{ prefix: string; status: string }>;
+} | null> {
   return JSON.parse(await readFile(stateFile, 'utf8'));
 }
 
@@ -114,11 +122,13 @@ http:
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/observe/observer.js'))) throw new Error('dist/ is missing or stale: run `npm run build` first (npm test does)');
+  if (!existsSync(path.join(ROOT, 'dist/observe/observer.js')))
+    throw new Error('dist/ is missing or stale: run `npm run build` first (npm test does)');
   await cleanupStaleNetns();
   ns = await createNetns('observe');
   await ns.addAddress(`${NAMED_ADDR}/128`);
-  for (const p of [A, C]) for (const v4 of [WWW, DNS_TARGET]) await ns.addAddress(`${synthesize(parsePrefix(p), v4)}/128`);
+  for (const p of [A, C])
+    for (const v4 of [WWW, DNS_TARGET]) await ns.addAddress(`${synthesize(parsePrefix(p), v4)}/128`);
   services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
   named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
   dir = await mkdtemp(path.join(os.tmpdir(), 'nh-observe-'));
@@ -127,11 +137,18 @@ beforeAll(async () => {
   logFile = path.join(dir, 'daemon.log');
   configText = config();
   await writeFile(configFile, configText);
-  daemon = ns.spawn([process.execPath, CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug'], { logFile });
+  daemon = ns.spawn([process.execPath, CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug'], {
+    logFile,
+  });
   // Settled: both live prefixes active, the dead one down, and enough rounds for a chart.
   await waitFor('the first rounds', async () => {
     const s = await state().catch(() => null);
-    return s && s.round >= 6 && s.active.join() === [A, C].join() && s.prefixes.find((p) => p.prefix === B)?.status === 'down';
+    return (
+      s &&
+      s.round >= 6 &&
+      s.active.join() === [A, C].join() &&
+      s.prefixes.find((p) => p.prefix === B)?.status === 'down'
+    );
   });
 }, 90_000);
 
@@ -151,7 +168,10 @@ describe('GET /metrics during a live run', () => {
       expect(sample(text, 'nat64_health_prefix_active', { prefix: p }), p).toBe(1);
       expect(sample(text, 'nat64_health_prefix_state', { prefix: p, state: 'up' })).toBe(1);
       for (const type of ['tcp', 'http', 'dns']) {
-        expect(sample(text, 'nat64_health_probe_results_total', { prefix: p, type, outcome: 'ok' }), `${p} ${type}`).toBeGreaterThanOrEqual(6);
+        expect(
+          sample(text, 'nat64_health_probe_results_total', { prefix: p, type, outcome: 'ok' }),
+          `${p} ${type}`,
+        ).toBeGreaterThanOrEqual(6);
       }
       expect(sample(text, 'nat64_health_prefix_latency_seconds_count', { prefix: p })).toBeGreaterThanOrEqual(6);
       expect(sample(text, 'nat64_health_prefix_smoothed_latency_seconds', { prefix: p })).toBeGreaterThan(0);
@@ -166,7 +186,10 @@ describe('GET /metrics during a live run', () => {
     for (const type of ['tcp', 'http', 'dns']) {
       // no route to the dead prefix inside the namespace: every probe fails at once
       expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type, outcome: 'ok' }), type).toBe(0);
-      expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type, outcome: 'unreachable' }), type).toBeGreaterThanOrEqual(6);
+      expect(
+        sample(text, 'nat64_health_probe_results_total', { prefix: B, type, outcome: 'unreachable' }),
+        type,
+      ).toBeGreaterThanOrEqual(6);
     }
     expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: B, state: 'down' })).toBe(1);
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'activated' })).toBe(1);
@@ -187,13 +210,21 @@ describe('GET /metrics during a live run', () => {
     expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(1);
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(1);
     // and BIND really serves that set
-    expect(await named.aaaa('www.example.test')).toEqual([synthesize(parsePrefix(A), WWW), synthesize(parsePrefix(C), WWW)].sort());
+    expect(await named.aaaa('www.example.test')).toEqual(
+      [synthesize(parsePrefix(A), WWW), synthesize(parsePrefix(C), WWW)].sort(),
+    );
   });
 
   it("has prom-client's process metrics and the standard text format", async () => {
     const r = await http('/metrics');
     expect(r.headers).toMatch(/^content-type: text\/plain; version=0\.0\.4; charset=utf-8\r?$/im);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(r.body).toMatch(new RegExp(`^${name} [\\d.e+-]+$`, 'm'));
     }
     for (const line of r.body.split('\n').filter((l) => l && !l.startsWith('#'))) {
@@ -203,12 +234,18 @@ describe('GET /metrics during a live run', () => {
 
   it('counts config reloads by result (a broken edit is rejected, the fix accepted)', async () => {
     await writeFile(configFile, `${configText}bogus_key: 1\n`);
-    await waitFor('the rejected reload in /metrics', async () => sample(await metrics(), 'nat64_health_config_reloads_total', { result: 'failure' }) === 1);
+    await waitFor(
+      'the rejected reload in /metrics',
+      async () => sample(await metrics(), 'nat64_health_config_reloads_total', { result: 'failure' }) === 1,
+    );
     let text = await metrics();
     expect(sample(text, 'nat64_health_config_last_reload_successful')).toBe(0);
     expect(sample(text, 'nat64_health_prefix_active', { prefix: A })).toBe(1); // still running on the previous config
     await writeFile(configFile, configText);
-    await waitFor('the accepted reload in /metrics', async () => sample(await metrics(), 'nat64_health_config_reloads_total', { result: 'success' }) === 1);
+    await waitFor(
+      'the accepted reload in /metrics',
+      async () => sample(await metrics(), 'nat64_health_config_reloads_total', { result: 'success' }) === 1,
+    );
     text = await metrics();
     expect(sample(text, 'nat64_health_config_last_reload_successful')).toBe(1);
     expect(sample(text, 'nat64_health_config_reloads_total', { result: 'failure' })).toBe(1);
@@ -229,7 +266,16 @@ describe('status page in headless Chromium', () => {
       executablePath: wrapper,
       headless: true,
       chromiumSandbox: false,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
       viewport: { width: 1280, height: 720 },
       timeout: 30_000,
     });
@@ -276,9 +322,13 @@ describe('status page in headless Chromium', () => {
       expect(box!.width).toBeGreaterThan(100);
       expect(box!.height).toBeGreaterThan(20);
       expect(Number(await chart.getAttribute('data-drawn'))).toBeGreaterThanOrEqual(6);
-      const length = await page.locator(`tr[data-prefix="${p}"] svg.chart path.latency`).evaluate((el) => (el as SVGPathElement).getTotalLength());
+      const length = await page
+        .locator(`tr[data-prefix="${p}"] svg.chart path.latency`)
+        .evaluate((el) => (el as SVGPathElement).getTotalLength());
       expect(length).toBeGreaterThan(2);
-      const stroke = await page.locator(`tr[data-prefix="${p}"] svg.chart path.latency`).evaluate((el) => getComputedStyle(el).stroke);
+      const stroke = await page
+        .locator(`tr[data-prefix="${p}"] svg.chart path.latency`)
+        .evaluate((el) => getComputedStyle(el).stroke);
       expect(stroke).not.toBe('none');
     }
     expect(await page.locator(`tr[data-prefix="${B}"] svg.chart path.latency`).count()).toBe(0);
@@ -299,7 +349,9 @@ describe('status page in headless Chromium', () => {
 
     // it refreshes itself: a later round shows up without any action
     const before = await page.locator('#summary').textContent();
-    await page.waitForFunction((text) => document.querySelector('#summary')?.textContent !== text, before, { timeout: 15_000 });
+    await page.waitForFunction((text) => document.querySelector('#summary')?.textContent !== text, before, {
+      timeout: 15_000,
+    });
     await page.close();
   });
 });
@@ -318,7 +370,9 @@ describe('GET /status.json and `nat64-health status`', () => {
         byRound.set(JSON.parse(r.body).round, r.body);
       }
     })();
-    const cli = await ns.run([process.execPath, CLI, 'status', '--json', '-c', configFile], { check: true }).finally(() => (cliDone = true));
+    const cli = await ns
+      .run([process.execPath, CLI, 'status', '--json', '-c', configFile], { check: true })
+      .finally(() => (cliDone = true));
     await poll;
     const round = JSON.parse(cli.stdout).round as number;
     expect([...byRound.keys()]).toContain(round);
@@ -326,7 +380,10 @@ describe('GET /status.json and `nat64-health status`', () => {
   });
 
   it('prints an aligned table, colour only when asked', async () => {
-    const r = await ns.run([process.execPath, CLI, 'status', '-c', configFile], { check: true, env: { FORCE_COLOR: '0' } });
+    const r = await ns.run([process.execPath, CLI, 'status', '-c', configFile], {
+      check: true,
+      env: { FORCE_COLOR: '0' },
+    });
     expect(r.stdout).not.toMatch(/\x1b\[/); // stdout is a pipe, not a TTY
     const lines = r.stdout.split('\n');
     const header = lines[0]!;
@@ -343,7 +400,10 @@ describe('GET /status.json and `nat64-health status`', () => {
     expect(r.stdout).toMatch(/^local\s+applied .* ago/m);
     expect(r.stdout).toMatch(/^\S+ \S+Z\s+local\s+applied\s+[\d.]+ ms\s+selection changed: /m);
 
-    const coloured = await ns.run([process.execPath, CLI, 'status', '-c', configFile], { check: true, env: { FORCE_COLOR: '1' } });
+    const coloured = await ns.run([process.execPath, CLI, 'status', '-c', configFile], {
+      check: true,
+      env: { FORCE_COLOR: '1' },
+    });
     expect(coloured.stdout).toMatch(/\x1b\[31mdown/);
   });
 });
@@ -376,7 +436,9 @@ describe('logs', () => {
 
   it('text format by default, and --log-level filters', async () => {
     // a second daemon on the same port: its startup error, in the default text format
-    const r = await ns.run([process.execPath, CLI, 'run', '-c', configFile, '--log-level', 'warn'], { timeoutMs: 15_000 });
+    const r = await ns.run([process.execPath, CLI, 'run', '-c', configFile, '--log-level', 'warn'], {
+      timeoutMs: 15_000,
+    });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain(`cannot listen on ${LISTEN} (http.listen): address already in use`);
     expect(r.stderr).not.toMatch(/^\{/m);
@@ -395,18 +457,32 @@ describe('bad requests', () => {
     expect(post.headers).toMatch(/^allow: GET, HEAD\r?$/im);
     expect((await http('/', ['-X', 'DELETE'])).status).toBe(405);
     expect((await http('/metrics', ['-H', `X-Huge: ${'h'.repeat(64 * 1024)}`])).status).toBe(431);
-    const garbage = await ns.run(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/9464; printf 'NOT HTTP AT ALL\\r\\n\\r\\n' >&3; timeout 3 cat <&3`], { timeoutMs: 10_000 });
+    const garbage = await ns.run(
+      ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/9464; printf 'NOT HTTP AT ALL\\r\\n\\r\\n' >&3; timeout 3 cat <&3`],
+      { timeoutMs: 10_000 },
+    );
     expect(garbage.stdout).toMatch(/^HTTP\/1\.1 400 /);
     // a flood of half-open connections that never finish their request
-    await ns.run(['bash', '-c', `for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/9464; printf 'GET / HTTP/1.1\\r\\nHost' >&3; sleep 1) & done; wait`], { timeoutMs: 15_000 });
+    await ns.run(
+      [
+        'bash',
+        '-c',
+        `for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/9464; printf 'GET / HTTP/1.1\\r\\nHost' >&3; sleep 1) & done; wait`,
+      ],
+      { timeoutMs: 15_000 },
+    );
 
     expect(daemon.exitCode).toBeNull();
     expect(daemon.signalCode).toBeNull();
     const text = await metrics();
-    expect(sample(text, 'nat64_health_http_requests_total', { handler: 'other', code: '404' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'nat64_health_http_requests_total', { handler: 'other', code: '404' })).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(sample(text, 'nat64_health_http_requests_total', { handler: '/metrics', code: '405' })).toBe(1);
     expect(sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '431' })).toBe(1);
-    expect(sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '400' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '400' }),
+    ).toBeGreaterThanOrEqual(1);
     // the rounds go on
     const round = (await state())!.round;
     await waitFor('another round', async () => (await state())!.round > round);

@@ -78,7 +78,8 @@ beforeAll(async () => {
 
   stateFile = path.join(dir, 'state.json');
   configFile = path.join(dir, 'config.yaml');
-  const ssh = (knownHosts: string) => `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
+  const ssh = (knownHosts: string) =>
+    `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
   await writeFile(
     configFile,
     `prefixes: [${A}, ${B}, ${C}]
@@ -163,11 +164,17 @@ describe('fleet: local BIND plus SSH targets', () => {
   });
 
   it('refuses the target whose host key does not match, naming it and the fingerprint seen', async () => {
-    const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: sshd.hostPub }).toString().split(' ')[1]!;
-    const t = await waitFor('dns64-spoofed refused', async () => {
-      const t = target(await state(), 'dns64-spoofed');
-      return t.last_apply?.error?.includes('HOST KEY MISMATCH') && t;
-    }, 40_000);
+    const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: sshd.hostPub })
+      .toString()
+      .split(' ')[1]!;
+    const t = await waitFor(
+      'dns64-spoofed refused',
+      async () => {
+        const t = target(await state(), 'dns64-spoofed');
+        return t.last_apply?.error?.includes('HOST KEY MISMATCH') && t;
+      },
+      40_000,
+    );
     expect(t.last_apply).toMatchObject({ result: 'failed', stage: 'connect' });
     expect(t.last_apply!.error).toContain('dns64-spoofed');
     expect(t.last_apply!.error).toContain(`presented ssh-ed25519 ${fp}`);
@@ -175,10 +182,14 @@ describe('fleet: local BIND plus SSH targets', () => {
   });
 
   it('remote checkconf fails: the live file stays untouched and the error shows in status', async () => {
-    const t = await waitFor('dns64-broken failed validation', async () => {
-      const t = target(await state(), 'dns64-broken');
-      return t.last_apply?.stage === 'validate' && t;
-    }, 40_000);
+    const t = await waitFor(
+      'dns64-broken failed validation',
+      async () => {
+        const t = target(await state(), 'dns64-broken');
+        return t.last_apply?.stage === 'validate' && t;
+      },
+      40_000,
+    );
     expect(t.last_apply).toMatchObject({ result: 'failed', stage: 'validate' });
     expect(t.last_apply!.error).toMatch(/unknown option 'no-such-option'/);
     expect(t.last_apply!.error).toContain(broken.optionsConf);
@@ -191,7 +202,8 @@ describe('fleet: local BIND plus SSH targets', () => {
     expect(text.stdout).toMatch(/no-such-option/);
     const json = JSON.parse((await cli(['status', '-c', configFile, '--json'])).stdout) as State;
     expect(json.targets.map((x) => x.name)).toEqual(['local', 'dns64-2', 'dns64-spoofed', 'dns64-broken']);
-    for (const x of json.targets) expect(Object.keys(x)).toEqual(expect.arrayContaining(['name', 'last_apply', 'serving']));
+    for (const x of json.targets)
+      expect(Object.keys(x)).toEqual(expect.arrayContaining(['name', 'last_apply', 'serving']));
   });
 
   it('the failed target retries with backoff and converges once its named.conf is fixed', async () => {
@@ -217,7 +229,9 @@ describe('fleet: local BIND plus SSH targets', () => {
         async () => {
           const s = await state();
           if (s.active.includes(dead)) return false;
-          const ok = ['local', 'dns64-2', 'dns64-broken'].every((n) => sorted(target(s, n).serving ?? []).join() === sorted(s.active).join());
+          const ok = ['local', 'dns64-2', 'dns64-broken'].every(
+            (n) => sorted(target(s, n).serving ?? []).join() === sorted(s.active).join(),
+          );
           return ok && s;
         },
         40_000,
@@ -233,23 +247,38 @@ describe('fleet: local BIND plus SSH targets', () => {
   });
 
   it('`targets test` checks every target without changing anything', async () => {
-    const before = await Promise.all([local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')));
+    const before = await Promise.all(
+      [local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')),
+    );
     const r = await cli(['targets', 'test', '-c', configFile]);
     expect(r.exitCode, r.stderr).toBe(1); // some ready, one not
     expect(r.stdout).toMatch(/^local \(this host\): OK$/m);
     expect(r.stdout).toMatch(/^dns64-2 \(root@\[2001:db8:100::53\]:22\): OK$/m);
     expect(r.stdout).toMatch(/^dns64-spoofed \(root@\[2001:db8:100::53\]:22\): FAILED$/m);
-    expect(r.stdout).toMatch(/FAIL {2}connect +HOST KEY MISMATCH for 2001:db8:100::53: the server presented ssh-ed25519 SHA256:/);
+    expect(r.stdout).toMatch(
+      /FAIL {2}connect +HOST KEY MISMATCH for 2001:db8:100::53: the server presented ssh-ed25519 SHA256:/,
+    );
     expect(r.stdout).toMatch(/1 of 4 target\(s\) not ready/);
-    const json = JSON.parse((await cli(['targets', 'test', '-c', configFile, '--json'])).stdout) as { targets: Array<{ name: string; ok: boolean; checks: Array<{ check: string; ok: boolean }> }> };
+    const json = JSON.parse((await cli(['targets', 'test', '-c', configFile, '--json'])).stdout) as {
+      targets: Array<{ name: string; ok: boolean; checks: Array<{ check: string; ok: boolean }> }>;
+    };
     expect(json.targets.map((t) => [t.name, t.ok])).toEqual([
       ['local', true],
       ['dns64-2', true],
       ['dns64-spoofed', false],
       ['dns64-broken', true],
     ]);
-    expect(json.targets[1]!.checks.map((c) => c.check)).toEqual(['connect', 'sftp', 'output', 'include', 'checkconf', 'reload']);
-    const after = await Promise.all([local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')));
+    expect(json.targets[1]!.checks.map((c) => c.check)).toEqual([
+      'connect',
+      'sftp',
+      'output',
+      'include',
+      'checkconf',
+      'reload',
+    ]);
+    const after = await Promise.all(
+      [local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')),
+    );
     expect(after).toEqual(before);
   });
 });

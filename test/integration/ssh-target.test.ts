@@ -42,13 +42,32 @@ afterEach(async () => {
 });
 
 function bindFor(n: NamedInstance, over: Partial<RemoteBindSettings> = {}): RemoteBindSettings {
-  return { mode: 'include', output: n.includeFile, checkconf: n.checkconfArgv, reload: [...n.rndcArgv, 'reconfig'], command_timeout: 10_000, ...over };
+  return {
+    mode: 'include',
+    output: n.includeFile,
+    checkconf: n.checkconfArgv,
+    reload: [...n.rndcArgv, 'reconfig'],
+    command_timeout: 10_000,
+    ...over,
+  };
 }
 
-function target(over: Partial<RemoteBindSettings> = {}, ep: Partial<{ port: number; known_hosts: string; private_key: string; timeout: number }> = {}, n = named): SshBindTarget {
+function target(
+  over: Partial<RemoteBindSettings> = {},
+  ep: Partial<{ port: number; known_hosts: string; private_key: string; timeout: number }> = {},
+  n = named,
+): SshBindTarget {
   const t = new SshBindTarget(
     'dns64-2',
-    { host: '127.0.0.1', port: ep.port ?? sshd.port, user: 'root', private_key: ep.private_key ?? sshd.clientKey, known_hosts: ep.known_hosts ?? sshd.knownHosts, timeout: ep.timeout ?? 5_000, keepalive: 1_000 },
+    {
+      host: '127.0.0.1',
+      port: ep.port ?? sshd.port,
+      user: 'root',
+      private_key: ep.private_key ?? sshd.clientKey,
+      known_hosts: ep.known_hosts ?? sshd.knownHosts,
+      timeout: ep.timeout ?? 5_000,
+      keepalive: 1_000,
+    },
     bindFor(n, over),
     // a remote tmp of its own: /tmp is shared with everything else running on this host
     { staleAfterMs: 0, remoteTmp: path.join(work, 'rtmp') },
@@ -80,7 +99,10 @@ async function acceptedLogins(): Promise<number> {
 async function dropper(name: string, then: string[]): Promise<{ argv: string[]; arm(): Promise<void> }> {
   const flag = path.join(work, `${name}.flag`);
   const script = path.join(work, `${name}.sh`);
-  await writeFile(script, `#!/bin/sh\nif [ -e '${flag}' ]; then rm -f '${flag}'; kill -9 $PPID; sleep 5; exit 1; fi\nexec "$@"\n`);
+  await writeFile(
+    script,
+    `#!/bin/sh\nif [ -e '${flag}' ]; then rm -f '${flag}'; kill -9 $PPID; sleep 5; exit 1; fi\nexec "$@"\n`,
+  );
   await chmod(script, 0o755);
   return { argv: [script, ...then], arm: () => writeFile(flag, '') };
 }
@@ -121,8 +143,15 @@ describe('SshBindTarget: apply', () => {
   it('creates the directory of a new include file', async () => {
     const d = path.join(work, 'fresh-host');
     await mkdir(d);
-    await writeFile(path.join(d, 'named.conf'), `options {\n\tdirectory "${d}";\n\tinclude "${d}/nat64-health/sub/dns64.conf";\n};\n`);
-    const t = target({ output: path.join(d, 'nat64-health/sub/dns64.conf'), checkconf: ['named-checkconf', path.join(d, 'named.conf')], reload: ['true'] });
+    await writeFile(
+      path.join(d, 'named.conf'),
+      `options {\n\tdirectory "${d}";\n\tinclude "${d}/nat64-health/sub/dns64.conf";\n};\n`,
+    );
+    const t = target({
+      output: path.join(d, 'nat64-health/sub/dns64.conf'),
+      checkconf: ['named-checkconf', path.join(d, 'named.conf')],
+      reload: ['true'],
+    });
     const r = await t.apply(A);
     expect(r, r.error).toMatchObject({ result: 'applied' });
     expect(await readFile(path.join(d, 'nat64-health/sub/dns64.conf'), 'utf8')).toBe(A);
@@ -302,7 +331,10 @@ describe('SshBindTarget: the connection comes and goes', () => {
       const total = proxy.bytes;
       await t.close();
       const outcomes: string[] = [];
-      const cuts = [...Array.from({ length: 8 }, (_, i) => Math.floor((total * (i + 1)) / 9)), ...Array.from({ length: 9 }, (_, i) => total - 480 + 55 * i)];
+      const cuts = [
+        ...Array.from({ length: 8 }, (_, i) => Math.floor((total * (i + 1)) / 9)),
+        ...Array.from({ length: 9 }, (_, i) => total - 480 + 55 * i),
+      ];
       for (const cut of cuts) {
         const before = await readFile(named.includeFile, 'utf8');
         const next = before === A ? B : A;
@@ -329,7 +361,8 @@ describe('SshBindTarget: the connection comes and goes', () => {
       expect(r.result, outcomes.join(' ')).toBe('applied');
       expect(await named.aaaa('www.example.test')).toEqual([WWW_A, WWW_B]);
       // every stage was hit, and a cut during the reload was rolled back over a new connection
-      for (const stage of ['connect', 'write', 'validate', 'reload/rolled-back']) expect(outcomes.join(' ')).toContain(`failed/${stage}`);
+      for (const stage of ['connect', 'write', 'validate', 'reload/rolled-back'])
+        expect(outcomes.join(' ')).toContain(`failed/${stage}`);
       expect(await leftovers()).toEqual([]);
       expect(await shadowDirs()).toEqual([]);
     } finally {
@@ -380,7 +413,11 @@ describe('SshBindTarget: targets test', () => {
   });
 
   it('reports each failing check', async () => {
-    const checks = await target({ output: path.join(named.dir, 'other.conf'), checkconf: ['named-checkconf', path.join(work, 'missing.conf')], reload: ['no-such-reload-command'] }).test();
+    const checks = await target({
+      output: path.join(named.dir, 'other.conf'),
+      checkconf: ['named-checkconf', path.join(work, 'missing.conf')],
+      reload: ['no-such-reload-command'],
+    }).test();
     const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
     expect(byName.connect!.ok).toBe(true);
     expect(byName.include!.ok).toBe(false);

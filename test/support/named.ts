@@ -209,7 +209,13 @@ async function writeZones(l: Layout, zone: ZoneSpec): Promise<Array<{ name: stri
   return files.map(({ name, file }) => ({ name, file }));
 }
 
-async function writeConfig(l: Layout, o: NamedOptions, zone: ZoneSpec, port: number, controlPort: number): Promise<void> {
+async function writeConfig(
+  l: Layout,
+  o: NamedOptions,
+  zone: ZoneSpec,
+  port: number,
+  controlPort: number,
+): Promise<void> {
   const zones = await writeZones(l, zone);
   await writeFile(l.optionsConf, optionsConfText(l, o.listen, port, o.mode));
   await writeFile(l.namedConf, namedConfText(l, controlPort, zones));
@@ -282,13 +288,20 @@ async function launch(l: Layout, opts: NamedOptions, ownDir: boolean): Promise<N
 }
 
 async function digRaw(exec: Exec, listen: string, port: number, args: string[]): Promise<string> {
-  const r = await exec(['dig', `@${listen}`, '-p', String(port), '+time=2', '+tries=1', ...args], { timeoutMs: 10_000 });
+  const r = await exec(['dig', `@${listen}`, '-p', String(port), '+time=2', '+tries=1', ...args], {
+    timeoutMs: 10_000,
+  });
   if (r.exitCode !== 0) throw new Error(`dig ${args.join(' ')} failed (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
 
 /** Poll until named logs "running" and answers SOA for the zone; detect port collisions early. */
-async function waitReady(proc: ChildProcess, l: Layout, zoneName: string, dig: (args: string[]) => Promise<string>): Promise<StartOutcome> {
+async function waitReady(
+  proc: ChildProcess,
+  l: Layout,
+  zoneName: string,
+  dig: (args: string[]) => Promise<string>,
+): Promise<StartOutcome> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const exited = proc.exitCode !== null || proc.signalCode !== null; // sampled before the log: no race

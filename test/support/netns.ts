@@ -69,7 +69,9 @@ export async function runHost(argv: string[], opts: RunOptions = {}): Promise<Ru
     stripFinalNewline: false,
   });
   const exitCode = exitCodeOf(r);
-  const stderr = r.timedOut ? `${r.stderr}\n[timed out after ${opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS} ms]` : r.stderr;
+  const stderr = r.timedOut
+    ? `${r.stderr}\n[timed out after ${opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS} ms]`
+    : r.stderr;
   const result = { stdout: r.stdout, stderr, exitCode };
   if (opts.check && exitCode !== 0) {
     // Some tools (named-checkconf) report errors on stdout, so include both.
@@ -156,7 +158,11 @@ function withPrefixLength(cidr: string): string {
 async function netnsPids(name: string): Promise<number[]> {
   const r = await runHost(['ip', 'netns', 'pids', name]);
   if (r.exitCode !== 0) return [];
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /** Kill whatever still lives inside, then delete the namespace; tolerant of it being gone already. */
@@ -183,7 +189,9 @@ async function setupNetns(name: string): Promise<void> {
   await runHost(['ip', '-n', name, 'link', 'set', 'lo', 'up'], { check: true });
   // New namespaces inherit IPv6 defaults that may have it disabled; the tests need it on lo.
   for (const scope of ['all', 'default', 'lo']) {
-    await runHost(['ip', 'netns', 'exec', name, 'sysctl', '-q', '-w', `net.ipv6.conf.${scope}.disable_ipv6=0`], { check: true });
+    await runHost(['ip', 'netns', 'exec', name, 'sysctl', '-q', '-w', `net.ipv6.conf.${scope}.disable_ipv6=0`], {
+      check: true,
+    });
   }
 }
 
@@ -233,7 +241,10 @@ export async function createNetns(label: string): Promise<Netns> {
 /** Delete `prefix*-<pid>` namespaces whose pid is not a live process (leftovers of crashed runs). */
 export async function cleanupStaleNetns(prefix = 'nh-'): Promise<void> {
   const r = await runHost(['ip', 'netns', 'list'], { check: true });
-  const names = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((n) => n.startsWith(prefix));
+  const names = r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(prefix));
   for (const name of names) {
     const pid = Number(/-(\d+)$/.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;

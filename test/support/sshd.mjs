@@ -41,10 +41,28 @@ export function knownHostsName(host, port) {
  */
 async function quietShell(argv, dir) {
   const rc = join(homedir(), '.bashrc');
-  if (process.getuid?.() !== 0 || !existsSync(rc) || !existsSync('/usr/bin/unshare') || process.env.NH_SSHD_RAW_SHELL === '1') return argv;
+  if (
+    process.getuid?.() !== 0 ||
+    !existsSync(rc) ||
+    !existsSync('/usr/bin/unshare') ||
+    process.env.NH_SSHD_RAW_SHELL === '1'
+  )
+    return argv;
   const empty = join(dir, 'empty-bashrc');
   await writeFile(empty, '');
-  return ['/usr/bin/unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', empty, rc, ...argv];
+  return [
+    '/usr/bin/unshare',
+    '-m',
+    '--propagation',
+    'private',
+    '/bin/sh',
+    '-c',
+    'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+    'sh',
+    empty,
+    rc,
+    ...argv,
+  ];
 }
 
 function randomPort() {
@@ -111,7 +129,10 @@ export async function startSshd(opts = {}) {
 
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? randomPort();
-    await writeFile(config, configText({ port, listen, hostKey, authorizedKeys, maxStartups: opts.maxStartups ?? '10:30:100' }));
+    await writeFile(
+      config,
+      configText({ port, listen, hostKey, authorizedKeys, maxStartups: opts.maxStartups ?? '10:30:100' }),
+    );
     await writeFile(logFile, '');
     await run('/usr/sbin/sshd', ['-t', '-f', config]);
     const argv = await quietShell(['/usr/sbin/sshd', '-D', '-e', '-f', config], dir);
@@ -131,7 +152,20 @@ export async function startSshd(opts = {}) {
     if (outcome === 'ready') {
       const knownHosts = join(dir, 'known_hosts');
       await writeFile(knownHosts, `${knownHostsName(listen, port)} ${hostPub}\n`);
-      return makeInstance({ dir, ownDir, proc, port, listen, hostKey, hostPub, clientKey, knownHosts, config, logFile, opts });
+      return makeInstance({
+        dir,
+        ownDir,
+        proc,
+        port,
+        listen,
+        hostKey,
+        hostPub,
+        clientKey,
+        knownHosts,
+        config,
+        logFile,
+        opts,
+      });
     }
     await stopProcess(proc);
     if (outcome !== 'in-use' || attempt >= 5) {
@@ -217,7 +251,8 @@ function makeInstance(s) {
       }
       proc.on('error', () => {});
       const outcome = await waitReady(proc, s.logFile, s.listen, s.port, !!s.opts.spawn);
-      if (outcome !== 'ready') throw new Error(`sshd did not come back up (${outcome}): ${await readFile(s.logFile, 'utf8').catch(() => '')}`);
+      if (outcome !== 'ready')
+        throw new Error(`sshd did not come back up (${outcome}): ${await readFile(s.logFile, 'utf8').catch(() => '')}`);
     },
     /** kill every established session (the TCP connections drop), keep listening */
     async dropSessions() {

@@ -55,14 +55,26 @@ state_file: /run/nat64-health/state.json
 `,
     );
     const c = loadConfig(file);
-    expect(c.prefixes.map((p) => p.id)).toEqual(['2001:db8:64:a::/96', '2001:db8:64:b::/96', '2001:db8:64:c::/64', '2a00:1098:2b::/96']);
+    expect(c.prefixes.map((p) => p.id)).toEqual([
+      '2001:db8:64:a::/96',
+      '2001:db8:64:b::/96',
+      '2001:db8:64:c::/64',
+      '2a00:1098:2b::/96',
+    ]);
     expect(c.prefixes[0]).toMatchObject({ name: 'gateway-a', group: 'local', groupRank: 0 });
     expect(c.prefixes[1]).toMatchObject({ group: null, groupRank: 3 });
     expect(c.prefixes[3]!.origin).toBe(`${path.join(dir, 'nat64-prefixes')}:2`);
-    expect(c.warnings.join()).toMatch(/nat64-prefixes:4: prefix 2001:db8:64:a::\/96 is already listed at .*config.yaml:2/);
+    expect(c.warnings.join()).toMatch(
+      /nat64-prefixes:4: prefix 2001:db8:64:a::\/96 is already listed at .*config.yaml:2/,
+    );
     expect(c.health).toMatchObject({ interval: 5000, timeout: 1000, fast_interval: 1000, rise: 2, fall: 3, quorum: 1 });
     expect(c.select.drain).toBe(3_600_000);
-    expect(c.probes.map((p) => p.id)).toEqual(['tcp 192.0.2.10:80', 'http 198.51.100.10:80/', 'dns 192.0.2.53:53 example.test/A', 'icmp 192.0.2.10']);
+    expect(c.probes.map((p) => p.id)).toEqual([
+      'tcp 192.0.2.10:80',
+      'http 198.51.100.10:80/',
+      'dns 192.0.2.53:53 example.test/A',
+      'icmp 192.0.2.10',
+    ]);
     expect(c.bind.named_conf).toBe('/etc/bind/named.conf');
     expect(c.watched).toEqual([file, path.join(dir, 'nat64-prefixes')]);
   });
@@ -115,7 +127,9 @@ select: { groups: [local], min_active: 4, max_active: 3 }
 
   it('reports YAML syntax errors with their line', () => {
     expect(problems('prefixes: [2001:db8::/96\nprobes: x\n')[0]).toMatch(/^c\.yaml:\d+:\d+: /);
-    expect(problems(`prefixes: [2001:db8::/96]\nprefixes: []\n${PROBES}`)[0]).toMatch(/^c\.yaml:2:1: .*[Mm]ap keys must be unique/);
+    expect(problems(`prefixes: [2001:db8::/96]\nprefixes: []\n${PROBES}`)[0]).toMatch(
+      /^c\.yaml:2:1: .*[Mm]ap keys must be unique/,
+    );
   });
 
   it('requires probes and at least one prefix', () => {
@@ -130,7 +144,9 @@ select: { groups: [local], min_active: 4, max_active: 3 }
       expect.stringMatching(/bad-prefixes:2:1: .*\/80 is not one of/),
       expect.stringMatching(/bad-prefixes:3:1: one prefix a line expected/),
     ]);
-    expect(problems(`prefixes_file: missing-file\n${PROBES}`)[0]).toMatch(/^c\.yaml:1:\d+: prefixes_file: cannot read .*missing-file/);
+    expect(problems(`prefixes_file: missing-file\n${PROBES}`)[0]).toMatch(
+      /^c\.yaml:1:\d+: prefixes_file: cannot read .*missing-file/,
+    );
   });
 
   it('rejects a broken template with the template file and line', () => {
@@ -139,21 +155,36 @@ select: { groups: [local], min_active: 4, max_active: 3 }
     expect(lines[0]).toMatch(/broken\.hbs:\d+: template: /);
     expect(lines.at(-1)).toMatch(/^c\.yaml:\d+:\d+: bind\.template: template .*broken\.hbs is unusable/);
     write('noprefix.hbs', '{{#each prefixes}}dns64 x;{{/each}}\n');
-    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./noprefix.hbs }\n`)[0]).toMatch(/does not render the prefix/);
+    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./noprefix.hbs }\n`)[0]).toMatch(
+      /does not render the prefix/,
+    );
     write('typo.hbs', '{{#each prefixes}}dns64 {{prefx}};{{/each}}\n');
-    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./typo.hbs }\n`)[0]).toMatch(/typo\.hbs.*prefx/);
+    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}bind: { template: ./typo.hbs }\n`)[0]).toMatch(
+      /typo\.hbs.*prefx/,
+    );
   });
 
   it('has an embedded default with the public prefixes and polite probes', () => {
     const c = loadConfig(null);
-    expect(c.prefixes.map((p) => p.id)).toEqual(['2a00:1098:2b::/96', '2a00:1098:2c:1::/96', '2a01:4f8:c2c:123f:64::/96', '2a01:4f9:c010:3f02:64::/96']);
+    expect(c.prefixes.map((p) => p.id)).toEqual([
+      '2a00:1098:2b::/96',
+      '2a00:1098:2c:1::/96',
+      '2a01:4f8:c2c:123f:64::/96',
+      '2a01:4f9:c010:3f02:64::/96',
+    ]);
     expect(new Set(c.probes.map((p) => p.address)).size).toBeGreaterThanOrEqual(3);
     expect(c.health.interval).toBeGreaterThanOrEqual(30_000);
     expect(c.health.jitter).toBeGreaterThan(0);
   });
 
   it('parses durations', () => {
-    expect([parseDuration('500ms'), parseDuration('5s'), parseDuration('2m'), parseDuration('1h'), parseDuration(1.5)]).toEqual([500, 5000, 120000, 3600000, 1500]);
+    expect([
+      parseDuration('500ms'),
+      parseDuration('5s'),
+      parseDuration('2m'),
+      parseDuration('1h'),
+      parseDuration(1.5),
+    ]).toEqual([500, 5000, 120000, 3600000, 1500]);
     expect(parseDuration('5 minutes')).toMatch(/not a duration/);
     expect(parseDuration(-1)).toMatch(/not a duration/);
   });

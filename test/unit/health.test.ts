@@ -5,8 +5,22 @@ import type { PrefixVerdict } from '../../src/health/evaluate.js';
 import type { ProbeOutcome } from '../../src/probe/types.js';
 
 const S = { rise: 2, fall: 3, latency_alpha: 0.5 };
-const good = (latency = 10): PrefixVerdict => ({ good: true, latency_ms: latency, answered: 1, counted: 1, required: 1, failures: [] });
-const bad: PrefixVerdict = { good: false, latency_ms: null, answered: 0, counted: 1, required: 1, failures: [{ probe: 'tcp 192.0.2.10:80', error: 'timeout' }] };
+const good = (latency = 10): PrefixVerdict => ({
+  good: true,
+  latency_ms: latency,
+  answered: 1,
+  counted: 1,
+  required: 1,
+  failures: [],
+});
+const bad: PrefixVerdict = {
+  good: false,
+  latency_ms: null,
+  answered: 0,
+  counted: 1,
+  required: 1,
+  failures: [{ probe: 'tcp 192.0.2.10:80', error: 'timeout' }],
+};
 
 function run(verdicts: PrefixVerdict[], start: PrefixHealth = initialHealth('p')) {
   let h = start;
@@ -26,7 +40,15 @@ describe('health state machine', () => {
   });
 
   it('goes down only after `fall` consecutive bad rounds', () => {
-    expect(run([good(), bad, bad, good(), bad, bad, bad]).statuses).toEqual(['up', 'up', 'up', 'up', 'up', 'up', 'down']);
+    expect(run([good(), bad, bad, good(), bad, bad, bad]).statuses).toEqual([
+      'up',
+      'up',
+      'up',
+      'up',
+      'up',
+      'up',
+      'down',
+    ]);
   });
 
   it('comes back only after `rise` consecutive good rounds', () => {
@@ -59,17 +81,34 @@ describe('health state machine', () => {
 });
 
 describe('round evaluation', () => {
-  const o = (prefix: string, probe: string, ok: boolean, latency = 5): ProbeOutcome => ({ prefix, probe, address: '::', ok, latency_ms: latency, ...(ok ? {} : { error: 'timeout' }) });
+  const o = (prefix: string, probe: string, ok: boolean, latency = 5): ProbeOutcome => ({
+    prefix,
+    probe,
+    address: '::',
+    ok,
+    latency_ms: latency,
+    ...(ok ? {} : { error: 'timeout' }),
+  });
 
   it('blames a target that fails through every prefix, not the prefixes', () => {
-    const v = evaluateRound([o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', true)], ['A', 'B'], ['http', 'tcp'], 2);
+    const v = evaluateRound(
+      [o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', true)],
+      ['A', 'B'],
+      ['http', 'tcp'],
+      2,
+    );
     expect(v.targetFaults).toEqual(['http']);
     expect(v.prefixes.get('A')).toMatchObject({ good: true, counted: 1, required: 1 });
     expect(v.prefixes.get('B')!.good).toBe(true);
   });
 
   it('still fails a dead prefix when a target is down everywhere', () => {
-    const v = evaluateRound([o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', false)], ['A', 'B'], ['http', 'tcp'], 1);
+    const v = evaluateRound(
+      [o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', false)],
+      ['A', 'B'],
+      ['http', 'tcp'],
+      1,
+    );
     expect(v.targetFaults).toEqual(['http']);
     expect(v.prefixes.get('A')!.good).toBe(true);
     expect(v.prefixes.get('B')).toMatchObject({ good: false, failures: [{ probe: 'tcp', error: 'timeout' }] });
@@ -82,8 +121,20 @@ describe('round evaluation', () => {
   });
 
   it('needs `quorum` answering targets and reports the median latency', () => {
-    const outcomes = [o('A', 't1', true, 10), o('A', 't2', true, 30), o('A', 't3', false), o('B', 't1', true, 10), o('B', 't2', false), o('B', 't3', true, 20)];
-    const v = evaluateRound([...outcomes, o('C', 't1', true), o('C', 't2', false), o('C', 't3', false)], ['A', 'B', 'C'], ['t1', 't2', 't3'], 2);
+    const outcomes = [
+      o('A', 't1', true, 10),
+      o('A', 't2', true, 30),
+      o('A', 't3', false),
+      o('B', 't1', true, 10),
+      o('B', 't2', false),
+      o('B', 't3', true, 20),
+    ];
+    const v = evaluateRound(
+      [...outcomes, o('C', 't1', true), o('C', 't2', false), o('C', 't3', false)],
+      ['A', 'B', 'C'],
+      ['t1', 't2', 't3'],
+      2,
+    );
     expect(v.targetFaults).toEqual([]);
     expect(v.prefixes.get('A')).toMatchObject({ good: true, latency_ms: 20, answered: 2 });
     expect(v.prefixes.get('B')).toMatchObject({ good: true, latency_ms: 15 });

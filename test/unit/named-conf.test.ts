@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BEGIN, BLOCK_END, findIncludes, findOptionsBlock, spliceManagedBlock } from '../../src/apply/named-conf.js';
+import {
+  BLOCK_BEGIN,
+  BLOCK_END,
+  findIncludes,
+  findOptionsBlock,
+  spliceManagedBlock,
+} from '../../src/apply/named-conf.js';
 
 const OPTIONS = `// named.conf.options, Debian style
 # a hash comment with options { inside
@@ -53,7 +59,9 @@ describe('named.conf text', () => {
   });
 
   it('refuses files without options, with damaged markers, or with the block outside options', () => {
-    expect(() => spliceManagedBlock('logging { };\n', 'x', 'named.conf.options')).toThrow(/named.conf.options: no "options \{ ... \};" block/);
+    expect(() => spliceManagedBlock('logging { };\n', 'x', 'named.conf.options')).toThrow(
+      /named.conf.options: no "options \{ ... \};" block/,
+    );
     const doubled = spliceManagedBlock(OPTIONS, 'x\n', 'f').replace(BLOCK_END, `${BLOCK_BEGIN}\n${BLOCK_END}`);
     expect(() => spliceManagedBlock(doubled, 'x', 'f')).toThrow(/markers are damaged \(found 2 BEGIN and 1 END/);
     const outside = `options { };\n${BLOCK_BEGIN}\n${BLOCK_END}\n`;

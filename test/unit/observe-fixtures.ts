@@ -33,17 +33,38 @@ export function deadPrefix(id: string, over: Partial<PrefixStatus> = {}): Prefix
     latency_ms: null,
     good_streak: 0,
     bad_streak: 4,
-    last_round: { good: false, latency_ms: null, answered: 0, counted: 2, required: 1, failures: [{ probe: 'tcp 192.0.2.10:80', error: 'timeout' }, { probe: 'http 192.0.2.10:80/', error: 'ENETUNREACH' }] },
+    last_round: {
+      good: false,
+      latency_ms: null,
+      answered: 0,
+      counted: 2,
+      required: 1,
+      failures: [
+        { probe: 'tcp 192.0.2.10:80', error: 'timeout' },
+        { probe: 'http 192.0.2.10:80/', error: 'ENETUNREACH' },
+      ],
+    },
     ...over,
   });
 }
 
 export function apply(over: Partial<AppliedRecord> = {}): AppliedRecord {
-  return { target: 'local', result: 'applied', ms: 41.5, reload_ms: 38.2, at: new Date(T0).toISOString(), reason: 'selection changed: 2001:db8:64:a::/96 activated', ...over };
+  return {
+    target: 'local',
+    result: 'applied',
+    ms: 41.5,
+    reload_ms: 38.2,
+    at: new Date(T0).toISOString(),
+    reason: 'selection changed: 2001:db8:64:a::/96 activated',
+    ...over,
+  };
 }
 
 export function snapshot(over: Partial<StateSnapshot> = {}): StateSnapshot {
-  const prefixes = over.prefixes ?? [prefix(A, { name: 'gw-a', group: 'east' }), deadPrefix(B, { name: 'gw-b', group: 'east' })];
+  const prefixes = over.prefixes ?? [
+    prefix(A, { name: 'gw-a', group: 'east' }),
+    deadPrefix(B, { name: 'gw-b', group: 'east' }),
+  ];
   return {
     version: 1,
     pid: 4242,
@@ -65,7 +86,13 @@ export function snapshot(over: Partial<StateSnapshot> = {}): StateSnapshot {
   };
 }
 
-export function outcome(prefixId: string, probe: string, ok: boolean, latency_ms: number, error?: string): ProbeOutcome {
+export function outcome(
+  prefixId: string,
+  probe: string,
+  ok: boolean,
+  latency_ms: number,
+  error?: string,
+): ProbeOutcome {
   return { prefix: prefixId, probe, address: '2001:db8::1', ok, latency_ms, ...(error ? { error } : {}) };
 }
 
@@ -83,7 +110,8 @@ export function decision(over: Partial<Decision> = {}): Decision {
 }
 
 export function silentLogger(lines: string[] = []): Logger {
-  const rec = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
+  const rec = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
   return { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
 }
 
@@ -95,7 +123,11 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (!m || m[1] !== name) continue;
     const got: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) got[l[1]!] = l[2]!.replace(/\\(.)/g, '$1');
-    if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) return Number(m[3]);
+    if (
+      Object.entries(labels).every(([k, v]) => got[k] === v) &&
+      Object.keys(got).length === Object.keys(labels).length
+    )
+      return Number(m[3]);
   }
   return undefined;
 }

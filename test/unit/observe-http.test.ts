@@ -9,7 +9,10 @@ afterEach(async () => {
   await Promise.all(observers.splice(0).map((o) => o.close()));
 });
 
-async function start(listen = '127.0.0.1:0', lines: string[] = []): Promise<{ o: Observer; base: string; port: number; host: string }> {
+async function start(
+  listen = '127.0.0.1:0',
+  lines: string[] = [],
+): Promise<{ o: Observer; base: string; port: number; host: string }> {
   const o = new Observer({ listen, log: silentLogger(lines), allowPortZero: true });
   observers.push(o);
   const addr = await o.start();
@@ -31,7 +34,9 @@ function raw(host: string, port: number, data: string | Buffer): Promise<string>
       clearTimeout(timer);
       resolve(got);
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e)));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e),
+    );
     socket.write(data);
   });
 }
@@ -100,11 +105,17 @@ describe('observer HTTP server', () => {
     const { o, base, port, host } = await start('127.0.0.1:0', lines);
     const big = await raw(host, port, `GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1\.1 431 /);
-    const many = await raw(host, port, `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\n\r\n`);
+    const many = await raw(
+      host,
+      port,
+      `GET / HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\n\r\n`,
+    );
     expect(many).toMatch(/^HTTP\/1\.1 431 /);
     expect(await raw(host, port, 'BLAH\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
     expect(await raw(host, port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00]))).toMatch(/^HTTP\/1\.1 400 /); // a TLS hello
-    expect(await raw(host, port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw(host, port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 400 /,
+    );
     expect(await raw(host, port, 'GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 (400|404) /);
     // a client that connects and goes away mid-request
     await new Promise<void>((resolve) => {
@@ -119,7 +130,9 @@ describe('observer HTTP server', () => {
     expect(r.status).toBe(200);
     const text = await r.text();
     expect(sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '431' })).toBe(2);
-    expect(sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '400' })).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(text, 'nat64_health_http_requests_total', { handler: 'invalid', code: '400' }),
+    ).toBeGreaterThanOrEqual(3);
     expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 
@@ -142,7 +155,9 @@ describe('observer HTTP server', () => {
   it('a taken port is a clear startup error', async () => {
     const { port } = await start('127.0.0.1:0');
     const second = new Observer({ listen: `127.0.0.1:${port}`, log: silentLogger() });
-    await expect(second.start()).rejects.toThrow(`cannot listen on 127.0.0.1:${port} (http.listen): address already in use`);
+    await expect(second.start()).rejects.toThrow(
+      `cannot listen on 127.0.0.1:${port} (http.listen): address already in use`,
+    );
     await second.close();
   });
 
@@ -157,7 +172,12 @@ describe('observer HTTP server', () => {
 describe('HttpServer timeouts', () => {
   it('a client that never finishes its request head gets 408 and is dropped', async () => {
     const { HttpServer } = await import('../../src/observe/http-server.js');
-    const server = new HttpServer({ listen: { host: '127.0.0.1', port: 0 }, routes: { '/': () => ({ status: 200, contentType: 'text/plain', body: 'ok' }) }, log: silentLogger(), headersTimeoutMs: 300 });
+    const server = new HttpServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      routes: { '/': () => ({ status: 200, contentType: 'text/plain', body: 'ok' }) },
+      log: silentLogger(),
+      headersTimeoutMs: 300,
+    });
     const { port } = await server.listen();
     try {
       const t0 = Date.now();

@@ -43,7 +43,9 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'tcp', outcome: 'ok' })).toBe(2);
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'http', outcome: 'ok' })).toBe(2);
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'tcp', outcome: 'timeout' })).toBe(2);
-    expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'http', outcome: 'unreachable' })).toBe(2);
+    expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'http', outcome: 'unreachable' })).toBe(
+      2,
+    );
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: B, type: 'tcp', outcome: 'ok' })).toBe(0);
     expect(sample(text, 'nat64_health_probe_duration_seconds_count', { prefix: A, type: 'tcp' })).toBe(2);
     expect(sample(text, 'nat64_health_probe_duration_seconds_count', { prefix: B, type: 'tcp' })).toBeUndefined();
@@ -70,7 +72,10 @@ describe('metrics', () => {
       snapshot(),
       decision({
         transitions: [{ id: B, from: 'up', to: 'down', reason: '3 bad rounds' }],
-        changes: [{ id: B, change: 'deactivated', reason: 'prefix is down' }, { id: A, change: 'drain-ended', reason: 'over' }],
+        changes: [
+          { id: B, change: 'deactivated', reason: 'prefix is down' },
+          { id: A, change: 'drain-ended', reason: 'over' },
+        ],
       }),
     );
     const text = await m.metrics();
@@ -82,7 +87,10 @@ describe('metrics', () => {
   it('counts each apply once, reloads by result, and the last successful apply time', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const first = apply({ at: iso(T0) });
-    m.update(snapshot({ round: 1, applies: [first], targets: [{ name: 'local', last_apply: first, serving: [A] }] }), decision());
+    m.update(
+      snapshot({ round: 1, applies: [first], targets: [{ name: 'local', last_apply: first, serving: [A] }] }),
+      decision(),
+    );
     let text = await m.metrics();
     expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
     expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'failed' })).toBe(0);
@@ -91,10 +99,38 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(1);
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(1);
 
-    const failedValidate = apply({ at: iso(T0 + 5000), result: 'failed', stage: 'validate', error: 'bad', reload_ms: undefined, ms: 7 });
-    const failedReload = apply({ at: iso(T0 + 10_000), result: 'failed', stage: 'reload', error: 'rndc: failure', rolled_back: true, ms: 9 });
-    m.update(snapshot({ round: 2, applies: [failedValidate, first], targets: [{ name: 'local', last_apply: failedValidate, serving: [A] }] }), decision());
-    m.update(snapshot({ round: 3, applies: [failedReload, failedValidate, first], targets: [{ name: 'local', last_apply: failedReload, serving: [A] }] }), decision());
+    const failedValidate = apply({
+      at: iso(T0 + 5000),
+      result: 'failed',
+      stage: 'validate',
+      error: 'bad',
+      reload_ms: undefined,
+      ms: 7,
+    });
+    const failedReload = apply({
+      at: iso(T0 + 10_000),
+      result: 'failed',
+      stage: 'reload',
+      error: 'rndc: failure',
+      rolled_back: true,
+      ms: 9,
+    });
+    m.update(
+      snapshot({
+        round: 2,
+        applies: [failedValidate, first],
+        targets: [{ name: 'local', last_apply: failedValidate, serving: [A] }],
+      }),
+      decision(),
+    );
+    m.update(
+      snapshot({
+        round: 3,
+        applies: [failedReload, failedValidate, first],
+        targets: [{ name: 'local', last_apply: failedReload, serving: [A] }],
+      }),
+      decision(),
+    );
     text = await m.metrics();
     expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
     expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'failed' })).toBe(2);
@@ -109,14 +145,23 @@ describe('metrics', () => {
     const m = new Metrics({ defaultMetrics: false });
     const ok = apply({ target: 'ssh:ns1.example.test' });
     m.update(
-      snapshot({ applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }, { name: 'ssh:ns1.example.test', last_apply: ok, serving: [] }] }),
+      snapshot({
+        applies: [ok],
+        targets: [
+          { name: 'local', last_apply: null, serving: null },
+          { name: 'ssh:ns1.example.test', last_apply: ok, serving: [] },
+        ],
+      }),
       decision(),
     );
     let text = await m.metrics();
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(0);
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'ssh:ns1.example.test' })).toBe(0); // serves none of the active set
     expect(sample(text, 'nat64_health_applies_total', { target: 'ssh:ns1.example.test', result: 'applied' })).toBe(1);
-    m.update(snapshot({ round: 2, applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }] }), decision());
+    m.update(
+      snapshot({ round: 2, applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }] }),
+      decision(),
+    );
     text = await m.metrics();
     expect(text).not.toContain('ssh:ns1.example.test');
   });
@@ -125,7 +170,10 @@ describe('metrics', () => {
     const m = new Metrics({ defaultMetrics: false });
     m.update(snapshot(), decision({ outcomes: [outcome(B, 'tcp 192.0.2.10:80', false, 1, 'timeout')] }));
     expect(await m.metrics()).toContain(B);
-    m.update(snapshot({ round: 2, prefixes: [prefix(A)] }), decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
+    m.update(
+      snapshot({ round: 2, prefixes: [prefix(A)] }),
+      decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }),
+    );
     const text = await m.metrics();
     expect(text).not.toContain(B);
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'tcp', outcome: 'ok' })).toBe(1);
@@ -152,7 +200,11 @@ describe('metrics', () => {
   it('fail-safe, draining and blamed probe targets', async () => {
     const m = new Metrics({ defaultMetrics: false });
     m.update(
-      snapshot({ failsafe: true, target_faults: ['dns 192.0.2.53:53 example.test/A'], prefixes: [deadPrefix(A, { active: true }), deadPrefix(B, { draining: true })] }),
+      snapshot({
+        failsafe: true,
+        target_faults: ['dns 192.0.2.53:53 example.test/A'],
+        prefixes: [deadPrefix(A, { active: true }), deadPrefix(B, { draining: true })],
+      }),
       decision(),
     );
     const text = await m.metrics();

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyHistory } from '../../src/observe/history.js';
-import { downsample, escapeHtml, latencyChart, niceCeil, refreshSeconds, renderStatusPage } from '../../src/observe/status-page.js';
+import {
+  downsample,
+  escapeHtml,
+  latencyChart,
+  niceCeil,
+  refreshSeconds,
+  renderStatusPage,
+} from '../../src/observe/status-page.js';
 import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from './observe-fixtures.js';
 
 describe('latency history', () => {
@@ -51,7 +58,10 @@ describe('chart', () => {
 
   it('says so when there is no data, and downsamples long series', () => {
     expect(latencyChart([], { now: T0, windowMs: window, maxMs: 1 })).toContain('no data yet');
-    const many = Array.from({ length: 3600 }, (_, i) => ({ t: T0 - window + i * 1000, latency_ms: i % 100 === 0 ? null : 5 }));
+    const many = Array.from({ length: 3600 }, (_, i) => ({
+      t: T0 - window + i * 1000,
+      latency_ms: i % 100 === 0 ? null : 5,
+    }));
     const ds = downsample(many, 240);
     expect(ds.length).toBeLessThanOrEqual(240);
     expect(ds.filter((p) => p.bad).length).toBe(36);
@@ -78,8 +88,19 @@ describe('status page', () => {
       h.record(B, T0 - (10 - i) * 5000, null);
     }
     const s = snapshot({
-      prefixes: [prefix(A, { name: 'gw-a', group: 'east' }), deadPrefix(B, { name: 'gw-b', group: 'west', draining: true, draining_since: new Date(T0 - 120_000).toISOString() })],
-      applies: [apply({ result: 'failed', stage: 'reload', error: 'rndc: <failure>', at: new Date(T0).toISOString() }), apply({ at: new Date(T0 - 60_000).toISOString() })],
+      prefixes: [
+        prefix(A, { name: 'gw-a', group: 'east' }),
+        deadPrefix(B, {
+          name: 'gw-b',
+          group: 'west',
+          draining: true,
+          draining_since: new Date(T0 - 120_000).toISOString(),
+        }),
+      ],
+      applies: [
+        apply({ result: 'failed', stage: 'reload', error: 'rndc: <failure>', at: new Date(T0).toISOString() }),
+        apply({ at: new Date(T0 - 60_000).toISOString() }),
+      ],
     });
     const html = renderStatusPage({ snapshot: s, history: h, now: T0 });
     expect(html).toMatch(/^<!doctype html>/);
@@ -102,14 +123,25 @@ describe('status page', () => {
   });
 
   it('says it is waiting before the first round, and shows the fail-safe', () => {
-    expect(renderStatusPage({ snapshot: null, history: new LatencyHistory(), now: T0 })).toContain('Waiting for the first probe round');
+    expect(renderStatusPage({ snapshot: null, history: new LatencyHistory(), now: T0 })).toContain(
+      'Waiting for the first probe round',
+    );
     const html = renderStatusPage({ snapshot: snapshot({ failsafe: true }), history: new LatencyHistory(), now: T0 });
     expect(html).toContain('id="failsafe"');
   });
 
   it('escapes everything that comes from outside', () => {
-    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe('&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;');
-    const html = renderStatusPage({ snapshot: snapshot({ config: '/etc/<x>.yaml', last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: '<b>bad</b>' } }), history: new LatencyHistory(), now: T0 });
+    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
+      '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',
+    );
+    const html = renderStatusPage({
+      snapshot: snapshot({
+        config: '/etc/<x>.yaml',
+        last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: '<b>bad</b>' },
+      }),
+      history: new LatencyHistory(),
+      now: T0,
+    });
     expect(html).not.toContain('<x>');
     expect(html).not.toContain('<b>bad');
   });

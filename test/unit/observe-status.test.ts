@@ -11,7 +11,10 @@ const ESC = /\x1b\[/;
 
 describe('status table', () => {
   const s = snapshot({
-    prefixes: [prefix(A, { name: 'gw-a', group: 'east' }), deadPrefix(B, { name: 'gateway-b-long-name', group: 'west' })],
+    prefixes: [
+      prefix(A, { name: 'gw-a', group: 'east' }),
+      deadPrefix(B, { name: 'gateway-b-long-name', group: 'west' }),
+    ],
     applies: [apply({ at: new Date(T0 - 5000).toISOString() })],
     targets: [{ name: 'local', last_apply: apply({ at: new Date(T0 - 5000).toISOString() }), serving: [A] }],
   });
@@ -31,10 +34,14 @@ describe('status table', () => {
       expect(rowB[at]).not.toBe(' ');
     }
     expect(rowA).toMatch(/gw-a\s+east\s+up\s+active\s+12\.0 ms\s+1m00s ago\s+2\/2 answered$/);
-    expect(rowB).toMatch(/down\s+-\s+-\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/);
+    expect(rowB).toMatch(
+      /down\s+-\s+-\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/,
+    );
     expect(out).toContain('1 of 2 up, 1 active; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)');
     expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96$/m);
-    expect(out).toMatch(/^2025-01-01 11:59:55Z\s+local\s+applied\s+41\.5 ms\s+selection changed: 2001:db8:64:a::\/96 activated$/m);
+    expect(out).toMatch(
+      /^2025-01-01 11:59:55Z\s+local\s+applied\s+41\.5 ms\s+selection changed: 2001:db8:64:a::\/96 activated$/m,
+    );
   });
 
   it('colours on a TTY and keeps the alignment', () => {
@@ -58,7 +65,10 @@ describe('status table', () => {
   });
 
   it('shows the fail-safe and a rejected config reload', () => {
-    const out = formatStatus(snapshot({ failsafe: true, last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: 'bad key' } }), { color: false, now: T0 });
+    const out = formatStatus(
+      snapshot({ failsafe: true, last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: 'bad key' } }),
+      { color: false, now: T0 },
+    );
     expect(out).toContain('FAIL-SAFE');
     expect(out).toContain('config reload rejected 0s ago: bad key');
   });
@@ -72,7 +82,16 @@ describe('http.listen', () => {
   });
 
   it('refuses host names, unbracketed IPv6, missing or bad ports', () => {
-    for (const bad of ['localhost:9464', '::1:9464', '[127.0.0.1]:9464', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', ':9464', '[::1]']) {
+    for (const bad of [
+      'localhost:9464',
+      '::1:9464',
+      '[127.0.0.1]:9464',
+      '127.0.0.1',
+      '127.0.0.1:0',
+      '127.0.0.1:70000',
+      ':9464',
+      '[::1]',
+    ]) {
       expect(typeof parseListen(bad), bad).toBe('string');
     }
     expect(parseListen('127.0.0.1:0', { allowPortZero: true })).toMatchObject({ port: 0 });
@@ -81,7 +100,9 @@ describe('http.listen', () => {
   const base = 'prefixes: [2001:db8:64:a::/96]\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n';
   it('is optional in the config and validated with a line number', () => {
     expect(parseConfig(base, 'c.yaml', '/tmp').http).toBeUndefined();
-    expect(parseConfig(`${base}http:\n  listen: "[::1]:9464"\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '[::1]:9464' });
+    expect(parseConfig(`${base}http:\n  listen: "[::1]:9464"\n`, 'c.yaml', '/tmp').http).toEqual({
+      listen: '[::1]:9464',
+    });
     expect(parseConfig(`${base}http: {}\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '127.0.0.1:9464' }); // loopback by default
     try {
       parseConfig(`${base}http:\n  listen: localhost:9464\n`, 'c.yaml', '/tmp');
@@ -90,7 +111,9 @@ describe('http.listen', () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(/c\.yaml:5.*http\.listen.*not an IPv4 address/);
     }
-    expect(() => parseConfig(`${base}http:\n  listen: 127.0.0.1:9464\n  port: 1\n`, 'c.yaml', '/tmp')).toThrow(/unknown key/);
+    expect(() => parseConfig(`${base}http:\n  listen: 127.0.0.1:9464\n  port: 1\n`, 'c.yaml', '/tmp')).toThrow(
+      /unknown key/,
+    );
   });
 });
 
@@ -98,9 +121,19 @@ describe('combineHooks', () => {
   it('calls every hook set, even after one throws, then rethrows', () => {
     const calls: string[] = [];
     const hooks = combineHooks(
-      { ready: () => calls.push('a-ready'), snapshot: () => { calls.push('a-snap'); throw new Error('boom'); } },
+      {
+        ready: () => calls.push('a-ready'),
+        snapshot: () => {
+          calls.push('a-snap');
+          throw new Error('boom');
+        },
+      },
       undefined,
-      { ready: () => calls.push('b-ready'), status: (t) => calls.push(`b-status ${t}`), snapshot: () => calls.push('b-snap') },
+      {
+        ready: () => calls.push('b-ready'),
+        status: (t) => calls.push(`b-status ${t}`),
+        snapshot: () => calls.push('b-snap'),
+      },
     );
     hooks.ready!();
     hooks.status!('x');

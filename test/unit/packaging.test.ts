@@ -13,7 +13,10 @@ function keyPaths(schema: unknown, prefix = ''): string[] {
   const def = (schema as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
   switch (def.type) {
     case 'object':
-      return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) => [prefix + k, ...keyPaths(v, `${prefix}${k}.`)]);
+      return Object.entries(def.shape as Record<string, unknown>).flatMap(([k, v]) => [
+        prefix + k,
+        ...keyPaths(v, `${prefix}${k}.`),
+      ]);
     case 'optional':
     case 'default':
     case 'prefault':
@@ -49,7 +52,9 @@ describe('Debian package', () => {
     expect(shipped.state_file).toBe('/run/nat64-health/state.json');
   });
 
-  const man = readFileSync(repo('man/nat64-health.8'), 'utf8').replace(/\\-/g, '-').replace(/\\f[BIRP]/g, '');
+  const man = readFileSync(repo('man/nat64-health.8'), 'utf8')
+    .replace(/\\-/g, '-')
+    .replace(/\\f[BIRP]/g, '');
 
   it('documents every config key in nat64-health(8)', () => {
     const paths = [...new Set(keyPaths(configSchema))];

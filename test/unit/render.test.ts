@@ -18,7 +18,11 @@ bind:
 
 describe('rendering', () => {
   it('renders active and draining prefixes in config order with the dns64 options', () => {
-    const text = renderDns64(config, { active: ['2001:db8:64:c::/64', '2001:db8:64:a::/96'], draining: { '2001:db8:64:b::/96': 1 }, failsafe: false });
+    const text = renderDns64(config, {
+      active: ['2001:db8:64:c::/64', '2001:db8:64:a::/96'],
+      draining: { '2001:db8:64:b::/96': 1 },
+      failsafe: false,
+    });
     expect(text).toBe(`// Managed by nat64-health; do not edit: changes are overwritten.
 dns64 2001:db8:64:a::/96 {
 \t// gw-a (group local)
@@ -56,8 +60,16 @@ dns64 2001:db8:64:c::/64 {
   });
 
   it('renders a removed prefix that is still draining after the configured ones', () => {
-    const text = renderDns64(config, { active: ['2001:db8:64:a::/96'], draining: { '2001:db8:99::/96': 1, '2001:db8:64:b::/96': 2 }, failsafe: false });
-    expect(text.match(/^dns64 \S+/gm)).toEqual(['dns64 2001:db8:64:a::/96', 'dns64 2001:db8:64:b::/96', 'dns64 2001:db8:99::/96']);
+    const text = renderDns64(config, {
+      active: ['2001:db8:64:a::/96'],
+      draining: { '2001:db8:99::/96': 1, '2001:db8:64:b::/96': 2 },
+      failsafe: false,
+    });
+    expect(text.match(/^dns64 \S+/gm)).toEqual([
+      'dns64 2001:db8:64:a::/96',
+      'dns64 2001:db8:64:b::/96',
+      'dns64 2001:db8:99::/96',
+    ]);
     expect(text).toMatch(/dns64 2001:db8:99::\/96 \{\n\t\/\/ 2001:db8:99::\/96 is draining.*\n\tclients \{ none; \};/);
   });
 

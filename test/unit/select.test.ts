@@ -2,18 +2,36 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_SELECTION, selectActive, type SelectionState, type SelectSettings } from '../../src/select/select.js';
 import { initialHealth, type PrefixHealth } from '../../src/health/state.js';
 
-const S: SelectSettings = { min_active: 2, max_active: 3, drain: 60_000, switch_margin: 0.2, switch_min_gain: 10, switch_after: 30_000 };
+const S: SelectSettings = {
+  min_active: 2,
+  max_active: 3,
+  drain: 60_000,
+  switch_margin: 0.2,
+  switch_min_gain: 10,
+  switch_after: 30_000,
+};
 const P = (id: string, groupRank = 0, order = 0) => ({ id, groupRank, order });
 type H = Record<string, ['up' | 'down', number?]>;
 function health(h: H): Map<string, PrefixHealth> {
-  return new Map(Object.entries(h).map(([id, [status, latency]]) => [id, { ...initialHealth(id), status, latency_ms: latency ?? 10 }]));
+  return new Map(
+    Object.entries(h).map(([id, [status, latency]]) => [
+      id,
+      { ...initialHealth(id), status, latency_ms: latency ?? 10 },
+    ]),
+  );
 }
 
 describe('selection', () => {
   const four = [P('a', 0, 0), P('b', 0, 1), P('c', 0, 2), P('d', 0, 3)];
 
   it('picks up to max_active by latency, listed in config order', () => {
-    const { next, changes } = selectActive(EMPTY_SELECTION, four, health({ a: ['up', 40], b: ['up', 10], c: ['up', 30], d: ['up', 20] }), S, 0);
+    const { next, changes } = selectActive(
+      EMPTY_SELECTION,
+      four,
+      health({ a: ['up', 40], b: ['up', 10], c: ['up', 30], d: ['up', 20] }),
+      S,
+      0,
+    );
     expect(next.active).toEqual(['b', 'c', 'd']);
     expect(changes.map((c) => c.change)).toEqual(['activated', 'activated', 'activated']);
     expect(next.failsafe).toBe(false);
@@ -22,9 +40,33 @@ describe('selection', () => {
   it('prefers earlier groups and goes into a worse group only to reach min_active', () => {
     const grouped = [P('l1', 0, 0), P('l2', 0, 1), P('i1', 1, 2), P('i2', 1, 3), P('p1', 2, 4)];
     const h = (x: H) => health(x);
-    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['up', 50], l2: ['up', 60], i1: ['up', 1], i2: ['up', 1], p1: ['up', 1] }), S, 0).next.active).toEqual(['l1', 'l2']);
-    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['up', 50], l2: ['down'], i1: ['up', 5], i2: ['up', 1], p1: ['up', 1] }), S, 0).next.active).toEqual(['l1', 'i1', 'i2']);
-    expect(selectActive(EMPTY_SELECTION, grouped, h({ l1: ['down'], l2: ['down'], i1: ['down'], i2: ['down'], p1: ['up'] }), S, 0).next.active).toEqual(['p1']);
+    expect(
+      selectActive(
+        EMPTY_SELECTION,
+        grouped,
+        h({ l1: ['up', 50], l2: ['up', 60], i1: ['up', 1], i2: ['up', 1], p1: ['up', 1] }),
+        S,
+        0,
+      ).next.active,
+    ).toEqual(['l1', 'l2']);
+    expect(
+      selectActive(
+        EMPTY_SELECTION,
+        grouped,
+        h({ l1: ['up', 50], l2: ['down'], i1: ['up', 5], i2: ['up', 1], p1: ['up', 1] }),
+        S,
+        0,
+      ).next.active,
+    ).toEqual(['l1', 'i1', 'i2']);
+    expect(
+      selectActive(
+        EMPTY_SELECTION,
+        grouped,
+        h({ l1: ['down'], l2: ['down'], i1: ['down'], i2: ['down'], p1: ['up'] }),
+        S,
+        0,
+      ).next.active,
+    ).toEqual(['p1']);
   });
 
   it('lets a recovered better-group prefix displace worse groups at once', () => {
@@ -33,7 +75,11 @@ describe('selection', () => {
     const { next, changes } = selectActive(prev, grouped, health({ l1: ['up'], l2: ['up'], i1: ['up'] }), S, 1000);
     expect(next.active).toEqual(['l1', 'l2']);
     expect(next.draining).toEqual({ i1: 1000 });
-    expect(changes).toContainEqual({ id: 'i1', change: 'deactivated', reason: 'a better group is available; draining' });
+    expect(changes).toContainEqual({
+      id: 'i1',
+      change: 'deactivated',
+      reason: 'a better group is available; draining',
+    });
   });
 
   it('keeps a full, healthy set stable when a slower or slightly faster prefix recovers', () => {
@@ -60,17 +106,41 @@ describe('selection', () => {
 
   it('restarts the challenge clock when the challenger stops being clearly faster', () => {
     let state: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
-    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }), S, 0).next;
-    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 95] }), S, 20_000).next;
+    state = selectActive(
+      state,
+      four,
+      health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }),
+      S,
+      0,
+    ).next;
+    state = selectActive(
+      state,
+      four,
+      health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 95] }),
+      S,
+      20_000,
+    ).next;
     expect(state.challengers).toEqual({});
-    state = selectActive(state, four, health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }), S, 40_000).next;
+    state = selectActive(
+      state,
+      four,
+      health({ a: ['up', 100], b: ['up', 20], c: ['up', 20], d: ['up', 10] }),
+      S,
+      40_000,
+    ).next;
     expect(state.active).toEqual(['a', 'b', 'c']);
     expect(state.challengers).toEqual({ d: 40_000 });
   });
 
   it('replaces a dead prefix at once and drains it', () => {
     const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
-    const { next, changes } = selectActive(prev, four, health({ a: ['up'], b: ['down'], c: ['up'], d: ['up'] }), S, 5000);
+    const { next, changes } = selectActive(
+      prev,
+      four,
+      health({ a: ['up'], b: ['down'], c: ['up'], d: ['up'] }),
+      S,
+      5000,
+    );
     expect(next.active).toEqual(['a', 'c', 'd']);
     expect(next.draining).toEqual({ b: 5000 });
     expect(changes).toEqual(
@@ -87,14 +157,20 @@ describe('selection', () => {
     expect(selectActive(prev, four, h, S, 59_999).next.draining).toEqual({ b: 0 });
     const ended = selectActive(prev, four, h, S, 60_000);
     expect(ended.next.draining).toEqual({});
-    expect(ended.changes).toEqual([{ id: 'b', change: 'drain-ended', reason: 'drain time is over; no longer rendered' }]);
+    expect(ended.changes).toEqual([
+      { id: 'b', change: 'drain-ended', reason: 'drain time is over; no longer rendered' },
+    ]);
     const two = { ...prev, active: ['a'] };
-    expect(selectActive(two, four, health({ a: ['up'], b: ['up'], c: ['down'], d: ['down'] }), S, 1).next).toMatchObject({ active: ['a', 'b'], draining: {} });
+    expect(
+      selectActive(two, four, health({ a: ['up'], b: ['up'], c: ['down'], d: ['down'] }), S, 1).next,
+    ).toMatchObject({ active: ['a', 'b'], draining: {} });
   });
 
   it('does not drain when drain is 0', () => {
     const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b'] };
-    expect(selectActive(prev, four, health({ a: ['up'], b: ['down'] }), { ...S, drain: 0 }, 1).next.draining).toEqual({});
+    expect(selectActive(prev, four, health({ a: ['up'], b: ['down'] }), { ...S, drain: 0 }, 1).next.draining).toEqual(
+      {},
+    );
   });
 
   it('fail-safe: keeps the last good set when every prefix is down, and says so', () => {
@@ -108,7 +184,13 @@ describe('selection', () => {
 
   it('fail-safe with no history: the static set (first max_active by group and order), never empty', () => {
     const grouped = [P('x', 1, 0), P('y', 0, 1), P('z', 1, 2), P('w', 1, 3)];
-    const r = selectActive(EMPTY_SELECTION, grouped, health({ x: ['down'], y: ['down'], z: ['down'], w: ['down'] }), S, 1);
+    const r = selectActive(
+      EMPTY_SELECTION,
+      grouped,
+      health({ x: ['down'], y: ['down'], z: ['down'], w: ['down'] }),
+      S,
+      1,
+    );
     expect(r.next.active).toEqual(['x', 'y', 'z']);
     expect(r.next.failsafe).toBe(true);
   });
@@ -120,13 +202,26 @@ describe('selection', () => {
     expect(r.changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured; draining' });
     const later = selectActive(r.next, four, health({ a: ['up'], b: ['up'] }), S, 61_000);
     expect(later.next.draining).toEqual({});
-    expect(later.changes.map((c) => [c.id, c.change])).toEqual([['old', 'drain-ended'], ['gone', 'drain-ended']]);
-    expect(selectActive(prev, four, health({ a: ['up'], b: ['up'] }), { ...S, drain: 0 }, 1).changes).toContainEqual({ id: 'gone', change: 'deactivated', reason: 'no longer configured' });
+    expect(later.changes.map((c) => [c.id, c.change])).toEqual([
+      ['old', 'drain-ended'],
+      ['gone', 'drain-ended'],
+    ]);
+    expect(selectActive(prev, four, health({ a: ['up'], b: ['up'] }), { ...S, drain: 0 }, 1).changes).toContainEqual({
+      id: 'gone',
+      change: 'deactivated',
+      reason: 'no longer configured',
+    });
   });
 
   it('shrinks to a lowered max_active, keeping the best', () => {
     const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
-    const r = selectActive(prev, four, health({ a: ['up', 30], b: ['up', 10], c: ['up', 20] }), { ...S, min_active: 1, max_active: 2 }, 1);
+    const r = selectActive(
+      prev,
+      four,
+      health({ a: ['up', 30], b: ['up', 10], c: ['up', 20] }),
+      { ...S, min_active: 1, max_active: 2 },
+      1,
+    );
     expect(r.next.active).toEqual(['b', 'c']);
   });
 });

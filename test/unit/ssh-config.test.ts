@@ -43,7 +43,15 @@ describe('targets config', () => {
       {
         name: 'dns64-2',
         kind: 'ssh',
-        ssh: { host: '2001:db8:100::53', port: 22, user: 'nat64health', private_key: '/etc/nat64-health/id_ed25519', known_hosts: '/etc/nat64-health/known_hosts', timeout: 10_000, keepalive: 15_000 },
+        ssh: {
+          host: '2001:db8:100::53',
+          port: 22,
+          user: 'nat64health',
+          private_key: '/etc/nat64-health/id_ed25519',
+          known_hosts: '/etc/nat64-health/known_hosts',
+          timeout: 10_000,
+          keepalive: 15_000,
+        },
         bind: {
           mode: 'include',
           output: '/var/lib/bind/nat64-health/dns64.conf',
@@ -64,13 +72,33 @@ describe('targets config', () => {
 
   it('defaults to the local BIND, remote defaults like the top-level bind:, key paths relative to the config', () => {
     expect(parseConfig(HEAD, 'c.yaml', dir).targets).toEqual([{ name: 'local', kind: 'local' }]);
-    const c = parseConfig(HEAD + 'targets:\n  - name: r1\n    ssh: { host: dns.example.net, user: u, private_key: keys/id, known_hosts: kh, timeout: 3s, keepalive: 0 }\n    bind: { mode: block }\n', 'c.yaml', dir);
+    const c = parseConfig(
+      HEAD +
+        'targets:\n  - name: r1\n    ssh: { host: dns.example.net, user: u, private_key: keys/id, known_hosts: kh, timeout: 3s, keepalive: 0 }\n    bind: { mode: block }\n',
+      'c.yaml',
+      dir,
+    );
     expect(c.targets).toEqual([
       {
         name: 'r1',
         kind: 'ssh',
-        ssh: { host: 'dns.example.net', port: 22, user: 'u', private_key: path.join(dir, 'keys/id'), known_hosts: path.join(dir, 'kh'), timeout: 3000, keepalive: 0 },
-        bind: { mode: 'block', output: '/etc/bind/named.conf.options', checkconf: ['named-checkconf', '/etc/bind/named.conf'], reload: ['rndc', 'reconfig'], command_timeout: 15_000, named_conf: '/etc/bind/named.conf' },
+        ssh: {
+          host: 'dns.example.net',
+          port: 22,
+          user: 'u',
+          private_key: path.join(dir, 'keys/id'),
+          known_hosts: path.join(dir, 'kh'),
+          timeout: 3000,
+          keepalive: 0,
+        },
+        bind: {
+          mode: 'block',
+          output: '/etc/bind/named.conf.options',
+          checkconf: ['named-checkconf', '/etc/bind/named.conf'],
+          reload: ['rndc', 'reconfig'],
+          command_timeout: 15_000,
+          named_conf: '/etc/bind/named.conf',
+        },
       },
     ]);
   });
@@ -78,19 +106,71 @@ describe('targets config', () => {
   const SSH = '{ host: 192.0.2.53, user: u, private_key: /k, known_hosts: /kh }';
 
   it.each([
-    ['duplicate names', `targets:\n  - name: a\n    ssh: ${SSH}\n    bind: {}\n  - name: a\n    ssh: ${SSH}\n    bind: {}\n`, /c\.yaml:8:\d+: targets\[1\]\.name: target name "a" is already used by targets\[0\]/],
-    ['ssh without bind', `targets:\n  - name: r\n    ssh: ${SSH}\n`, /c\.yaml:5:\d+: targets\[0\]\.bind: .*needs its own bind:/],
-    ['a local target with another name', 'targets:\n  - name: here\n', /c\.yaml:5:\d+: targets\[0\]\.name: a target without ssh: is the local BIND .* named "local"/],
-    ['bind: on the local target', 'targets:\n  - name: local\n    bind: { mode: block }\n', /targets\[0\]\.bind: the local BIND is configured by the top-level bind:/],
-    ['an SSH target named local', `targets:\n  - name: local\n    ssh: ${SSH}\n    bind: {}\n`, /targets\[0\]\.name: "local" names the local BIND/],
-    ['a relative remote output', `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { output: dns64.conf }\n`, /c\.yaml:7:\d+: targets\[0\]\.bind\.output: a path on the remote host must be absolute/],
-    ['a relative remote named.conf', `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { checkconf: [named-checkconf, named.conf] }\n`, /targets\[0\]\.bind\.checkconf: named.conf "named.conf" must be an absolute path/],
-    ['a template per target', `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { template: x.hbs }\n`, /targets\[0\]\.bind\.template: template comes from the top-level bind: \(every target serves the same rendered text\)/],
-    ['dns64 options per target', `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { dns64: { clients: [any] } }\n`, /targets\[0\]\.bind\.dns64: dns64 comes from the top-level bind:/],
-    ['a misspelt ssh key', `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k, known_hosts: /kh, prot: 22 }\n    bind: {}\n`, /c\.yaml:6:\d+: targets\[0\]\.ssh\.prot: unknown key/],
-    ['a missing known_hosts', `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k }\n    bind: {}\n`, /targets\[0\]\.ssh\.known_hosts: missing/],
-    ['a bad port', `targets:\n  - name: r\n    ssh: { host: h, port: 70000, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`, /targets\[0\]\.ssh\.port/],
-    ['an option-like host', `targets:\n  - name: r\n    ssh: { host: -oProxyCommand=x, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`, /targets\[0\]\.ssh\.host: expected a host name or an IP address/],
+    [
+      'duplicate names',
+      `targets:\n  - name: a\n    ssh: ${SSH}\n    bind: {}\n  - name: a\n    ssh: ${SSH}\n    bind: {}\n`,
+      /c\.yaml:8:\d+: targets\[1\]\.name: target name "a" is already used by targets\[0\]/,
+    ],
+    [
+      'ssh without bind',
+      `targets:\n  - name: r\n    ssh: ${SSH}\n`,
+      /c\.yaml:5:\d+: targets\[0\]\.bind: .*needs its own bind:/,
+    ],
+    [
+      'a local target with another name',
+      'targets:\n  - name: here\n',
+      /c\.yaml:5:\d+: targets\[0\]\.name: a target without ssh: is the local BIND .* named "local"/,
+    ],
+    [
+      'bind: on the local target',
+      'targets:\n  - name: local\n    bind: { mode: block }\n',
+      /targets\[0\]\.bind: the local BIND is configured by the top-level bind:/,
+    ],
+    [
+      'an SSH target named local',
+      `targets:\n  - name: local\n    ssh: ${SSH}\n    bind: {}\n`,
+      /targets\[0\]\.name: "local" names the local BIND/,
+    ],
+    [
+      'a relative remote output',
+      `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { output: dns64.conf }\n`,
+      /c\.yaml:7:\d+: targets\[0\]\.bind\.output: a path on the remote host must be absolute/,
+    ],
+    [
+      'a relative remote named.conf',
+      `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { checkconf: [named-checkconf, named.conf] }\n`,
+      /targets\[0\]\.bind\.checkconf: named.conf "named.conf" must be an absolute path/,
+    ],
+    [
+      'a template per target',
+      `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { template: x.hbs }\n`,
+      /targets\[0\]\.bind\.template: template comes from the top-level bind: \(every target serves the same rendered text\)/,
+    ],
+    [
+      'dns64 options per target',
+      `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { dns64: { clients: [any] } }\n`,
+      /targets\[0\]\.bind\.dns64: dns64 comes from the top-level bind:/,
+    ],
+    [
+      'a misspelt ssh key',
+      `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k, known_hosts: /kh, prot: 22 }\n    bind: {}\n`,
+      /c\.yaml:6:\d+: targets\[0\]\.ssh\.prot: unknown key/,
+    ],
+    [
+      'a missing known_hosts',
+      `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k }\n    bind: {}\n`,
+      /targets\[0\]\.ssh\.known_hosts: missing/,
+    ],
+    [
+      'a bad port',
+      `targets:\n  - name: r\n    ssh: { host: h, port: 70000, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`,
+      /targets\[0\]\.ssh\.port/,
+    ],
+    [
+      'an option-like host',
+      `targets:\n  - name: r\n    ssh: { host: -oProxyCommand=x, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`,
+      /targets\[0\]\.ssh\.host: expected a host name or an IP address/,
+    ],
     ['an empty list', 'targets: []\n', /targets: list at least one target/],
   ])('rejects %s', (_what, text, re) => {
     expect(problems(text).join('\n')).toMatch(re);

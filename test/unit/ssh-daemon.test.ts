@@ -15,7 +15,16 @@ vi.mock('../../src/probe/round.js', () => ({
   runRound: vi.fn(async (prefixes: Array<{ id: string }>, probes: Array<{ id: string }>) => ({
     started_at: Date.now(),
     duration_ms: 1,
-    outcomes: prefixes.flatMap((p) => probes.map((pr) => ({ prefix: p.id, probe: pr.id, address: '2001:db8::1', ok: good.has(p.id), latency_ms: good.has(p.id) ? 5 : null, ...(good.has(p.id) ? {} : { error: 'timeout' }) }))),
+    outcomes: prefixes.flatMap((p) =>
+      probes.map((pr) => ({
+        prefix: p.id,
+        probe: pr.id,
+        address: '2001:db8::1',
+        ok: good.has(p.id),
+        latency_ms: good.has(p.id) ? 5 : null,
+        ...(good.has(p.id) ? {} : { error: 'timeout' }),
+      })),
+    ),
   })),
 }));
 
@@ -47,7 +56,12 @@ class FakeTarget implements BindTarget {
     if (this.hold) await new Promise<void>((r) => this.gates.push(r));
     this.busy--;
     const result = this.script.shift() ?? 'applied';
-    return { target: this.name, result, ms: 1, ...(result === 'failed' ? { stage: 'connect' as const, error: `${this.name}: ECONNREFUSED` } : {}) };
+    return {
+      target: this.name,
+      result,
+      ms: 1,
+      ...(result === 'failed' ? { stage: 'connect' as const, error: `${this.name}: ECONNREFUSED` } : {}),
+    };
   }
   release() {
     this.hold = false;
@@ -73,7 +87,14 @@ state_file: ${stateFile}
   const local = new FakeTarget('local', false);
   const remote = new FakeTarget('dns64-2', true);
   const snapshots: StateSnapshot[] = [];
-  const daemon = new Daemon({ configPath: null, config, log: createLogger({ level: 'error' }), watch: false, makeTarget: () => [local, remote], hooks: { snapshot: (s) => snapshots.push(s) } });
+  const daemon = new Daemon({
+    configPath: null,
+    config,
+    log: createLogger({ level: 'error' }),
+    watch: false,
+    makeTarget: () => [local, remote],
+    hooks: { snapshot: (s) => snapshots.push(s) },
+  });
   const target = (s: StateSnapshot, name: string) => s.targets.find((t) => t.name === name)!;
   return { daemon, local, remote, snapshots, stateFile, target };
 }
@@ -100,7 +121,9 @@ describe('daemon with background targets', () => {
 
     remote.release();
     await daemon.settled();
-    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }));
+    await vi.waitFor(() =>
+      expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }),
+    );
     const s2 = JSON.parse(await readFile(stateFile, 'utf8')) as StateSnapshot;
     expect(target(s2, 'dns64-2').serving).toEqual([A]);
   });
@@ -136,13 +159,21 @@ describe('daemon with background targets', () => {
     remote.script = ['failed'];
     const start = Date.now();
     await daemon.step();
-    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2').last_apply).toMatchObject({ result: 'failed', stage: 'connect', error: 'dns64-2: ECONNREFUSED' }));
+    await vi.waitFor(() =>
+      expect(target(snapshots.at(-1)!, 'dns64-2').last_apply).toMatchObject({
+        result: 'failed',
+        stage: 'connect',
+        error: 'dns64-2: ECONNREFUSED',
+      }),
+    );
     expect(local.applies).toHaveLength(1);
     // no further round: the retry comes from the backoff timer (1 s after the first failure)
     await vi.waitFor(() => expect(remote.applies).toHaveLength(2), { timeout: 3_000 });
     expect(Date.now() - start).toBeGreaterThanOrEqual(900);
     await daemon.settled();
-    await vi.waitFor(() => expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }));
+    await vi.waitFor(() =>
+      expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }),
+    );
   });
 
   it('stop() lets an apply in flight finish before closing the targets', async () => {

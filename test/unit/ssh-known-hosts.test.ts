@@ -29,7 +29,9 @@ function makeKey(name: string, type: string): Key {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', file]);
   const line = readFileSync(`${file}.pub`, 'utf8').trim();
   const [t, b64] = line.split(' ');
-  const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`]).toString().split(' ')[1]!;
+  const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`])
+    .toString()
+    .split(' ')[1]!;
   return { line, type: t!, blob: Buffer.from(b64!, 'base64'), sshKeygenFingerprint: fp };
 }
 
@@ -68,7 +70,10 @@ describe('known_hosts', () => {
 
   it('accepts the pinned key, for plain and ssh-keygen -H hashed entries', () => {
     const file = path.join(dir, 'kh-hashed');
-    writeFileSync(file, `# comment\n\n${lookupName('2001:db8:100::53', 2222)} ${ed.line}\ndns64-2.example.net,192.0.2.53 ${rsa.line}\n`);
+    writeFileSync(
+      file,
+      `# comment\n\n${lookupName('2001:db8:100::53', 2222)} ${ed.line}\ndns64-2.example.net,192.0.2.53 ${rsa.line}\n`,
+    );
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^\|1\|/m);
@@ -105,7 +110,14 @@ describe('known_hosts', () => {
 
   it('honours @revoked and skips @cert-authority and malformed lines', () => {
     const b64 = ed.line.split(' ')[1];
-    const text = [`@revoked * ${ed.line}`, `host ${ed.line}`, `@cert-authority *.example ${rsa.line}`, 'host ssh-ed25519 not-base64!', `host ssh-rsa ${b64}`, 'garbage'].join('\n');
+    const text = [
+      `@revoked * ${ed.line}`,
+      `host ${ed.line}`,
+      `@cert-authority *.example ${rsa.line}`,
+      'host ssh-ed25519 not-base64!',
+      `host ssh-rsa ${b64}`,
+      'garbage',
+    ].join('\n');
     const entries = parseKnownHosts(text);
     expect(entries.map((e) => e.line)).toEqual([1, 2]);
     expect(checkHostKey(entries, 'host', ed.blob, '/k')).toMatchObject({ ok: false, reason: 'revoked' });

@@ -86,7 +86,11 @@ describe('shellQuote', () => {
     }
     expect(status).toBe(7);
     // a hostile directory name is one word too (cd fails, nothing runs)
-    expect(() => execFileSync(shell, ['-c', remoteCommand(['true'], "/nonexistent'; touch /tmp/nh-pwned; '")], { stdio: 'ignore' })).toThrow();
+    expect(() =>
+      execFileSync(shell, ['-c', remoteCommand(['true'], "/nonexistent'; touch /tmp/nh-pwned; '")], {
+        stdio: 'ignore',
+      }),
+    ).toThrow();
     expect(existsSync('/tmp/nh-pwned')).toBe(false);
   });
 });

@@ -19,13 +19,23 @@ describe('shadowChain', () => {
   it('rewrites only the files on the chain to the candidate, relative includes against the root dir', async () => {
     const fs = memory({
       '/etc/bind/named.conf': 'include "/etc/bind/named.conf.options";\ninclude "named.conf.local";\n',
-      '/etc/bind/named.conf.options': 'options {\n\tdirectory "/var/cache/bind";\n\t// include "/nope";\n\tinclude "/var/lib/bind/nat64-health/dns64.conf";\n};\n',
+      '/etc/bind/named.conf.options':
+        'options {\n\tdirectory "/var/cache/bind";\n\t// include "/nope";\n\tinclude "/var/lib/bind/nat64-health/dns64.conf";\n};\n',
       '/etc/bind/named.conf.local': 'zone "x" { type primary; file "db.x"; };\n',
     });
-    const root = await shadowChain(fs, '/etc/bind/named.conf', '/var/lib/bind/nat64-health/dns64.conf', '/var/lib/bind/nat64-health/.dns64.conf.nat64-health-1234');
+    const root = await shadowChain(
+      fs,
+      '/etc/bind/named.conf',
+      '/var/lib/bind/nat64-health/dns64.conf',
+      '/var/lib/bind/nat64-health/.dns64.conf.nat64-health-1234',
+    );
     expect(root).toBe('/shadow/1-named.conf');
-    expect(fs.written.get('/shadow/1-named.conf')).toBe('include "/shadow/0-named.conf.options";\ninclude "named.conf.local";\n');
-    expect(fs.written.get('/shadow/0-named.conf.options')).toContain('include "/var/lib/bind/nat64-health/.dns64.conf.nat64-health-1234";');
+    expect(fs.written.get('/shadow/1-named.conf')).toBe(
+      'include "/shadow/0-named.conf.options";\ninclude "named.conf.local";\n',
+    );
+    expect(fs.written.get('/shadow/0-named.conf.options')).toContain(
+      'include "/var/lib/bind/nat64-health/.dns64.conf.nat64-health-1234";',
+    );
     expect(fs.written.get('/shadow/0-named.conf.options')).toContain('// include "/nope";');
     expect(fs.written.size).toBe(2);
   });
@@ -37,7 +47,14 @@ describe('shadowChain', () => {
   });
 
   it('puts the shadow root in place of named.conf in the checkconf argv', () => {
-    expect(checkconfFor(['named-checkconf', '-z', '/etc/bind/named.conf'], '/shadow/1-named.conf')).toEqual(['named-checkconf', '-z', '/shadow/1-named.conf']);
-    expect(checkconfFor(['named-checkconf'], '/shadow/1-named.conf')).toEqual(['named-checkconf', '/shadow/1-named.conf']);
+    expect(checkconfFor(['named-checkconf', '-z', '/etc/bind/named.conf'], '/shadow/1-named.conf')).toEqual([
+      'named-checkconf',
+      '-z',
+      '/shadow/1-named.conf',
+    ]);
+    expect(checkconfFor(['named-checkconf'], '/shadow/1-named.conf')).toEqual([
+      'named-checkconf',
+      '/shadow/1-named.conf',
+    ]);
   });
 });

@@ -87,7 +87,12 @@ describe('systemdNotifier', () => {
 
   it('logs a failing notifier once and carries on', async () => {
     const lines: string[] = [];
-    const n = systemdNotifier({ log: createLogger({ write: (l) => lines.push(l) }), env: { NOTIFY_SOCKET: '/run/x' }, command: '/nonexistent/systemd-notify', signals: false })!;
+    const n = systemdNotifier({
+      log: createLogger({ write: (l) => lines.push(l) }),
+      env: { NOTIFY_SOCKET: '/run/x' },
+      command: '/nonexistent/systemd-notify',
+      signals: false,
+    })!;
     n.hooks.status!('active: a');
     n.hooks.ready!();
     n.hooks.status!('active: b');
@@ -108,7 +113,11 @@ describe('systemdNotifier', () => {
     procs.push(p);
     await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
     const lines: string[] = [];
-    const n = systemdNotifier({ log: createLogger({ write: (l) => lines.push(l) }), env: { NOTIFY_SOCKET: sock }, signals: false })!;
+    const n = systemdNotifier({
+      log: createLogger({ write: (l) => lines.push(l) }),
+      env: { NOTIFY_SOCKET: sock },
+      signals: false,
+    })!;
     n.hooks.status!('active: public-1');
     n.hooks.ready!();
     await n.close();
