@@ -179,9 +179,26 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
     watch: argv.watch,
     hooks: combineHooks(notifier?.hooks, observer?.hooks),
   });
+  // The one place that listens to signals: the daemon and the notifier are told, in this order.
+  const onHup = () => {
+    log.info('SIGHUP: re-reading the configuration');
+    notifier?.reloading();
+    daemon.reload();
+  };
+  const onStop = (signal: NodeJS.Signals) => {
+    log.info(`${signal}: stopping after the current step`);
+    notifier?.stopping();
+    void daemon.stop();
+  };
+  process.on('SIGHUP', onHup);
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
   try {
     await daemon.start();
   } finally {
+    process.off('SIGHUP', onHup);
+    process.off('SIGTERM', onStop);
+    process.off('SIGINT', onStop);
     await observer?.close();
   }
   await notifier?.close();
@@ -210,7 +227,7 @@ function synth(argv: { prefix: string; ipv4: string }): number {
 
 export function buildCli(args: string[]): Argv {
   // yargs 18 ships without matching typings (@types/yargs is for 17): builders are typed loosely.
-  type Builder = (y: Argv<any>) => Argv<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Builder = (y: Argv) => Argv;
   const withJson: Builder = (y) => y.option('json', { type: 'boolean', describe: 'machine-readable output' });
   const finish = async (p: Promise<number> | number): Promise<void> => {
     process.exitCode = await p;
@@ -233,7 +250,7 @@ export function buildCli(args: string[]): Argv {
     .command(
       'run',
       'run the daemon in the foreground (logs to stderr)',
-      ((y: Argv<any>) =>
+      ((y: Argv) =>
         y
           .option('dry-run', { type: 'boolean', describe: 'probe and decide, but never write files or reload BIND' })
           .option('watch', {
@@ -252,7 +269,7 @@ export function buildCli(args: string[]): Argv {
     .command(
       'render',
       'print the dns64 text that would be written now',
-      ((y: Argv<any>) =>
+      ((y: Argv) =>
         y.option('static', {
           type: 'boolean',
           describe: 'every configured prefix, no probing (a plain static configuration)',
@@ -262,7 +279,7 @@ export function buildCli(args: string[]): Argv {
     .command(
       'validate',
       'check the config and template (exit 78 on errors)',
-      ((y: Argv<any>) =>
+      ((y: Argv) =>
         y.option('bind', {
           type: 'boolean',
           describe: "also check the rendered text against BIND's named.conf with named-checkconf",
@@ -272,7 +289,7 @@ export function buildCli(args: string[]): Argv {
     .command('status', "the running daemon's state (from state_file)", withJson, (a: unknown) =>
       finish(status(a as never)),
     )
-    .command('targets', 'the BIND servers managed (local and over SSH)', ((y: Argv<any>) =>
+    .command('targets', 'the BIND servers managed (local and over SSH)', ((y: Argv) =>
       y
         .command(
           'test',
@@ -284,7 +301,7 @@ export function buildCli(args: string[]): Argv {
     .command(
       'synth <prefix> <ipv4>',
       'print the RFC 6052 address of IPV4 under PREFIX',
-      ((y: Argv<any>) =>
+      ((y: Argv) =>
         y
           .positional('prefix', { type: 'string', demandOption: true })
           .positional('ipv4', { type: 'string', demandOption: true })) as Builder,

@@ -1,6 +1,7 @@
 // The private key for SSH targets: read from a file whose permissions keep it private, checked to
 // be an unencrypted private key, and never put into a log line or an error message.
 import { constants, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import type { ParsedKey } from 'ssh2';
 import { ssh2 } from './ssh2-module.js';
 
 export class PrivateKeyError extends Error {}
@@ -36,7 +37,8 @@ export function readPrivateKey(file: string): Buffer {
     closeSync(fd);
   }
   const parsed = ssh2().utils.parseKey(data);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  // The types say one key; at run time ssh2 returns an array for a file holding several.
+  const key: ParsedKey | Error | undefined = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : parsed;
   if (key instanceof Error || key === undefined) {
     const encrypted = key instanceof Error && /passphrase|encrypted/i.test(key.message);
     throw new PrivateKeyError(

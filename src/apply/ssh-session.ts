@@ -69,10 +69,9 @@ export interface HostKeyInfo {
 
 /** Printable text only: remote output ends up in logs and the status page. */
 export function sanitizeOutput(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text
     .replace(/\r\n?/g, '\n')
-    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?')
+    .replace(/(?![\t\n])\p{Cc}/gu, '?')
     .trim();
 }
 
@@ -320,9 +319,9 @@ export class SshSession {
           clearTimeout(timer);
           resolve(v);
         },
-        (e) => {
+        (e: unknown) => {
           clearTimeout(timer);
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         },
       );
     });

@@ -269,7 +269,7 @@ export class SshBindTarget implements BindTarget {
     const root = this.root;
     const live = this.bind.output;
     const originals = new Map<string, string>([[candidate, live]]);
-    if (root === live) return { root: candidate, originals, remove: async () => undefined };
+    if (root === live) return { root: candidate, originals, remove: () => Promise.resolve() };
     let dir: Promise<string> | null = null;
     const written: string[] = [];
     const remove = async () => {
@@ -397,7 +397,7 @@ export class SshBindTarget implements BindTarget {
       const root = this.root;
       if (root !== this.bind.output) {
         const chain = await shadowChain(
-          { read: (f) => s.readFile(f).catch(() => null), writeShadow: async (n) => n },
+          { read: (f) => s.readFile(f).catch(() => null), writeShadow: (n) => Promise.resolve(n) },
           root,
           this.bind.output,
           this.bind.output,

@@ -34,7 +34,7 @@ export function parsePrefix(input: string): Nat64Prefix {
     throw new PrefixError(`"${input}": prefix length /${length} is not one of /32 /40 /48 /56 /64 /96 (RFC 6052)`);
   }
   const addr = ipaddr.IPv6.parse(addrText);
-  if (addr.kind() !== 'ipv6' || (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+  if (addr.kind() !== 'ipv6' || addr.isIPv4MappedAddress()) {
     throw new PrefixError(`"${input}" is an IPv4-mapped address, not a NAT64 prefix`);
   }
   const bytes = addr.toByteArray();

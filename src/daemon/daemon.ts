@@ -1,11 +1,11 @@
 // The long-running daemon: the imperative shell around decide(). It owns the timers, the watcher,
-// signals, the state file and the one apply at a time.
+// the state file and the one apply at a time. Signals are the CLI's: it calls reload() and stop().
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import type { PrefixHealth } from '../health/state.js';
 import type { Logger } from '../log.js';
-import { runRound } from '../probe/round.js';
+import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
 import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
 import { makeTargets as fleetTargets } from '../apply/ssh-fleet.js';
@@ -33,7 +33,7 @@ export function combineHooks(...sets: Array<DaemonHooks | null | undefined>): Da
         first ??= err;
       }
     }
-    if (first !== undefined) throw first;
+    if (first !== undefined) throw first instanceof Error ? first : new Error(`hook failed: ${JSON.stringify(first)}`);
   };
   return {
     ready: () => each('ready', []),
@@ -52,8 +52,16 @@ export interface DaemonOptions {
   watch?: boolean;
   hooks?: DaemonHooks;
   makeTarget?: (config: Config) => BindTarget[];
+  /** runs one probe round (default: the real probers; tests hand in canned outcomes) */
+  prober?: Prober;
   now?: () => number;
 }
+
+export type Prober = (
+  prefixes: Config['prefixes'],
+  probes: Config['probes'],
+  opts: RoundOptions,
+) => Promise<RoundResult>;
 
 const MAX_APPLY_BACKOFF_MS = 60_000;
 const HISTORY = 50;
@@ -89,12 +97,14 @@ export class Daemon {
   private loopDone: Promise<void> | null = null;
   private reloadPending = false;
   private readonly now: () => number;
+  private readonly prober: Prober;
   private readonly log: Logger;
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.prober = opts.prober ?? runRound;
     this.targets = this.makeTargets(this.config);
     this.health = carryOverHealth(this.config, this.health);
   }
@@ -115,9 +125,6 @@ export class Daemon {
       probes: this.config.probes.length,
       dry_run: !!this.opts.dryRun,
     });
-    process.on('SIGHUP', this.onHup);
-    process.on('SIGTERM', this.onTerm);
-    process.on('SIGINT', this.onTerm);
     if (this.opts.watch !== false) this.startWatcher();
     await this.restoreSelection();
     this.loopDone = this.loop();
@@ -141,7 +148,7 @@ export class Daemon {
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
     const draining = Object.fromEntries(
       Object.entries(previous.draining_since ?? {})
-        .map(([id, since]) => [id, Date.parse(since)])
+        .map(([id, since]): [string, number] => [id, Date.parse(since)])
         .filter(([, t]) => Number.isFinite(t)),
     );
     if (active.length === 0 && Object.keys(draining).length === 0) return;
@@ -156,9 +163,6 @@ export class Daemon {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
-    process.off('SIGHUP', this.onHup);
-    process.off('SIGTERM', this.onTerm);
-    process.off('SIGINT', this.onTerm);
     await this.watcher?.close();
     this.watcher = null;
     await this.loopDone;
@@ -168,15 +172,10 @@ export class Daemon {
     await Promise.all(this.targets.map((t) => t.close()));
   }
 
-  private onHup = () => {
-    this.log.info('SIGHUP: re-reading the configuration');
+  /** Re-read the configuration before the next round (SIGHUP, `systemctl reload`). */
+  reload(): void {
     this.requestReload();
-  };
-
-  private onTerm = (signal: NodeJS.Signals) => {
-    this.log.info(`${signal}: stopping after the current step`);
-    void this.stop();
-  };
+  }
 
   private startWatcher() {
     const files = this.config.watched;
@@ -276,7 +275,7 @@ export class Daemon {
   /** One round: probe, decide, apply if the rendered text changed, write the state file. */
   async step(): Promise<Decision> {
     const config = this.config;
-    const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
+    const round = await this.prober(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
     const now = this.now();
     const decision = decide(config, this.health, this.selection, round.outcomes, now);
     this.round++;
@@ -298,7 +297,7 @@ export class Daemon {
     }
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
-      (t.to === 'down' ? this.log.warn : this.log.info)(`prefix ${t.id} is ${t.to}`, {
+      this.log[t.to === 'down' ? 'warn' : 'info'](`prefix ${t.id} is ${t.to}`, {
         name: p?.name,
         from: t.from,
         reason: t.reason,

@@ -1,6 +1,7 @@
 // systemd service notifications (sd_notify(3)) for nat64-health.service's Type=notify: READY=1
 // after the first completed round, STATUS= with the active prefixes after every round,
-// RELOADING=1 ... READY=1 around a SIGHUP re-read, STOPPING=1 on SIGTERM/SIGINT.
+// RELOADING=1 ... READY=1 around a re-read, STOPPING=1 when stopping. The CLI owns the signals and
+// calls reloading() and close().
 //
 // Why systemd-notify(1) and not our own datagram: sd_notify is one AF_UNIX SOCK_DGRAM message to
 // $NOTIFY_SOCKET, and Node cannot send unix datagrams (node:dgram is UDP only) without a native
@@ -26,8 +27,6 @@ export interface SystemdNotifierOptions {
   command?: string;
   /** per message; systemd-notify waits for the manager, which answers in milliseconds */
   timeoutMs?: number;
-  /** listen for SIGHUP/SIGTERM/SIGINT to send RELOADING=1 / STOPPING=1 (default true) */
-  signals?: boolean;
 }
 
 export interface SystemdNotifier {
@@ -35,7 +34,11 @@ export interface SystemdNotifier {
   readonly hooks: DaemonHooks;
   /** send VAR=VALUE assignments as one message; resolves when it was handed over (or failed) */
   notify(fields: Record<string, string>): Promise<void>;
-  /** STOPPING=1 (once), stop listening for signals, wait for queued messages */
+  /** RELOADING=1: the configuration is being re-read; the next status() sends READY=1 again */
+  reloading(): void;
+  /** STOPPING=1 (once) */
+  stopping(): void;
+  /** STOPPING=1 (once), then wait for queued messages */
   close(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier |
     return queue;
   };
 
-  const onHup = () => {
+  const onReload = () => {
     // Only once READY=1 went out: RELOADING=1 before it would confuse the start job. The reload
     // happens before the next round; its status() call below sends READY=1 again.
     if (!ready || stopping || reloading) return;
@@ -82,13 +85,6 @@ export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier |
     stopping = true;
     void send({ STOPPING: '1', STATUS: 'stopping' });
   };
-  const listen = opts.signals !== false;
-  if (listen) {
-    process.on('SIGHUP', onHup);
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-  }
-
   const hooks: DaemonHooks = {
     ready() {
       if (ready || stopping) return;
@@ -114,12 +110,9 @@ export function systemdNotifier(opts: SystemdNotifierOptions): SystemdNotifier |
   return {
     hooks,
     notify: send,
+    reloading: onReload,
+    stopping: onStop,
     async close() {
-      if (listen) {
-        process.off('SIGHUP', onHup);
-        process.off('SIGTERM', onStop);
-        process.off('SIGINT', onStop);
-      }
       onStop();
       await queue;
     },

@@ -216,7 +216,7 @@ export class Metrics {
   /** Remembers a label set of a counter or histogram so it goes away with its prefix or target. */
   private own(owner: string, metric: Metric<string>, labels: Labels): void {
     let m = this.owned.get(owner);
-    if (!m) this.owned.set(owner, (m = new Map()));
+    if (!m) this.owned.set(owner, (m = new Map<string, { metric: Metric<string>; labels: Labels }>()));
     const key = `${(metric as unknown as { name: string }).name}\u0000${JSON.stringify(labels)}`;
     if (!m.has(key)) m.set(key, { metric, labels });
   }

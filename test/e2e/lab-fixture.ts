@@ -90,13 +90,13 @@ export async function acquireLabLock(timeoutMs: number): Promise<() => void> {
     1000,
   );
   const ok = await new Promise<boolean>((resolve) => {
-    child.stdout!.once('data', () => resolve(true));
+    child.stdout.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
     child.once('error', () => resolve(false));
   });
   clearTimeout(waiting);
   if (!ok) throw new Error(`could not lock ${LOCK_FILE} within ${timeoutMs} ms: another run is using the lab`);
-  return () => child.stdin!.end();
+  return () => child.stdin.end();
 }
 
 let labIsOurs = false;
@@ -298,7 +298,7 @@ export class LabDaemon {
     );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    createInterface({ input: child.stderr! }).on('line', (raw) => {
+    createInterface({ input: child.stderr }).on('line', (raw) => {
       try {
         appendFileSync(this.artifact, raw + '\n');
       } catch {
@@ -306,11 +306,11 @@ export class LabDaemon {
       }
       let parsed: Record<string, unknown>;
       try {
-        parsed = JSON.parse(raw);
+        parsed = JSON.parse(raw) as Record<string, unknown>;
       } catch {
         parsed = { level: 'raw', msg: raw, time: new Date().toISOString() };
       }
-      this.lines.push({ time: '', level: '', msg: '', ...parsed, at: Date.now() } as LogLine);
+      this.lines.push({ time: '', level: '', msg: '', ...parsed, at: Date.now() });
     });
   }
 

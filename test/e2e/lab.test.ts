@@ -278,6 +278,8 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await daemon.waitLog(`${victim} drain to end`, mark, `prefix ${victim} drain-ended`, 5000 + WAIT);
     await waitFor('the drained block to go', async () => !(await readFile(DNS64_FILE, 'utf8')).includes(victim), 3000);
     expect((await clientReverse(addr)).cname).toEqual([]);
+    // the file is renamed into place before the apply is logged: wait for the line, then count
+    await waitFor('the second apply to be logged', () => Promise.resolve(daemon.applies(mark).length >= 2), 3000);
     expect(daemon.applies(mark)).toHaveLength(2);
   });
 

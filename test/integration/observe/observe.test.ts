@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor as waitForAny } from '../support/wait.js';
-import { parsePrefix, synthesize } from '../../src/config/prefix.js';
-import { cleanupStaleNetns, createNetns, terminate, type Netns } from '../support/netns.js';
-import { startNamed, type NamedInstance } from '../support/named.js';
-import { startServices, type Services } from '../support/services.js';
-import { sample } from '../unit/observe-fixtures.js';
+import { waitFor as waitForAny } from '../../support/wait.js';
+import { parsePrefix, synthesize } from '../../../src/config/prefix.js';
+import { cleanupStaleNetns, createNetns, terminate, type Netns } from '../../support/netns.js';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { startServices, type Services } from '../../support/services.js';
+import { sample } from '../../support/observe-fixtures.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -96,7 +96,7 @@ async function state(): Promise<{
   active: string[];
   prefixes: Array<{ prefix: string; status: string }>;
 } | null> {
-  return JSON.parse(await readFile(stateFile, 'utf8'));
+  return JSON.parse(await readFile(stateFile, 'utf8')) as Awaited<ReturnType<typeof state>>;
 }
 
 function config(): string {
@@ -367,14 +367,14 @@ describe('GET /status.json and `nat64-health status`', () => {
         const r = await http('/status.json');
         expect(r.status).toBe(200);
         expect(r.headers).toMatch(/^content-type: application\/json; charset=utf-8\r?$/im);
-        byRound.set(JSON.parse(r.body).round, r.body);
+        byRound.set((JSON.parse(r.body) as { round: number }).round, r.body);
       }
     })();
     const cli = await ns
       .run([process.execPath, CLI, 'status', '--json', '-c', configFile], { check: true })
       .finally(() => (cliDone = true));
     await poll;
-    const round = JSON.parse(cli.stdout).round as number;
+    const { round } = JSON.parse(cli.stdout) as { round: number };
     expect([...byRound.keys()]).toContain(round);
     expect(byRound.get(round)).toBe(cli.stdout);
   });
@@ -384,7 +384,7 @@ describe('GET /status.json and `nat64-health status`', () => {
       check: true,
       env: { FORCE_COLOR: '0' },
     });
-    expect(r.stdout).not.toMatch(/\x1b\[/); // stdout is a pipe, not a TTY
+    expect(r.stdout).not.toContain('\x1b['); // stdout is a pipe, not a TTY
     const lines = r.stdout.split('\n');
     const header = lines[0]!;
     expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+SINCE\s+LAST ROUND$/);
@@ -404,7 +404,7 @@ describe('GET /status.json and `nat64-health status`', () => {
       check: true,
       env: { FORCE_COLOR: '1' },
     });
-    expect(coloured.stdout).toMatch(/\x1b\[31mdown/);
+    expect(coloured.stdout).toContain('\x1b[31mdown');
   });
 });
 
@@ -491,7 +491,11 @@ describe('bad requests', () => {
 
   it('the server closes with the daemon (SIGTERM)', async () => {
     daemon.kill('SIGTERM');
-    await waitFor('the daemon to exit', async () => daemon.exitCode !== null || daemon.signalCode !== null, 10_000);
+    await waitFor(
+      'the daemon to exit',
+      () => Promise.resolve(daemon.exitCode !== null || daemon.signalCode !== null),
+      10_000,
+    );
     expect(daemon.exitCode).toBe(0);
     const r = await ns.run(['curl', '-sS', '--max-time', '2', `${BASE}/metrics`]);
     expect(r.exitCode).toBe(7); // connection refused: nothing listens any more

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { configSchema } from '../../src/config/schema.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { configSchema } from '../../../src/config/schema.js';
 
-const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const repo = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 
 /** Key paths of a zod object schema: "health.interval"; below an array only the key ("[]." marks it). */
 function keyPaths(schema: unknown, prefix = ''): string[] {

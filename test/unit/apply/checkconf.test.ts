@@ -1,16 +1,16 @@
 // The include-chain shadow behind remote validation, over an in-memory ConfFiles (as SFTP provides).
 import { describe, expect, it } from 'vitest';
-import { checkconfFor, shadowChain, type ConfFiles } from '../../src/apply/checkconf.js';
+import { checkconfFor, shadowChain, type ConfFiles } from '../../../src/apply/checkconf.js';
 
 function memory(files: Record<string, string>): ConfFiles & { written: Map<string, string> } {
   const written = new Map<string, string>();
   return {
     written,
-    read: async (f) => files[f] ?? null,
-    writeShadow: async (name, text) => {
+    read: (f) => Promise.resolve(files[f] ?? null),
+    writeShadow: (name, text) => {
       const p = `/shadow/${name}`;
       written.set(p, text);
-      return p;
+      return Promise.resolve(p);
     },
   };
 }

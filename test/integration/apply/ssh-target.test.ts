@@ -9,9 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNamed, type NamedInstance } from '../support/named.js';
-import { makeKeyPair, startSshd, type SshdInstance } from '../support/sshd.mjs';
-import { SshBindTarget, type RemoteBindSettings } from '../../src/apply/ssh-target.js';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
+import { SshBindTarget, type RemoteBindSettings } from '../../../src/apply/ssh-target.js';
 
 const A = 'dns64 2001:db8:64:a::/96 { clients { any; }; };\n';
 const B = 'dns64 2001:db8:64:b::/96 { clients { any; }; };\n';

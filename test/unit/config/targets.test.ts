@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
-import { parseConfig } from '../../src/config/load.js';
-import { makeTargets } from '../../src/apply/ssh-fleet.js';
-import { SshBindTarget } from '../../src/apply/ssh-target.js';
-import { LocalBindTarget } from '../../src/apply/local-target.js';
+import { ConfigError } from '../../../src/config/errors.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { makeTargets } from '../../../src/apply/ssh-fleet.js';
+import { SshBindTarget } from '../../../src/apply/ssh-target.js';
+import { LocalBindTarget } from '../../../src/apply/local-target.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-sshconfig-'));
 const HEAD = 'prefixes: [2001:db8:64:a::/96]\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyHistory } from '../../src/observe/history.js';
+import { LatencyHistory } from '../../../src/observe/history.js';
 import {
   downsample,
   escapeHtml,
@@ -7,8 +7,8 @@ import {
   niceCeil,
   refreshSeconds,
   renderStatusPage,
-} from '../../src/observe/status-page.js';
-import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from './observe-fixtures.js';
+} from '../../../src/observe/status-page.js';
+import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
 
 describe('latency history', () => {
   it('keeps at most `capacity` rounds per prefix and only the window when read', () => {

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { parseDuration } from '../../src/config/duration.js';
+import { ConfigError } from '../../../src/config/errors.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { parseDuration } from '../../../src/config/duration.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-config-'));
 function write(name: string, text: string): string {

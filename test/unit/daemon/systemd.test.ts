@@ -5,8 +5,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { systemdNotifier } from '../../src/daemon/systemd.js';
-import { createLogger } from '../../src/log.js';
+import { systemdNotifier } from '../../../src/daemon/systemd.js';
+import { createLogger } from '../../../src/log.js';
 
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];
@@ -49,7 +49,7 @@ describe('systemdNotifier', () => {
 
   it('sends READY=1 with the first status, then only changed statuses, then STOPPING=1', async () => {
     const r = recorder();
-    const n = systemdNotifier({ log: quiet, env: { NOTIFY_SOCKET: '/run/x' }, command: r.command, signals: false })!;
+    const n = systemdNotifier({ log: quiet, env: { NOTIFY_SOCKET: '/run/x' }, command: r.command })!;
     n.hooks.status!('active: public-1, public-2'); // round 1 writes its status before ready()
     n.hooks.ready!();
     n.hooks.status!('active: public-1, public-2');
@@ -64,14 +64,14 @@ describe('systemdNotifier', () => {
     ]);
   });
 
-  it('brackets a SIGHUP re-read with RELOADING=1 and READY=1', async () => {
+  it('brackets a re-read with RELOADING=1 and READY=1', async () => {
     const r = recorder();
     const n = systemdNotifier({ log: quiet, env: { NOTIFY_SOCKET: '/run/x' }, command: r.command })!;
     try {
-      process.emit('SIGHUP', 'SIGHUP'); // before READY=1: ignored
+      n.reloading(); // before READY=1: ignored
       n.hooks.status!('active: a');
       n.hooks.ready!();
-      process.emit('SIGHUP', 'SIGHUP');
+      n.reloading();
       n.hooks.status!('active: a'); // the round after the re-read, same set: READY=1 all the same
     } finally {
       await n.close();
@@ -82,7 +82,6 @@ describe('systemdNotifier', () => {
       ['READY=1', 'STATUS=active: a'],
       ['STOPPING=1', 'STATUS=stopping'],
     ]);
-    expect(process.listenerCount('SIGHUP')).toBe(0);
   });
 
   it('logs a failing notifier once and carries on', async () => {
@@ -91,7 +90,6 @@ describe('systemdNotifier', () => {
       log: createLogger({ write: (l) => lines.push(l) }),
       env: { NOTIFY_SOCKET: '/run/x' },
       command: '/nonexistent/systemd-notify',
-      signals: false,
     })!;
     n.hooks.status!('active: a');
     n.hooks.ready!();
@@ -108,15 +106,14 @@ describe('systemdNotifier', () => {
     const d = tmp();
     const sock = join(d, 'notify');
     const out = join(d, 'received');
-    const receiver = fileURLToPath(new URL('../support/sd-notify-receiver.py', import.meta.url));
+    const receiver = fileURLToPath(new URL('../../support/sd-notify-receiver.py', import.meta.url));
     const p = spawn('python3', [receiver, sock, out], { stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push(p);
-    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
     const lines: string[] = [];
     const n = systemdNotifier({
       log: createLogger({ write: (l) => lines.push(l) }),
       env: { NOTIFY_SOCKET: sock },
-      signals: false,
     })!;
     n.hooks.status!('active: public-1');
     n.hooks.ready!();

@@ -7,12 +7,16 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApplyOutcome, BindTarget } from '../../src/apply/local-target.js';
-import type { StateSnapshot } from '../../src/daemon/state-file.js';
+import type { ApplyOutcome, BindTarget } from '../../../src/apply/local-target.js';
+import type { StateSnapshot } from '../../../src/daemon/state-file.js';
+import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { createLogger } from '../../../src/log.js';
 
 const good = new Set<string>();
-vi.mock('../../src/probe/round.js', () => ({
-  runRound: vi.fn(async (prefixes: Array<{ id: string }>, probes: Array<{ id: string }>) => ({
+/** Canned probe outcomes: every probe through a prefix in `good` answers, the others time out. */
+const prober: Prober = (prefixes, probes) =>
+  Promise.resolve({
     started_at: Date.now(),
     duration_ms: 1,
     outcomes: prefixes.flatMap((p) =>
@@ -21,16 +25,11 @@ vi.mock('../../src/probe/round.js', () => ({
         probe: pr.id,
         address: '2001:db8::1',
         ok: good.has(p.id),
-        latency_ms: good.has(p.id) ? 5 : null,
+        latency_ms: good.has(p.id) ? 5 : 0,
         ...(good.has(p.id) ? {} : { error: 'timeout' }),
       })),
     ),
-  })),
-}));
-
-const { Daemon } = await import('../../src/daemon/daemon.js');
-const { parseConfig } = await import('../../src/config/load.js');
-const { createLogger } = await import('../../src/log.js');
+  });
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
@@ -67,8 +66,9 @@ class FakeTarget implements BindTarget {
     this.hold = false;
     this.gates.splice(0).forEach((g) => g());
   }
-  async close() {
+  close() {
     this.closed = true;
+    return Promise.resolve();
   }
 }
 
@@ -93,6 +93,7 @@ state_file: ${stateFile}
     log: createLogger({ level: 'error' }),
     watch: false,
     makeTarget: () => [local, remote],
+    prober,
     hooks: { snapshot: (s) => snapshots.push(s) },
   });
   const target = (s: StateSnapshot, name: string) => s.targets.find((t) => t.name === name)!;

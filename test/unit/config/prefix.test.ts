@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { extractIpv4, parsePrefix, synthesize } from '../../src/config/prefix.js';
+import { extractIpv4, parsePrefix, synthesize } from '../../../src/config/prefix.js';
 
 describe('RFC 6052 synthesis', () => {
   // RFC 6052 section 2.4, the example table for 192.0.2.33.

@@ -5,9 +5,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../support/netns.js';
-import { startNamed, type NamedInstance } from '../support/named.js';
-import { startServices, type Services } from '../support/services.js';
+import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { startServices, type Services } from '../../support/services.js';
 import {
   CLI,
   configText,
@@ -20,7 +20,7 @@ import {
   writeFile,
   www,
   type ConfigOptions,
-} from './daemon-fixture.js';
+} from '../../support/daemon-fixture.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
@@ -58,6 +58,15 @@ async function writeConfig(o: ConfigOptions): Promise<{ file: string; state: str
   return { file, state };
 }
 
+/** The part of `check --json` these tests read. */
+interface CheckJson {
+  prefixes: Array<{
+    prefix: string;
+    healthy: boolean;
+    targets: Array<{ probe: string; ok: boolean; address: string }>;
+  }>;
+}
+
 describe('one-shot commands', () => {
   let named: NamedInstance;
   beforeAll(async () => {
@@ -72,13 +81,13 @@ describe('one-shot commands', () => {
     expect(r.stdout).toMatch(new RegExp(`^${DEAD.replace(/[/.]/g, '\\$&')}\\s+UNHEALTHY`, 'm'));
     expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+\.\d ms\s+tcp 192\.0\.2\.10:80: \d/m);
     expect(r.stdout).toMatch(/2 of 3 prefixes healthy/);
-    const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout);
+    const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout) as CheckJson;
     expect(json.prefixes.map((p: { prefix: string; healthy: boolean }) => [p.prefix, p.healthy])).toEqual([
       [A, true],
       [C, true],
       [DEAD, false],
     ]);
-    expect(json.prefixes[2].targets.every((t: { ok: boolean }) => !t.ok)).toBe(true);
+    expect(json.prefixes[2]!.targets.every((t) => !t.ok)).toBe(true);
   });
 
   it('check: exit 0 when all are healthy, 2 when none is', async () => {
@@ -93,8 +102,8 @@ describe('one-shot commands', () => {
       'probes:\n  - { type: icmp, address: 192.0.2.10 }\n',
     );
     await writeFile(file, text);
-    const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout);
-    const icmp = (p: number) => json.prefixes[p].targets.find((t: { probe: string }) => t.probe === 'icmp 192.0.2.10');
+    const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout) as CheckJson;
+    const icmp = (p: number) => json.prefixes[p]!.targets.find((t) => t.probe === 'icmp 192.0.2.10');
     expect(icmp(0)).toMatchObject({ ok: true, address: www(A) });
     expect(icmp(1)).toMatchObject({ ok: false });
   });
@@ -176,7 +185,7 @@ describe('daemon, include mode', () => {
     for (const p of active)
       expect(table.stdout).toMatch(new RegExp(`${p.replace(/[/.]/g, '\\$&')}.*\\bup\\b.*\\bactive\\b`));
     expect(table.stdout).toMatch(new RegExp(`${DEAD.replace(/[/.]/g, '\\$&')}.*\\bdown\\b`));
-    const json = JSON.parse((await cli(['status', '-c', cfg.file, '--json'])).stdout);
+    const json = JSON.parse((await cli(['status', '-c', cfg.file, '--json'])).stdout) as { active: string[] };
     expect(json.active).toEqual(active);
     const missing = await cli(['status', '-c', (await writeConfig({ prefixes: [A], named })).file]);
     expect([missing.exitCode, missing.stderr]).toEqual([
@@ -215,7 +224,7 @@ describe('daemon, include mode', () => {
     const logs = await daemon.logs();
     expect(logs.find((l) => l.msg === `prefix ${dead} is down`)).toMatchObject({
       level: 'warn',
-      reason: expect.stringMatching(/2 bad rounds in a row/),
+      reason: expect.stringMatching(/2 bad rounds in a row/) as unknown,
     });
     expect(logs.find((l) => l.msg === `prefix ${dead} deactivated`)).toMatchObject({
       reason: 'prefix is down; draining',
@@ -313,7 +322,7 @@ describe('daemon, failures never reach named', () => {
     });
     expect(s.targets[0]!.last_apply).toMatchObject({
       stage: 'validate',
-      error: expect.stringMatching(/no-such-option/),
+      error: expect.stringMatching(/no-such-option/) as unknown,
     });
     expect(await readFile(named.includeFile, 'utf8')).toBe(before);
     await named.reconfig();

@@ -5,7 +5,7 @@ import {
   findIncludes,
   findOptionsBlock,
   spliceManagedBlock,
-} from '../../src/apply/named-conf.js';
+} from '../../../src/apply/named-conf.js';
 
 const OPTIONS = `// named.conf.options, Debian style
 # a hash comment with options { inside

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { parsePrefix, synthesize } from '../../src/config/prefix.js';
-import { terminate, type Netns } from '../support/netns.js';
-import type { NamedInstance } from '../support/named.js';
+import { terminate, type Netns } from './netns.js';
+import type { NamedInstance } from './named.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/nat64-health.js', import.meta.url));
 export const TARGET = '192.0.2.10'; // www.example.test in the harness zone
@@ -67,7 +67,7 @@ export async function tempDir(label: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `nh-${label}-`));
 }
 
-export { waitFor } from '../support/wait.js';
+export { waitFor } from './wait.js';
 
 export interface LogLine {
   level: string;
@@ -111,7 +111,7 @@ export class DaemonProcess {
   }
 }
 
-export async function readState(file: string): Promise<{
+export interface StateJson {
   pid: number;
   active: string[];
   draining: string[];
@@ -119,8 +119,10 @@ export async function readState(file: string): Promise<{
   round: number;
   targets: Array<{ last_apply: { result: string; stage?: string; error?: string } | null }>;
   last_config_reload: { ok: boolean; error?: string } | null;
-}> {
-  return JSON.parse(await readFile(file, 'utf8'));
+}
+
+export async function readState(file: string): Promise<StateJson> {
+  return JSON.parse(await readFile(file, 'utf8')) as StateJson;
 }
 
 export { writeFile, readFile };

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalBindTarget, type BindSettings } from '../../src/apply/local-target.js';
+import { LocalBindTarget, type BindSettings } from '../../../src/apply/local-target.js';
 
 // An immutable directory makes the rollback's temp file impossible, even for root (ext4 here).
 function chattrWorks(): boolean {

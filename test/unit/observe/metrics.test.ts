@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { classifyOutcome, Metrics, probeType } from '../../src/observe/metrics.js';
-import { A, apply, B, deadPrefix, decision, outcome, prefix, sample, snapshot, T0 } from './observe-fixtures.js';
+import { classifyOutcome, Metrics, probeType } from '../../../src/observe/metrics.js';
+import {
+  A,
+  apply,
+  B,
+  deadPrefix,
+  decision,
+  outcome,
+  prefix,
+  sample,
+  snapshot,
+  T0,
+} from '../../support/observe-fixtures.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

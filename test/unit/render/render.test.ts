@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { renderDns64, staticSelection } from '../../src/render/render.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { renderDns64, staticSelection } from '../../../src/render/render.js';
 
 const config = parseConfig(
   `prefixes:

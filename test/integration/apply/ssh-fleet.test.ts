@@ -8,11 +8,20 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../support/netns.js';
-import { startNamed, type NamedInstance } from '../support/named.js';
-import { startServices, type Services } from '../support/services.js';
-import { makeKeyPair, startSshd, type SshdInstance } from '../support/sshd.mjs';
-import { CLI, DaemonProcess, DNS_TARGET, setPrefixAlive, TARGET, tempDir, waitFor, www } from './daemon-fixture.js';
+import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { startServices, type Services } from '../../support/services.js';
+import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
+import {
+  CLI,
+  DaemonProcess,
+  DNS_TARGET,
+  setPrefixAlive,
+  TARGET,
+  tempDir,
+  waitFor,
+  www,
+} from '../../support/daemon-fixture.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SELECTION, selectActive, type SelectionState, type SelectSettings } from '../../src/select/select.js';
-import { initialHealth, type PrefixHealth } from '../../src/health/state.js';
+import { EMPTY_SELECTION, selectActive, type SelectionState, type SelectSettings } from '../../../src/select/select.js';
+import { initialHealth, type PrefixHealth } from '../../../src/health/state.js';
 
 const S: SelectSettings = {
   min_active: 2,

@@ -1,8 +1,8 @@
 // The metrics/status HTTP server on host loopback: routes, methods, bad requests, bind errors.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Observer } from '../../src/observe/observer.js';
-import { decision, outcome, A, sample, silentLogger, snapshot } from './observe-fixtures.js';
+import { Observer } from '../../../src/observe/observer.js';
+import { decision, outcome, A, sample, silentLogger, snapshot } from '../../support/observe-fixtures.js';
 
 const observers: Observer[] = [];
 afterEach(async () => {
@@ -161,7 +161,7 @@ describe('observer HTTP server', () => {
     await second.close();
   });
 
-  it('a snapshot hook never throws into the daemon', async () => {
+  it('a snapshot hook never throws into the daemon', () => {
     const lines: string[] = [];
     const o = new Observer({ listen: '127.0.0.1:0', log: silentLogger(lines), allowPortZero: true });
     expect(() => o.hooks.snapshot!({ broken: true } as never, null)).not.toThrow();
@@ -171,7 +171,7 @@ describe('observer HTTP server', () => {
 
 describe('HttpServer timeouts', () => {
   it('a client that never finishes its request head gets 408 and is dropped', async () => {
-    const { HttpServer } = await import('../../src/observe/http-server.js');
+    const { HttpServer } = await import('../../../src/observe/http-server.js');
     const server = new HttpServer({
       listen: { host: '127.0.0.1', port: 0 },
       routes: { '/': () => ({ status: 200, contentType: 'text/plain', body: 'ok' }) },

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateRound } from '../../../src/health/evaluate.js';
+import type { ProbeOutcome } from '../../../src/probe/types.js';
+
+describe('round evaluation', () => {
+  const o = (prefix: string, probe: string, ok: boolean, latency = 5): ProbeOutcome => ({
+    prefix,
+    probe,
+    address: '::',
+    ok,
+    latency_ms: latency,
+    ...(ok ? {} : { error: 'timeout' }),
+  });
+
+  it('blames a target that fails through every prefix, not the prefixes', () => {
+    const v = evaluateRound(
+      [o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', true)],
+      ['A', 'B'],
+      ['http', 'tcp'],
+      2,
+    );
+    expect(v.targetFaults).toEqual(['http']);
+    expect(v.prefixes.get('A')).toMatchObject({ good: true, counted: 1, required: 1 });
+    expect(v.prefixes.get('B')!.good).toBe(true);
+  });
+
+  it('still fails a dead prefix when a target is down everywhere', () => {
+    const v = evaluateRound(
+      [o('A', 'http', false), o('A', 'tcp', true), o('B', 'http', false), o('B', 'tcp', false)],
+      ['A', 'B'],
+      ['http', 'tcp'],
+      1,
+    );
+    expect(v.targetFaults).toEqual(['http']);
+    expect(v.prefixes.get('A')!.good).toBe(true);
+    expect(v.prefixes.get('B')).toMatchObject({ good: false, failures: [{ probe: 'tcp', error: 'timeout' }] });
+  });
+
+  it('blames nobody when nothing answered at all (every NAT64 may be dead)', () => {
+    const v = evaluateRound([o('A', 'tcp', false), o('B', 'tcp', false)], ['A', 'B'], ['tcp'], 1);
+    expect(v.targetFaults).toEqual([]);
+    expect([...v.prefixes.values()].map((p) => p.good)).toEqual([false, false]);
+  });
+
+  it('needs `quorum` answering targets and reports the median latency', () => {
+    const outcomes = [
+      o('A', 't1', true, 10),
+      o('A', 't2', true, 30),
+      o('A', 't3', false),
+      o('B', 't1', true, 10),
+      o('B', 't2', false),
+      o('B', 't3', true, 20),
+    ];
+    const v = evaluateRound(
+      [...outcomes, o('C', 't1', true), o('C', 't2', false), o('C', 't3', false)],
+      ['A', 'B', 'C'],
+      ['t1', 't2', 't3'],
+      2,
+    );
+    expect(v.targetFaults).toEqual([]);
+    expect(v.prefixes.get('A')).toMatchObject({ good: true, latency_ms: 20, answered: 2 });
+    expect(v.prefixes.get('B')).toMatchObject({ good: true, latency_ms: 15 });
+    expect(v.prefixes.get('C')).toMatchObject({ good: false, answered: 1, required: 2 });
+  });
+});
