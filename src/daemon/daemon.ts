@@ -4,6 +4,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import type { PrefixHealth } from '../health/state.js';
+import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
@@ -246,7 +247,7 @@ export class Daemon {
         await this.step();
       } catch (err) {
         // A bug must not kill the resolver's helper: log it and try again next round.
-        this.log.error('round failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        this.log.error('round failed', { error: errorDetail(err) });
       }
       if (this.round === 1) this.opts.hooks?.ready?.();
       if (this.stopping) break;
@@ -342,7 +343,7 @@ export class Daemon {
     })()
       .catch((err) =>
         this.log.error(`apply to ${target.name} crashed`, {
-          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          error: errorDetail(err),
         }),
       )
       .finally(() => this.inflight.delete(target.name));
