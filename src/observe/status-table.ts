@@ -13,13 +13,13 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = p
 
 const stateStyle = (s: string): Style => (s === 'up' ? 'green' : s === 'down' ? 'red' : 'yellow');
 
-export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: number }): string {
+export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; now?: number }): string {
   const now = opts.now ?? Date.now();
   const c = (text: string, style?: Style): Cell => ({ text, style });
   const paint = (text: string, style: Style) => paintIf(text, style, opts.color);
   const out: string[] = [];
 
-  const prefixRows = s.prefixes.map((p) => {
+  const prefixRows = snapshot.prefixes.map((p) => {
     const r = role(p);
     return [
       c(p.prefix),
@@ -36,19 +36,21 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
     formatTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'], prefixRows, opts.color),
   );
 
-  const up = s.prefixes.filter((p) => p.status === 'up').length;
+  const up = snapshot.prefixes.filter((p) => p.status === 'up').length;
   out.push('');
   out.push(
-    `${up} of ${s.prefixes.length} up, ${s.active.length} active${s.draining.length ? `, ${s.draining.length} draining` : ''}; ` +
-      `round ${s.round} at ${formatTime(s.updated_at)} (${formatAgo(s.updated_at, now)}, took ${formatMs(s.round_ms)})${s.dry_run ? '; DRY RUN' : ''}`,
+    `${up} of ${snapshot.prefixes.length} up, ${snapshot.active.length} active${snapshot.draining.length ? `, ${snapshot.draining.length} draining` : ''}; ` +
+      `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)})${snapshot.dry_run ? '; DRY RUN' : ''}`,
   );
-  if (s.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
-  if (s.target_faults.length)
-    out.push(paint(`probe targets down through every prefix (not counted): ${s.target_faults.join(', ')}`, 'yellow'));
+  if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
+  if (snapshot.target_faults.length)
+    out.push(
+      paint(`probe targets down through every prefix (not counted): ${snapshot.target_faults.join(', ')}`, 'yellow'),
+    );
 
-  if (s.targets.length) {
+  if (snapshot.targets.length) {
     out.push('');
-    const rows = s.targets.map((t) => {
+    const rows = snapshot.targets.map((t) => {
       const a = t.last_apply;
       const error =
         a?.result === 'failed'
@@ -67,9 +69,9 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
   }
 
   out.push('');
-  if (s.applies.length === 0) out.push('no apply yet');
+  if (snapshot.applies.length === 0) out.push('no apply yet');
   else {
-    const rows = s.applies
+    const rows = snapshot.applies
       .slice(0, APPLIES_SHOWN)
       .map((a) => [
         c(formatTime(a.at)),
@@ -80,7 +82,7 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
       ]);
     out.push(formatTable(['APPLIED AT', 'TARGET', 'RESULT', 'TOOK', 'REASON'], rows, opts.color));
   }
-  const r = s.last_config_reload;
+  const r = snapshot.last_config_reload;
   if (r)
     out.push(
       '',
