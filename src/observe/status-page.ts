@@ -135,6 +135,33 @@ function appliesTable(applies: AppliedRecord[], now: number): Html {
   return table('applies', ['When', 'Target', 'Result', 'Reason', 'Error', 'Took'], rows);
 }
 
+/** The document around a page's body: head (with the style sheet and the refresh), title, footer. */
+function layout(title: string, refresh: number, body: Html): Html {
+  const links = html`<a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a>`;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <meta http-equiv="refresh" content="${refresh}">
+        <title>${title}</title>
+        ${STYLE}
+      </head>
+      <body>
+        <h1>nat64-health</h1>
+        ${body}
+        <footer class="muted">Refreshes every ${refresh} s · ${links}</footer>
+      </body>
+    </html>
+`;
+}
+
+function reloadNote(reload: StateSnapshot['last_config_reload'], now: number): Html | '' {
+  if (!reload) return '';
+  const result = reload.ok ? 'ok' : html`<span class="failed">rejected: ${reload.error ?? ''}</span>`;
+  return html` · last reload ${formatAgo(reload.at, now)}: ${result}`;
+}
+
 export interface PageInput {
   snapshot: StateSnapshot | null;
   history: LatencyHistory;
@@ -147,22 +174,10 @@ export function renderStatusPage(input: PageInput): string {
 
 function statusPage({ snapshot: s, history, now }: PageInput): Html {
   const refresh = refreshSeconds(s, now);
-  const title = s ? `nat64-health · ${s.active.length} active` : 'nat64-health';
-  const links = html`<a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a>`;
-  const page = (body: Html) => html`<!doctype html><html lang="en"><head><meta charset="utf-8">
-    <meta name="viewport" content="width=device-width,initial-scale=1">
-    <meta http-equiv="refresh" content="${refresh}">
-    <title>${title}</title>
-    ${STYLE}
-  </head>
-  <body>
-    <h1>nat64-health</h1>
-    ${body}
-    <footer class="muted">Refreshes every ${refresh} s · ${links}</footer>
-  </body>
-</html>
-`;
-  if (!s) return page(html`<p class="muted" id="waiting">Waiting for the first probe round…</p>`);
+  if (!s) {
+    const waiting = html`<p class="muted" id="waiting">Waiting for the first probe round…</p>`;
+    return layout('nat64-health', refresh, waiting);
+  }
 
   const banners: Html[] = [];
   if (s.failsafe) {
@@ -222,10 +237,7 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
   const counts = `${up} of ${s.prefixes.length} prefixes up · active: ${s.active.join(', ') || 'none'}`;
   const round = `round ${s.round} at ${formatTime(s.updated_at)}`;
   const age = `${formatAgo(s.updated_at, now)}, took ${formatMs(s.round_ms)}`;
-  const reload = s.last_config_reload;
-  const reloadResult = reload?.ok ? 'ok' : html`<span class="failed">rejected: ${reload?.error ?? ''}</span>`;
-  const reloadNote = reload ? html` · last reload ${formatAgo(reload.at, now)}: ${reloadResult}` : '';
-  return page(html`<p class="meta" id="summary">${counts} · ${round} (${age})</p>
+  const body = html`<p class="meta" id="summary">${counts} · ${round} (${age})</p>
     ${banners}
     <h2>Prefixes</h2>
     ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
@@ -233,5 +245,6 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     ${table('targets', ['Target', 'Last apply', 'Serving'], targetRows)}
     <h2>Last applies</h2>
     ${appliesTable(s.applies, now)}
-    <p class="meta">Config <code>${s.config}</code>${reloadNote} · pid ${s.pid}</p>`);
+    <p class="meta">Config <code>${s.config}</code>${reloadNote(s.last_config_reload, now)} · pid ${s.pid}</p>`;
+  return layout(`nat64-health · ${s.active.length} active`, refresh, body);
 }
