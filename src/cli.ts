@@ -81,18 +81,22 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
         '\n',
     );
   } else {
-    const table = rows.map((r) => [
-      r.prefix,
-      r.name === r.prefix ? '' : r.name,
-      r.healthy ? 'healthy' : 'UNHEALTHY',
-      ms(r.latency_ms),
-      r.targets
-        .map(
-          (t) =>
-            `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${d.verdict.targetFaults.includes(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
-        )
-        .join('; '),
-    ]);
+    const table = rows.map((r) => {
+      // a failed target that is not among the prefix's counted failures was blamed on the target
+      const counted = new Set(d.verdict.prefixes.get(r.prefix)!.failures.map((f) => f.probe));
+      return [
+        r.prefix,
+        r.name === r.prefix ? '' : r.name,
+        r.healthy ? 'healthy' : 'UNHEALTHY',
+        ms(r.latency_ms),
+        r.targets
+          .map(
+            (t) =>
+              `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${!t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
+          )
+          .join('; '),
+      ];
+    });
     process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
     process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${ms(round.duration_ms)})\n`);
   }
