@@ -188,4 +188,26 @@ select: { groups: [local], min_active: 4, max_active: 3 }
     expect(parseDuration('5 minutes')).toMatch(/not a duration/);
     expect(parseDuration(-1)).toMatch(/not a duration/);
   });
+
+  it('refuses HTTP and DNS probe settings the probers cannot send (issue 9)', () => {
+    const long = 'a'.repeat(64);
+    const lines = problems(`prefixes: [2001:db8::/96]
+probes:
+  - { type: http, address: 192.0.2.10, path: "/a b" }
+  - { type: http, address: 192.0.2.10, path: "/caf\u00e9" }
+  - { type: http, address: 192.0.2.10, host: "www.example.test\\r\\nX-Injected: 1" }
+  - { type: http, address: 192.0.2.10, host: "${long}.example.test" }
+  - { type: dns, address: 192.0.2.53, name: "${long}.example.test" }
+  - { type: dns, address: 192.0.2.53, name: "a..example.test" }
+  - { type: http, address: 192.0.2.10, host: "www.example.test:8080", path: "/health?x=%20" }
+`);
+    expect(lines).toEqual([
+      expect.stringMatching(/^c\.yaml:3:\d+: probes\[0\]\.path: a path starts with \/ and holds printable ASCII/),
+      expect.stringMatching(/^c\.yaml:4:\d+: probes\[1\]\.path: a path starts with/),
+      expect.stringMatching(/^c\.yaml:5:\d+: probes\[2\]\.host: expected a host name or address/),
+      expect.stringMatching(/^c\.yaml:6:\d+: probes\[3\]\.host: a DNS label has at most 63 octets/),
+      expect.stringMatching(/^c\.yaml:7:\d+: probes\[4\]\.name: a DNS label has at most 63 octets/),
+      expect.stringMatching(/^c\.yaml:8:\d+: probes\[5\]\.name: a DNS name has no empty labels/),
+    ]);
+  });
 });
