@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readState, restoredSelection } from '../../../src/daemon/state-file.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-state-'));
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const NOW = Date.parse('2026-12-01T10:00:00Z');
+
+describe('state file', () => {
+  it('refuses a file that is not a state file, saying which field is wrong', async () => {
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ version: 1, prefixes: [{ prefix: 5, active: true }] }));
+    await expect(readState(file)).rejects.toThrow(/bad\.json is not a nat64-health state file: prefixes\.0\.prefix/);
+    writeFileSync(file, '{"version": 1,');
+    await expect(readState(file)).rejects.toThrow(/not a nat64-health state file/);
+  });
+
+  it('restores canonical prefixes only, with times no later than now', () => {
+    const r = restoredSelection(
+      {
+        prefixes: [
+          { prefix: A.toUpperCase(), active: true },
+          { prefix: '2001:db8:99::/96', active: true }, // no longer configured: not active
+        ],
+        draining_since: {
+          [B]: '2026-12-01T09:00:00Z',
+          [B.toUpperCase()]: '2026-12-01T09:30:00Z', // the same prefix: the earlier start counts
+          [A]: '2026-12-01T09:00:00Z', // active wins
+          '2001:db8:77::/96': 'yesterday',
+          'dns64 x': '2026-12-01T09:00:00Z',
+          '2001:db8:66::/96': '2099-01-01T00:00:00Z',
+        },
+      },
+      new Set([A, B]),
+      NOW,
+    );
+    expect(r.active).toEqual([A]);
+    expect(r.draining).toEqual({ [B]: Date.parse('2026-12-01T09:00:00Z'), '2001:db8:66::/96': NOW });
+    expect(r.dropped).toEqual([
+      'draining prefix 2001:db8:77::/96: "yesterday" is not a time',
+      expect.stringMatching(/^draining prefix "dns64 x": .* is not an IPv6 prefix/),
+      'draining prefix 2001:db8:66::/96: began 2099-01-01T00:00:00Z, in the future; draining from now',
+    ]);
+  });
+});
