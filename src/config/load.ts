@@ -180,7 +180,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
-    template = loadTemplate(templatePath);
+    template = loadTemplate(templatePath, raw.bind.dns64);
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new ConfigError([
