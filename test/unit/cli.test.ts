@@ -40,4 +40,3 @@ describe('nat64-health validate', () => {
     expect(r.stderr).toContain(`${file}: YAML: Excessive alias count`);
   });
 });
-
