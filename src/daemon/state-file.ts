@@ -82,7 +82,7 @@ export async function readState(file: string): Promise<StateSnapshot> {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${file} is not a nat64-health state file: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
-  return parsed.data as unknown as StateSnapshot;
+  return data as StateSnapshot; // as written (the schema's output would reorder the keys `status --json` prints)
 }
 
 export interface RestoredSelection {

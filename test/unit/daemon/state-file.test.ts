@@ -18,6 +18,18 @@ describe('state file', () => {
     await expect(readState(file)).rejects.toThrow(/not a nat64-health state file/);
   });
 
+  it('hands back a valid file as written, key order included (`status --json` prints it)', async () => {
+    const file = path.join(dir, 'good.json');
+    const text = JSON.stringify({
+      version: 1,
+      pid: 7,
+      prefixes: [{ name: 'a', prefix: A, active: true }],
+      active: [A],
+    });
+    writeFileSync(file, text);
+    expect(JSON.stringify(await readState(file))).toBe(text);
+  });
+
   it('restores canonical prefixes only, with times no later than now', () => {
     const r = restoredSelection(
       {

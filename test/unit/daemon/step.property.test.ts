@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/config/load.js';
+import { parsePrefix } from '../../../src/config/prefix.js';
 import { decide } from '../../../src/daemon/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
@@ -25,27 +26,31 @@ const shape = fc.record({
 });
 type Shape = typeof shape extends fc.Arbitrary<infer T> ? T : never;
 
-const configs = new Map<string, Config>();
+// One parsed config (template, bind settings); each generated shape varies its prefixes, probes,
+// health and select settings (parsing each anew would cost most of the test's time).
+const base = parseConfig(
+  `prefixes: ["2001:db8:64::/96"]
+probes:
+${[10, 11, 12].map((i) => `  - { type: tcp, address: 192.0.2.${i}, port: 80 }`).join('\n')}
+`,
+  'property.yaml',
+  '/tmp',
+);
 function configOf(s: Shape): Config {
-  const key = JSON.stringify(s);
-  const cached = configs.get(key);
-  if (cached) return cached;
   const listed = GROUPS.slice(0, s.groups);
   const prefixes = s.groupOf.map((g, i) => {
-    const group = g >= 0 && g < s.groups ? `, group: ${GROUPS[g]}` : '';
-    return `  - { prefix: "2001:db8:64:${i.toString(16)}::/96"${group} }`;
+    const prefix = parsePrefix(`2001:db8:64:${i.toString(16)}::/96`);
+    const group = g >= 0 && g < s.groups ? GROUPS[g]! : null;
+    const groupRank = group === null ? listed.length : g;
+    return { prefix, id: prefix.text, name: prefix.text, group, groupRank, order: i, origin: `property.yaml:${i}` };
   });
-  const probes = Array.from({ length: s.probes }, (_, i) => `  - { type: tcp, address: 192.0.2.${10 + i}, port: 80 }`);
-  const config = parseConfig(
-    `prefixes:\n${prefixes.join('\n')}\nprobes:\n${probes.join('\n')}
-health: { rise: ${s.rise}, fall: ${s.fall}, quorum: ${Math.min(s.quorum, s.probes)} }
-select: { min_active: ${s.min}, max_active: ${s.min + s.extra}, drain: ${s.drain}, groups: [${listed.join(', ')}] }
-`,
-    'property.yaml',
-    '/tmp',
-  );
-  configs.set(key, config);
-  return config;
+  return {
+    ...base,
+    prefixes,
+    probes: base.probes.slice(0, s.probes),
+    health: { ...base.health, rise: s.rise, fall: s.fall, quorum: Math.min(s.quorum, s.probes) },
+    select: { ...base.select, min_active: s.min, max_active: s.min + s.extra, drain: s.drain * 1000, groups: listed },
+  };
 }
 
 const history = shape.chain((s) =>
