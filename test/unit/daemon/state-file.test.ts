@@ -57,4 +57,17 @@ describe('state file', () => {
       'draining prefix 2001:db8:66::/96: began 2099-01-01T00:00:00Z, in the future; draining from now',
     ]);
   });
+
+  it('restores no more drains than a config may hold prefixes, the most recent ones', () => {
+    const draining_since = Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [
+        `2001:db8:${i.toString(16)}::/96`,
+        new Date(NOW - 1000 * (i + 1)).toISOString(),
+      ]),
+    );
+    const r = restoredSelection({ prefixes: [], draining_since }, new Set(), NOW);
+    expect(Object.keys(r.draining)).toHaveLength(256);
+    expect(r.draining['2001:db8:0::/96'.replace(':0::', '::')]).toBe(NOW - 1000);
+    expect(r.dropped).toEqual(['44 drains beyond the 256 most recent']);
+  });
 });
