@@ -104,8 +104,16 @@ export function selectActive(
       // Rule 3: incumbents keep their group's slots (the best of them, if the group got fewer).
       const kept = members.filter((p) => prev.active.includes(p.id)).slice(0, slots);
       const fill = members.filter((p) => !kept.includes(p)).slice(0, slots - kept.length);
+      const worseActive = prev.active.some((id) => (byId.get(id)?.groupRank ?? -1) > g);
       for (const p of fill)
-        why.set(p.id, prev.active.length === 0 ? 'healthy; initial selection' : 'healthy; fills a free slot');
+        why.set(
+          p.id,
+          prev.active.length === 0
+            ? 'healthy; initial selection'
+            : worseActive
+              ? 'healthy; its group is preferred to the active ones'
+              : 'healthy; fills a free slot',
+        );
       chosen.push(...kept, ...fill);
     }
     ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, latency, why));

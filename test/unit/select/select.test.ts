@@ -98,6 +98,11 @@ describe('selection', () => {
       expect(next.active, `max_active ${max}`).toEqual(fromScratch);
       expect(next.active).toEqual(max === 2 ? ['local1', 'isp1'] : ['local1', 'isp1', 'isp2']);
       expect(changes).toContainEqual({
+        id: 'local1',
+        change: 'activated',
+        reason: 'healthy; its group is preferred to the active ones',
+      });
+      expect(changes).toContainEqual({
         id: max === 2 ? 'isp2' : 'isp3',
         change: 'deactivated',
         reason: 'a better group is available; draining',
