@@ -10,12 +10,12 @@
 //    Slots go to the groups in rank order: a worse group gets a slot only when every eligible prefix
 //    of the better groups has one. So a recovered `local` prefix displaces an `isp` one in the same
 //    round, and the prefixes of a group that is no longer used leave at once.
-// 3. Stability: an active prefix stays while it is eligible and its group keeps its slot. Free slots
-//    are filled in rank order at once. A prefix of the same group replaces the slowest active one
-//    only when it has been clearly faster - by `switch_margin` (20%) and `switch_min_gain` (10 ms) -
-//    for `switch_after` (2 min); at most one swap a round. So within a group a healed gateway comes
-//    back only into a free slot or by being clearly faster for a while; a full, healthy set is left
-//    alone.
+// 3. Stability: an active prefix stays while it is eligible and its group keeps its slot (when a group
+//    gets fewer slots than it has active prefixes, the best ranked of them stay). Free slots are filled in
+//    rank order at once. A prefix of the same group replaces the slowest active one only when it has been
+//    clearly faster - by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for `switch_after` (2 min);
+//    at most one swap a round. So within a group a healed gateway comes back only into a free slot or by
+//    being clearly faster for a while; a full, healthy set is left alone.
 // 4. Fail-safe: when no prefix is eligible the active set stays as it was (after a restart: the set
 //    recorded in the state file), at most `max_active` of it, and is marked fail-safe. If there never
 //    was a set, the first `max_active` configured prefixes by group and config order (the static
