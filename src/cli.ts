@@ -81,19 +81,23 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
         '\n',
     );
   } else {
-    const table = rows.map((r) => [
-      r.prefix,
-      r.name === r.prefix ? '' : r.name,
-      r.healthy ? 'healthy' : 'UNHEALTHY',
-      formatMs(r.latency_ms),
-      r.targets
-        .map((t) => {
-          const result = t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed');
-          const fault = d.verdict.targetFaults.includes(t.probe) ? ' (target down everywhere: not counted)' : '';
-          return `${t.probe}: ${result}${fault}`;
-        })
-        .join('; '),
-    ]);
+    const table = rows.map((r) => {
+      // a failed target that is not among the prefix's counted failures was blamed on the target
+      const counted = new Set(d.verdict.prefixes.get(r.prefix)!.failures.map((f) => f.probe));
+      return [
+        r.prefix,
+        r.name === r.prefix ? '' : r.name,
+        r.healthy ? 'healthy' : 'UNHEALTHY',
+        formatMs(r.latency_ms),
+        r.targets
+          .map((t) => {
+            const result = t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed');
+            const fault = !t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : '';
+            return `${t.probe}: ${result}${fault}`;
+          })
+          .join('; '),
+      ];
+    });
     process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
     process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${formatMs(round.duration_ms)})\n`);
   }

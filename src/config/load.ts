@@ -1,11 +1,11 @@
 // Reads the YAML config (and the prefixes file it names), validates it and resolves it into a Config.
 // Every problem names the file, line and field; nothing half-valid comes out of here.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from './errors.js';
-import { configSchema, type ProbeSpec, type RawConfig } from './schema.js';
+import { configSchema, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
 import { parsePrefixesFile } from './prefixes-file.js';
 import type { Nat64Prefix } from './prefix.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
@@ -42,13 +42,20 @@ export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' |
 }
 
 export const EMBEDDED_SOURCE = '(embedded default)';
+/** Far more than any real config or prefixes file; larger ones are refused before they are parsed. */
+export const MAX_FILE_BYTES = 256 * 1024;
+
+function readLimited(file: string): string {
+  if (statSync(file).size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
+  return readFileSync(file, 'utf8');
+}
 
 /** Loads a config file; `null` means the embedded default. Throws ConfigError on any problem. */
 export function loadConfig(file: string | null): Config {
   if (file === null) return parseConfig(DEFAULT_CONFIG_YAML, EMBEDDED_SOURCE, process.cwd());
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readLimited(file);
   } catch (err) {
     throw new ConfigError([{ file, message: `cannot read config: ${(err as Error).message}` }]);
   }
@@ -68,7 +75,23 @@ export function parseConfig(text: string, file: string, baseDir: string): Config
       })),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (err) {
+    // yaml refuses aliases that expand too far (a "billion laughs" document): point at the first one
+    let at: { line?: number; column?: number } = {};
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) {
+          const { line, col } = lineCounter.linePos(node.range[0]);
+          at = { line, column: col };
+        }
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError([{ file, ...at, message: `YAML: ${(err as Error).message}` }]);
+  }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => locateIssue(issue, doc, lineCounter, file)));
@@ -109,7 +132,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     const prefixesFile = path.resolve(baseDir, raw.prefixes_file);
     let text: string;
     try {
-      text = readFileSync(prefixesFile, 'utf8');
+      text = readLimited(prefixesFile);
     } catch (err) {
       throw new ConfigError([
         {
@@ -122,7 +145,20 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     }
     const fromFile = parsePrefixesFile(text, prefixesFile);
     if (fromFile.problems.length > 0) throw new ConfigError(fromFile.problems);
-    fromFile.prefixes.forEach((p) => add(p.prefix, undefined, undefined, `${prefixesFile}:${p.line}`));
+    for (const p of fromFile.prefixes) {
+      add(p.prefix, undefined, undefined, `${prefixesFile}:${p.line}`);
+      if (prefixes.length > MAX_PREFIXES) {
+        throw new ConfigError([
+          {
+            file: prefixesFile,
+            line: p.line,
+            column: 1,
+            field: 'prefixes_file',
+            message: `at most ${MAX_PREFIXES} prefixes can be probed (${prefixes.length} with this file)`,
+          },
+        ]);
+      }
+    }
     watched.push(prefixesFile);
   }
   if (prefixes.length === 0) {
@@ -132,8 +168,21 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   }
 
   const probes = raw.probes.map((p) => ({ ...p, id: probeId(p) }));
-  const dupProbe = probes.find((p, i) => probes.findIndex((q) => q.id === p.id) !== i);
-  if (dupProbe) warnings.push(`${file}: probe ${dupProbe.id} is listed twice`);
+  // The same target twice would count twice toward the quorum.
+  const dupProbes = probes.flatMap((p, i) => {
+    const first = probes.findIndex((q) => q.id === p.id);
+    return first === i
+      ? []
+      : [
+          {
+            file,
+            ...posOf(doc, lc, ['probes', i]),
+            field: `probes[${i}]`,
+            message: `probe ${p.id} is already listed as probes[${first}]`,
+          },
+        ];
+  });
+  if (dupProbes.length > 0) throw new ConfigError(dupProbes);
 
   const output =
     raw.bind.output ??
@@ -141,7 +190,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
-    template = loadTemplate(templatePath);
+    template = loadTemplate(templatePath, raw.bind.dns64);
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new ConfigError([
@@ -191,7 +240,7 @@ export function probeId(p: ProbeSpec): string {
     case 'tcp':
       return `tcp ${p.address}:${p.port}`;
     case 'http':
-      return `http ${p.address}:${p.port}${p.path}`;
+      return `http ${p.address}:${p.port}${p.path}${p.host === undefined ? '' : ` host ${p.host}`}`;
     case 'dns':
       return `dns ${p.address}:${p.port} ${p.name}/${p.record}`;
     case 'icmp':

@@ -1,7 +1,7 @@
 // The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { argv, duration, label } from './schema-types.js';
+import { argv, dnsName, dnsNameProblem, duration, label } from './schema-types.js';
 import { parsePrefix, PrefixError } from './prefix.js';
 import { targetsSchema } from './targets.js';
 import { parseListen } from '../observe/listen.js';
@@ -10,6 +10,29 @@ const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
   message: 'expected an IPv4 address such as 192.0.2.10 (probes reach IPv4 targets through the NAT64)',
 });
 const port = z.number().int().min(1).max(65535);
+const MIN_ROUND_MS = 100;
+
+// The HTTP probe's request line and Host header: what Node's http.request would refuse (it throws),
+// and what a server could read as a second header, is refused here with the field's name.
+const httpPath = z
+  .string()
+  .regex(/^\/[\x21-\x7e]*$/, 'a path starts with / and holds printable ASCII only, no spaces (percent-encode the rest)')
+  .default('/');
+const httpHost = z.string().superRefine((s, ctx) => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(s);
+  const problem = !m
+    ? 'expected a host name or address, optionally with :port (no spaces, CR or LF)'
+    : m[1] !== undefined
+      ? ipaddr.IPv6.isValid(m[1])
+        ? null
+        : `"${m[1]}" is not an IPv6 address`
+      : ipaddr.IPv4.isValidFourPartDecimal(m[2]!)
+        ? null
+        : dnsNameProblem(m[2]!);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  else if (m?.[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))
+    ctx.addIssue({ code: 'custom', message: `port ${m[3]} is not 1..65535` });
+});
 
 export const prefixText = z.string().transform((s, ctx) => {
   try {
@@ -36,35 +59,61 @@ const probe = z.discriminatedUnion('type', [
     type: z.literal('http'),
     address: ipv4,
     port: port.default(80),
-    path: z.string().startsWith('/').default('/'),
-    host: z.string().min(1).optional(),
+    path: httpPath,
+    host: httpHost.optional(),
     expect_status: z.number().int().min(100).max(599).default(200),
   }),
   z.strictObject({
     type: z.literal('dns'),
     address: ipv4,
     port: port.default(53),
-    name: z.string().min(1),
+    name: dnsName,
     record: z.enum(['A', 'AAAA', 'TXT', 'MX', 'NS', 'SOA', 'CNAME']).default('A'),
   }),
   z.strictObject({ type: z.literal('icmp'), address: ipv4 }),
 ]);
+
+// A round probes every target through every prefix and writes the state file: a zero interval is a
+// busy loop, and tens of thousands of prefixes are a mistake (and cost memory just to validate).
+const roundDuration = duration.refine((ms) => ms >= MIN_ROUND_MS, {
+  message: `at least ${MIN_ROUND_MS}ms (a round probes every target through every prefix)`,
+});
+export const MAX_PREFIXES = 256;
+export const MAX_PROBES = 32;
 
 // ACL elements go verbatim into named.conf: refuse what could end the statement or the block.
 const acl = z.array(z.string().regex(/^[^;{}"\n]+$/, 'an ACL element must not contain ; { } " or a newline'));
 
 export const configSchema = z
   .strictObject({
-    prefixes: z.array(prefixEntry).default([]),
+    prefixes: z
+      .array(prefixEntry)
+      .superRefine((list, ctx) => {
+        if (list.length > MAX_PREFIXES)
+          ctx.addIssue({
+            code: 'custom',
+            message: `at most ${MAX_PREFIXES} prefixes can be probed (${list.length} are listed)`,
+          });
+      })
+      .default([]),
     prefixes_file: z.string().min(1).optional(),
-    probes: z.array(probe).min(1, 'at least one probe target is needed'),
+    probes: z
+      .array(probe)
+      .min(1, 'at least one probe target is needed')
+      .superRefine((list, ctx) => {
+        if (list.length > MAX_PROBES)
+          ctx.addIssue({
+            code: 'custom',
+            message: `at most ${MAX_PROBES} probe targets (${list.length} are listed)`,
+          });
+      }),
     health: z
       .strictObject({
-        interval: duration.default(5000),
-        timeout: duration.default(1000),
+        interval: roundDuration.default(5000),
+        timeout: roundDuration.default(1000),
         rise: z.number().int().min(1).default(2),
         fall: z.number().int().min(1).default(3),
-        fast_interval: duration.default(1000),
+        fast_interval: roundDuration.default(1000),
         quorum: z.number().int().min(1).default(1),
         /** spread each wait by up to this fraction, so many daemons do not probe in step */
         jitter: z.number().min(0).max(0.5).default(0),

@@ -11,7 +11,8 @@ import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
 import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
 import { makeTargets as fleetTargets } from '../apply/ssh-fleet.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
-import { readState, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
+import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
+import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
 
 export interface DaemonHooks {
   /** after the first completed round (systemd READY=1) */
@@ -92,6 +93,7 @@ export class Daemon {
   private lastDecision: Decision | null = null;
   private lastConfigReload: StateSnapshot['last_config_reload'] = null;
   private failsafeLoggedAt = 0;
+  private targetFaults: TargetFaultMemo = NO_TARGET_FAULTS;
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
@@ -141,17 +143,25 @@ export class Daemon {
     let previous: StateSnapshot;
     try {
       previous = await readState(this.config.state_file);
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn('cannot use the state file of the previous run; starting afresh', {
+          file: this.config.state_file,
+          error: (err as Error).message,
+        });
       return;
     }
-    const ids = new Set(this.config.prefixes.map((p) => p.id));
-    const active = previous.prefixes.filter((p) => p.active && ids.has(p.prefix)).map((p) => p.prefix);
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
-    const draining = Object.fromEntries(
-      Object.entries(previous.draining_since ?? {})
-        .map(([id, since]): [string, number] => [id, Date.parse(since)])
-        .filter(([, t]) => Number.isFinite(t)),
+    const { active, draining, dropped } = restoredSelection(
+      previous,
+      new Set(this.config.prefixes.map((p) => p.id)),
+      this.now(),
     );
+    if (dropped.length > 0)
+      this.log.warn('state file: dropped or corrected what is not a well-formed prefix or time', {
+        file: this.config.state_file,
+        dropped,
+      });
     if (active.length === 0 && Object.keys(draining).length === 0) return;
     this.selection = { active, draining, challengers: {}, failsafe: false };
     this.log.info('restored the previous active set from the state file', {
@@ -291,11 +301,9 @@ export class Daemon {
   }
 
   private logDecision(d: Decision, now: number) {
-    if (d.verdict.targetFaults.length > 0) {
-      this.log.warn('probe target failed through every prefix: blaming the target, not the NAT64s', {
-        targets: d.verdict.targetFaults,
-      });
-    }
+    const faults = targetFaultNotice(this.targetFaults, d.verdict.targetFaults, now);
+    this.targetFaults = faults.memo;
+    if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
       this.log[t.to === 'down' ? 'warn' : 'info'](`prefix ${t.id} is ${t.to}`, {

@@ -1,5 +1,8 @@
 // The state file: what the daemon knows after each round, for `status`, operators and tools.
 import fs from 'node:fs/promises';
+import { z } from 'zod';
+import { parsePrefix } from '../config/prefix.js';
+import { MAX_PREFIXES } from '../config/schema.js';
 import type { PrefixHealth } from '../health/state.js';
 import type { ApplyOutcome } from '../apply/local-target.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
@@ -59,9 +62,84 @@ export async function writeState(file: string, snapshot: StateSnapshot): Promise
   await writeFileAtomic(file, JSON.stringify(snapshot, null, 2) + '\n');
 }
 
+// What a later run reads back. The file sits on /run and is written by the daemon, but anyone with
+// write access there could have changed it: what goes from it towards BIND is checked (restoredSelection).
+const stateFileSchema = z.looseObject({
+  version: z.literal(1),
+  prefixes: z.array(z.looseObject({ prefix: z.string(), active: z.boolean() })),
+  draining_since: z.record(z.string(), z.string()).optional(),
+});
+
 export async function readState(file: string): Promise<StateSnapshot> {
   const text = await fs.readFile(file, 'utf8');
-  const data = JSON.parse(text) as StateSnapshot;
-  if (data?.version !== 1 || !Array.isArray(data.prefixes)) throw new Error(`${file} is not a nat64-health state file`);
-  return data;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not a nat64-health state file: ${(err as Error).message}`);
+  }
+  const parsed = stateFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file} is not a nat64-health state file: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return data as StateSnapshot; // as written (the schema's output would reorder the keys `status --json` prints)
+}
+
+export interface RestoredSelection {
+  /** canonical prefix ids that were active and are still configured */
+  active: string[];
+  /** canonical prefix id -> when its drain began, never later than now */
+  draining: Record<string, number>;
+  /** what was left out or changed, one line each, for the log */
+  dropped: string[];
+}
+
+/**
+ * The selection a restart continues from. Every prefix is canonicalised with the config's own parser
+ * (so another spelling of a prefix is that prefix), anything that is not a well-formed prefix or
+ * time is dropped, and a drain that claims to have begun in the future begins now. Pure.
+ */
+export function restoredSelection(
+  previous: { prefixes: Array<Pick<PrefixStatus, 'prefix' | 'active'>>; draining_since?: Record<string, string> },
+  configured: ReadonlySet<string>,
+  now: number,
+): RestoredSelection {
+  const dropped: string[] = [];
+  const canonical = (text: string, what: string): string | null => {
+    try {
+      return parsePrefix(text).text;
+    } catch (err) {
+      dropped.push(`${what} ${JSON.stringify(text)}: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const active = new Set<string>();
+  for (const p of previous.prefixes.filter((x) => x.active)) {
+    const id = canonical(p.prefix, 'active prefix');
+    if (id !== null && configured.has(id)) active.add(id);
+  }
+  const draining: Record<string, number> = {};
+  for (const [key, since] of Object.entries(previous.draining_since ?? {})) {
+    const id = canonical(key, 'draining prefix');
+    if (id === null) continue;
+    let t = Date.parse(since);
+    if (!Number.isFinite(t)) {
+      dropped.push(`draining prefix ${id}: ${JSON.stringify(since)} is not a time`);
+      continue;
+    }
+    if (t > now) {
+      dropped.push(`draining prefix ${id}: began ${since}, in the future; draining from now`);
+      t = now;
+    }
+    if (!active.has(id)) draining[id] = Math.min(t, draining[id] ?? t);
+  }
+  // No more drains than prefixes a config may hold: each one is a dns64 block in named.conf.
+  const ids = Object.keys(draining);
+  if (ids.length > MAX_PREFIXES) {
+    ids.sort((a, b) => draining[b]! - draining[a]!); // keep the most recent
+    for (const id of ids.slice(MAX_PREFIXES)) delete draining[id];
+    dropped.push(`${ids.length - MAX_PREFIXES} drains beyond the ${MAX_PREFIXES} most recent`);
+  }
+  return { active: [...active], draining, dropped };
 }

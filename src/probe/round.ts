@@ -5,7 +5,7 @@ import { probeDns } from './dns.js';
 import { probeHttp } from './http.js';
 import { probeIcmp } from './icmp.js';
 import { probeTcp } from './tcp.js';
-import type { ProbeOutcome, ProbeResult } from './types.js';
+import { elapsedMs, errorText, type ProbeOutcome, type ProbeResult } from './types.js';
 
 export interface RoundOptions {
   timeoutMs: number;
@@ -37,9 +37,12 @@ export async function runRound(
     icmp.map((t) => t.address),
     opts.timeoutMs,
     opts.fping,
-  );
+  ).catch((err: unknown) => {
+    const failed = { ok: false, latency_ms: 0, error: `probe failed: ${errorText(err)}` };
+    return new Map(icmp.map((t) => [t.address, failed]));
+  });
   const socketResults = mapLimited(socketTasks, opts.concurrency ?? 256, (t) =>
-    runOne(t.probe, t.address, opts.timeoutMs),
+    runSafely(t.probe, t.address, opts.timeoutMs),
   );
   const [icmpByAddress, results] = await Promise.all([icmpResults, socketResults]);
 
@@ -48,6 +51,16 @@ export async function runRound(
     ...icmp.map((t) => ({ prefix: t.prefix, probe: t.probe.id, address: t.address, ...icmpByAddress.get(t.address)! })),
   ];
   return { started_at, duration_ms: Number(process.hrtime.bigint() - start) / 1e6, outcomes };
+}
+
+/** A probe that throws (synchronously or not) is that probe's failure, never the round's. */
+async function runSafely(probe: ProbeConfig, address: string, timeoutMs: number): Promise<ProbeResult> {
+  const start = process.hrtime.bigint();
+  try {
+    return await runOne(probe, address, timeoutMs);
+  } catch (err) {
+    return { ok: false, latency_ms: elapsedMs(start), error: `probe failed: ${errorText(err)}` };
+  }
 }
 
 function runOne(probe: ProbeConfig, address: string, timeoutMs: number): Promise<ProbeResult> {

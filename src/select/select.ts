@@ -1,17 +1,29 @@
 // Chooses the active prefix set. A pure function of the previous selection, health, config and clock.
 //
-// Rules (the README repeats them for operators):
-// 1. Only prefixes that are up are eligible. Rank: earlier group first, then lower smoothed latency,
-//    then config order.
-// 2. Size: take eligible prefixes in rank order up to max_active; go on into a worse group only
-//    while fewer than min_active are taken. Prefixes of a group that is no longer needed leave at once.
-// 3. Stability: an active prefix stays while it is eligible. Free slots are filled in rank order at
-//    once. A prefix of the same group replaces the slowest active one only when it has been
-//    clearly faster (switch_margin and switch_min_gain) for switch_after; at most one swap a round.
-// 4. Fail-safe: when no prefix is eligible the set is kept as it was (or, if there never was one,
-//    the first max_active configured prefixes, i.e. the static configuration) and marked failsafe.
-// 5. Drain: a prefix that leaves the set, also by being removed from the config, stays rendered
-//    with `clients { none; }` for `drain` (reverse lookups of its addresses keep working).
+// Rules (README.md, "Selection rules", states them word for word; a unit test keeps the two equal):
+// 1. Only `up` prefixes are eligible. Rank: earlier group in `select.groups` first (prefixes with no
+//    group, or a group not listed, rank after the listed ones), then lower smoothed latency, then
+//    config order.
+// 2. Groups and size: the best group that has an eligible prefix is always used; each next worse
+//    group is used only while the eligible prefixes of the better groups number fewer than
+//    `min_active`. The set holds the eligible prefixes of the used groups, at most `max_active`.
+//    Slots go to the groups in rank order: a worse group gets a slot only when every eligible prefix
+//    of the better groups has one. So a recovered `local` prefix displaces an `isp` one in the same
+//    round, and the prefixes of a group that is no longer used leave at once.
+// 3. Stability: an active prefix stays while it is eligible and its group keeps its slot (when a group
+//    gets fewer slots than it has active prefixes, the best ranked of them stay). Free slots are filled in
+//    rank order at once. A prefix of the same group replaces the slowest active one only when it has been
+//    clearly faster - by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for `switch_after` (2 min);
+//    at most one swap a round. So within a group a healed gateway comes back only into a free slot or by
+//    being clearly faster for a while; a full, healthy set is left alone.
+// 4. Fail-safe: when no prefix is eligible the active set stays as it was (after a restart: the set
+//    recorded in the state file), at most `max_active` of it, and is marked fail-safe. If there never
+//    was a set, the first `max_active` configured prefixes by group and config order (the static
+//    configuration) are used. The set is never emptied because every probe failed.
+// 5. Drain: a prefix that leaves the set stays rendered for `select.drain` with `clients { none; }`:
+//    BIND stops synthesizing with it but still answers reverse (PTR) lookups of its addresses. A
+//    prefix removed from the config drains the same way (`drain: 0` removes it at once). A drain ends
+//    in the first round at least `drain` after it began, or when the prefix is active again.
 import type { PrefixHealth } from '../health/state.js';
 
 export interface SelectablePrefix {
@@ -66,7 +78,7 @@ export function selectActive(
 
   if (eligible.length === 0) {
     failsafe = true;
-    chosen = prev.active.flatMap((id) => byId.get(id) ?? []);
+    chosen = prev.active.flatMap((id) => byId.get(id) ?? []).slice(0, s.max_active);
     if (chosen.length === 0) {
       chosen = [...prefixes].sort((a, b) => a.groupRank - b.groupRank || a.order - b.order).slice(0, s.max_active);
       chosen.forEach((p) =>
@@ -74,21 +86,35 @@ export function selectActive(
       );
     }
   } else {
-    const ideal: SelectablePrefix[] = [];
-    for (const p of eligible) {
-      if (ideal.length >= s.max_active) break;
-      if (ideal.length >= s.min_active && p.groupRank > ideal[ideal.length - 1]!.groupRank) break;
-      ideal.push(p);
+    // Rule 2: the groups used, and how many slots each gets (better groups first).
+    const groups = [...new Set(eligible.map((p) => p.groupRank))]; // ascending: eligible is in rank order
+    const used: number[] = [];
+    let usable = 0;
+    for (const g of groups) {
+      if (usable >= s.min_active) break;
+      used.push(g);
+      usable += eligible.filter((p) => p.groupRank === g).length;
     }
-    const size = ideal.length;
-    const worstRank = ideal[size - 1]!.groupRank;
-    chosen = eligible.filter((p) => prev.active.includes(p.id) && p.groupRank <= worstRank).slice(0, size);
-    for (const p of eligible) {
-      if (chosen.length >= size) break;
-      if (p.groupRank <= worstRank && !chosen.includes(p)) {
-        chosen.push(p);
-        why.set(p.id, prev.active.length === 0 ? 'healthy; initial selection' : 'healthy; fills a free slot');
-      }
+    let free = Math.min(s.max_active, usable);
+    chosen = [];
+    for (const g of used) {
+      const members = eligible.filter((p) => p.groupRank === g);
+      const slots = Math.min(members.length, free);
+      free -= slots;
+      // Rule 3: incumbents keep their group's slots (the best of them, if the group got fewer).
+      const kept = members.filter((p) => prev.active.includes(p.id)).slice(0, slots);
+      const fill = members.filter((p) => !kept.includes(p)).slice(0, slots - kept.length);
+      const worseActive = prev.active.some((id) => (byId.get(id)?.groupRank ?? -1) > g);
+      for (const p of fill)
+        why.set(
+          p.id,
+          prev.active.length === 0
+            ? 'healthy; initial selection'
+            : worseActive
+              ? 'healthy; its group is preferred to the active ones'
+              : 'healthy; fills a free slot',
+        );
+      chosen.push(...kept, ...fill);
     }
     ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, latency, why));
   }

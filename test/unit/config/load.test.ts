@@ -188,4 +188,92 @@ select: { groups: [local], min_active: 4, max_active: 3 }
     expect(parseDuration('5 minutes')).toMatch(/not a duration/);
     expect(parseDuration(-1)).toMatch(/not a duration/);
   });
+
+  it('refuses HTTP and DNS probe settings the probers cannot send (issue 9)', () => {
+    const long = 'a'.repeat(64);
+    const lines = problems(`prefixes: [2001:db8::/96]
+probes:
+  - { type: http, address: 192.0.2.10, path: "/a b" }
+  - { type: http, address: 192.0.2.10, path: "/caf\u00e9" }
+  - { type: http, address: 192.0.2.10, host: "www.example.test\\r\\nX-Injected: 1" }
+  - { type: http, address: 192.0.2.10, host: "${long}.example.test" }
+  - { type: dns, address: 192.0.2.53, name: "${long}.example.test" }
+  - { type: dns, address: 192.0.2.53, name: "a..example.test" }
+  - { type: http, address: 192.0.2.10, host: "www.example.test:8080", path: "/health?x=%20" }
+`);
+    expect(lines).toEqual([
+      expect.stringMatching(/^c\.yaml:3:\d+: probes\[0\]\.path: a path starts with \/ and holds printable ASCII/),
+      expect.stringMatching(/^c\.yaml:4:\d+: probes\[1\]\.path: a path starts with/),
+      expect.stringMatching(/^c\.yaml:5:\d+: probes\[2\]\.host: expected a host name or address/),
+      expect.stringMatching(/^c\.yaml:6:\d+: probes\[3\]\.host: a DNS label has at most 63 octets/),
+      expect.stringMatching(/^c\.yaml:7:\d+: probes\[4\]\.name: a DNS label has at most 63 octets/),
+      expect.stringMatching(/^c\.yaml:8:\d+: probes\[5\]\.name: a DNS name has no empty labels/),
+    ]);
+  });
+
+  it('refuses zero intervals and timeouts, and a timeout longer than the interval (issue 9)', () => {
+    expect(
+      problems(`prefixes: [2001:db8::/96]\n${PROBES}health:\n  interval: 0\n  timeout: 0\n  fast_interval: 0s\n`),
+    ).toEqual([
+      expect.stringMatching(/^c\.yaml:5:13: health\.interval: at least 100ms/),
+      expect.stringMatching(/^c\.yaml:6:12: health\.timeout: at least 100ms/),
+      expect.stringMatching(/^c\.yaml:7:18: health\.fast_interval: at least 100ms/),
+    ]);
+    expect(problems(`prefixes: [2001:db8::/96]\n${PROBES}health: { timeout: 6s }\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:4:\d+: health\.timeout: timeout is longer than interval/),
+    ]);
+  });
+
+  it('limits the number of prefixes and probes, with a clear error (issue 9)', () => {
+    const many = Array.from({ length: 257 }, (_, i) => `  - 2001:db8:${i.toString(16)}::/96`).join('\n');
+    expect(problems(`prefixes:\n${many}\n${PROBES}`)).toEqual([
+      expect.stringMatching(/^c\.yaml:2:3: prefixes: at most 256 prefixes can be probed \(257 are listed\)/),
+    ]);
+    write('many-prefixes', Array.from({ length: 250 }, (_, i) => `2001:db8:${i.toString(16)}::`).join('\n'));
+    expect(
+      problems(
+        `prefixes: [2001:db8:1:1::/96, 2001:db8:1:2::/96, 2001:db8:1:3::/96, 2001:db8:1:4::/96, 2001:db8:1:5::/96, 2001:db8:1:6::/96, 2001:db8:1:7::/96]\nprefixes_file: many-prefixes\n${PROBES}`,
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /many-prefixes:250:1: prefixes_file: at most 256 prefixes can be probed \(257 with this file\)/,
+      ),
+    ]);
+    const probes = Array.from({ length: 33 }, (_, i) => `  - { type: tcp, address: 192.0.2.10, port: ${i + 1} }`).join(
+      '\n',
+    );
+    expect(problems(`prefixes: [2001:db8::/96]\nprobes:\n${probes}\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:3:3: probes: at most 32 probe targets \(33 are listed\)/),
+    ]);
+  });
+
+  it('refuses a probe listed twice: it would count twice toward the quorum (issue 9)', () => {
+    expect(
+      problems(`prefixes: [2001:db8::/96]
+probes:
+  - { type: tcp, address: 192.0.2.10, port: 80 }
+  - { type: dns, address: 192.0.2.53, name: example.test }
+  - { type: tcp, address: 192.0.2.10, port: 80 }
+`),
+    ).toEqual([
+      expect.stringMatching(/^c\.yaml:5:5: probes\[2\]: probe tcp 192\.0\.2\.10:80 is already listed as probes\[0\]/),
+    ]);
+  });
+
+  it('names the file of a YAML alias bomb (issue 9)', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from({ length: 8 }, (_, i) => {
+        const me = String.fromCharCode(98 + i);
+        const prev = String.fromCharCode(97 + i);
+        return `${me}: &${me} [${Array(10).fill(`*${prev}`).join(', ')}]`;
+      }),
+    ].join('\n');
+    expect(problems(`${bomb}\n`)).toEqual([expect.stringMatching(/^c\.yaml:2:\d+: YAML: Excessive alias count/)]);
+  });
+
+  it('refuses a config or prefixes file too large to be a real one before parsing it', () => {
+    const big = write('big.yaml', `${PROBES}prefixes:\n${'  - 2001:db8::/96\n'.repeat(20_000)}`);
+    expect(() => loadConfig(big)).toThrow(/big\.yaml: cannot read config: larger than 262144 bytes/);
+  });
 });

@@ -3,7 +3,7 @@
 // and the state file says which set each target really serves. Probes are replaced by canned
 // outcomes (no packets); the targets are fakes whose applies the test releases.
 import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -189,5 +189,143 @@ describe('daemon with background targets', () => {
     remote.release();
     await stopped;
     expect(remote.closed).toBe(true);
+  });
+});
+
+/** A daemon started on a state file left by a previous run (or written by someone else). */
+async function restartOn(state: object, o: { maxActive?: number; now?: () => number } = {}) {
+  const stateFile = path.join(dir, `state-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(stateFile, JSON.stringify(state));
+  const config = parseConfig(
+    `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { min_active: 1, max_active: ${o.maxActive ?? 1}, drain: 1h }
+state_file: ${stateFile}
+`,
+    'c.yaml',
+    dir,
+  );
+  const local = new FakeTarget('local', false);
+  const lines: string[] = [];
+  let first!: () => void;
+  const firstRound = new Promise<void>((r) => (first = r));
+  const daemon = new Daemon({
+    configPath: null,
+    config,
+    log: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }),
+    watch: false,
+    makeTarget: () => [local],
+    prober,
+    now: o.now,
+    hooks: { snapshot: () => first() },
+  });
+  const started = daemon.start();
+  stop = async () => {
+    await daemon.stop();
+    await started;
+  };
+  await firstRound;
+  return { daemon, local, lines };
+}
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('daemon restarting on a state file (issue 9: the state file is not trusted)', () => {
+  it('never renders a draining key that is not a prefix, and logs that it dropped it', async () => {
+    good.clear();
+    good.add(A);
+    const evil = '2001:db8:64:c::/96 { clients { any; }; };\ndns64 64:ff9b::/96 { clients { any; }; }; #';
+    const { local, lines } = await restartOn({
+      version: 1,
+      prefixes: [{ prefix: A, active: true }],
+      draining_since: { [evil]: iso(Date.now() - 1000) },
+    });
+    expect(local.applies).toHaveLength(1);
+    expect(local.applies[0]).not.toContain('64:ff9b');
+    expect(local.applies[0]).not.toContain('2001:db8:64:c::');
+    expect(local.applies[0]!.match(/^dns64 \S+/gm)).toEqual([`dns64 ${A}`]);
+    expect(lines.join('\n')).toMatch(/state file.*dropped/);
+  });
+
+  it('renders a prefix written in another case (or uncompressed) once', async () => {
+    good.clear();
+    good.add(A).add(B);
+    const { local } = await restartOn(
+      {
+        version: 1,
+        prefixes: [{ prefix: A.toUpperCase(), active: true }],
+        draining_since: {
+          [B.toUpperCase()]: iso(Date.now() - 1000),
+          '2001:0db8:0064:000b:0000:0000:0000:0000/96': iso(Date.now() - 2000),
+        },
+      },
+      { maxActive: 2 },
+    );
+    expect(local.applies[0]!.match(/^dns64 \S+/gm)).toEqual([`dns64 ${A}`, `dns64 ${B}`]);
+  });
+
+  it('clamps a drain that began in the future to now, so it ends `drain` later', async () => {
+    good.clear();
+    good.add(A);
+    let now = Date.parse('2026-12-01T10:00:00Z');
+    const { daemon, local } = await restartOn(
+      { version: 1, prefixes: [{ prefix: A, active: true }], draining_since: { [B]: '2099-01-01T00:00:00Z' } },
+      { now: () => now },
+    );
+    expect(local.applies[0]).toMatch(/dns64 2001:db8:64:b::\/96 \{\n.*draining/);
+    now += 3_600_000;
+    const d = await daemon.step();
+    expect(d.changes).toContainEqual(expect.objectContaining({ id: B, change: 'drain-ended' }));
+    expect(d.rendered.match(/^dns64 \S+/gm)).toEqual([`dns64 ${A}`]);
+  });
+});
+
+describe('daemon logs', () => {
+  it('warns about a target dead everywhere once, not every round (issue 9)', async () => {
+    const config = parseConfig(
+      `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }, { type: tcp, address: 192.0.2.11, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { min_active: 1, max_active: 1, drain: 0 }
+state_file: ${path.join(dir, 'state-logs.json')}
+`,
+      'c.yaml',
+      dir,
+    );
+    // 192.0.2.11 answers through no prefix, 192.0.2.10 through both
+    const retired: Prober = (prefixes, probes) =>
+      Promise.resolve({
+        started_at: 0,
+        duration_ms: 1,
+        outcomes: prefixes.flatMap((p) =>
+          probes.map((pr) => {
+            const ok = pr.address === '192.0.2.10';
+            return {
+              prefix: p.id,
+              probe: pr.id,
+              address: '2001:db8::1',
+              ok,
+              latency_ms: 5,
+              ...(ok ? {} : { error: 'timeout' }),
+            };
+          }),
+        ),
+      });
+    const lines: string[] = [];
+    let now = 0;
+    const daemon = new Daemon({
+      configPath: null,
+      config,
+      log: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober: retired,
+      now: () => now,
+    });
+    stop = () => daemon.stop();
+    for (let i = 0; i < 10; i++, now += 5000) await daemon.step();
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => /probe target/.test(l.msg));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ targets: ['tcp 192.0.2.11:80'] });
   });
 });

@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readState, restoredSelection } from '../../../src/daemon/state-file.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-state-'));
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const NOW = Date.parse('2026-12-01T10:00:00Z');
+
+describe('state file', () => {
+  it('refuses a file that is not a state file, saying which field is wrong', async () => {
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ version: 1, prefixes: [{ prefix: 5, active: true }] }));
+    await expect(readState(file)).rejects.toThrow(/bad\.json is not a nat64-health state file: prefixes\.0\.prefix/);
+    writeFileSync(file, '{"version": 1,');
+    await expect(readState(file)).rejects.toThrow(/not a nat64-health state file/);
+  });
+
+  it('hands back a valid file as written, key order included (`status --json` prints it)', async () => {
+    const file = path.join(dir, 'good.json');
+    const text = JSON.stringify({
+      version: 1,
+      pid: 7,
+      prefixes: [{ name: 'a', prefix: A, active: true }],
+      active: [A],
+    });
+    writeFileSync(file, text);
+    expect(JSON.stringify(await readState(file))).toBe(text);
+  });
+
+  it('restores canonical prefixes only, with times no later than now', () => {
+    const r = restoredSelection(
+      {
+        prefixes: [
+          { prefix: A.toUpperCase(), active: true },
+          { prefix: '2001:db8:99::/96', active: true }, // no longer configured: not active
+        ],
+        draining_since: {
+          [B]: '2026-12-01T09:00:00Z',
+          [B.toUpperCase()]: '2026-12-01T09:30:00Z', // the same prefix: the earlier start counts
+          [A]: '2026-12-01T09:00:00Z', // active wins
+          '2001:db8:77::/96': 'yesterday',
+          'dns64 x': '2026-12-01T09:00:00Z',
+          '2001:db8:66::/96': '2099-01-01T00:00:00Z',
+        },
+      },
+      new Set([A, B]),
+      NOW,
+    );
+    expect(r.active).toEqual([A]);
+    expect(r.draining).toEqual({ [B]: Date.parse('2026-12-01T09:00:00Z'), '2001:db8:66::/96': NOW });
+    expect(r.dropped).toEqual([
+      'draining prefix 2001:db8:77::/96: "yesterday" is not a time',
+      expect.stringMatching(/^draining prefix "dns64 x": .* is not an IPv6 prefix/),
+      'draining prefix 2001:db8:66::/96: began 2099-01-01T00:00:00Z, in the future; draining from now',
+    ]);
+  });
+
+  it('restores no more drains than a config may hold prefixes, the most recent ones', () => {
+    const draining_since = Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [
+        `2001:db8:${i.toString(16)}::/96`,
+        new Date(NOW - 1000 * (i + 1)).toISOString(),
+      ]),
+    );
+    const r = restoredSelection({ prefixes: [], draining_since }, new Set(), NOW);
+    expect(Object.keys(r.draining)).toHaveLength(256);
+    expect(r.draining['2001:db8:0::/96'.replace(':0::', '::')]).toBe(NOW - 1000);
+    expect(r.dropped).toEqual(['44 drains beyond the 256 most recent']);
+  });
+});
