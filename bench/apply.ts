@@ -6,7 +6,7 @@ import { createNetns } from '../test/support/netns.js';
 import { startNamed } from '../test/support/named.js';
 import { parseConfig } from '../src/config/load.js';
 import { renderDns64 } from '../src/render/render.js';
-import { LocalBindTarget } from '../src/apply/local-target.js';
+import { localTarget } from '../src/apply/fleet.js';
 import { median, percentile, report } from './lib.js';
 
 const RUNS = Number(process.env.RUNS ?? 20);
@@ -26,7 +26,7 @@ bind: { output: ${named.includeFile}, checkconf: ${JSON.stringify(named.checkcon
 `,
       );
       const config = parseConfig(readFileSync(file, 'utf8'), file, dir);
-      const target = new LocalBindTarget(config.bind);
+      const target = localTarget({ ...config.bind, verify: null });
       const sets = [
         ['2001:db8:64:a::/96', '2001:db8:64:b::/96'],
         ['2001:db8:64:b::/96', '2001:db8:64:c::/64'],

@@ -43,3 +43,8 @@ function formatValue(v: unknown): string {
   const s = Array.isArray(v) ? v.join(',') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
   return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
 }
+
+/** What a log line says about an unexpected error: its stack when there is one. */
+export function errorDetail(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

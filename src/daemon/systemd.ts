@@ -15,7 +15,7 @@
 // the daemon (systemd's start timeout reports a READY=1 that never arrived).
 //
 // Everything here is inert unless NOTIFY_SOCKET is set, i.e. when not started by systemd.
-import { runCommand } from '../apply/commands.js';
+import { runCommand } from '../apply/local/commands.js';
 import type { Logger } from '../log.js';
 import type { DaemonHooks } from './daemon.js';
 

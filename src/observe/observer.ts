@@ -3,7 +3,7 @@
 import type { DaemonHooks } from '../daemon/daemon.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { Decision } from '../daemon/step.js';
-import type { Logger } from '../log.js';
+import { errorDetail, type Logger } from '../log.js';
 import { LatencyHistory } from './history.js';
 import { HttpServer } from './http-server.js';
 import { parseListen, type ListenAddress } from './listen.js';
@@ -104,7 +104,7 @@ export class Observer {
       }
     } catch (err) {
       this.log.error('observer: cannot update metrics from the snapshot', {
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        error: errorDetail(err),
       });
     }
   }

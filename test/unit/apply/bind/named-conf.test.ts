@@ -4,8 +4,9 @@ import {
   BLOCK_END,
   findIncludes,
   findOptionsBlock,
+  servingDns64Prefixes,
   spliceManagedBlock,
-} from '../../../src/apply/named-conf.js';
+} from '../../../../src/apply/bind/named-conf.js';
 
 const OPTIONS = `// named.conf.options, Debian style
 # a hash comment with options { inside
@@ -66,5 +67,27 @@ describe('named.conf text', () => {
     expect(() => spliceManagedBlock(doubled, 'x', 'f')).toThrow(/markers are damaged \(found 2 BEGIN and 1 END/);
     const outside = `options { };\n${BLOCK_BEGIN}\n${BLOCK_END}\n`;
     expect(() => spliceManagedBlock(outside, 'x', 'f')).toThrow(/not inside the options block/);
+  });
+
+  it('markers inside a /* */ comment, a string or another comment are not the block', () => {
+    const text = `options {\n\t/* old:\n\t${BLOCK_BEGIN}\n\t${BLOCK_END}\n\t*/\n\tversion "${BLOCK_BEGIN}";\n\t# ${BLOCK_END}\n\tdirectory "/tmp";\n};\n`;
+    const out = spliceManagedBlock(text, 'dns64 2001:db8::/96 { };\n', 'f');
+    // untouched up to the end of options, the real block inserted there
+    expect(out).toBe(text.replace('};\n', `\t${BLOCK_BEGIN}\n\tdns64 2001:db8::/96 { };\n\t${BLOCK_END}\n};\n`));
+    expect(spliceManagedBlock(out, '', 'f')).toBe(out.replace('\tdns64 2001:db8::/96 { };\n', ''));
+  });
+
+  it('an options word in a comment or string is not the options statement', () => {
+    const text = '/* options { */ // options {\nacl "options" { any; };\noptions { directory "/x"; };\n';
+    const out = spliceManagedBlock(text, 'x;\n', 'f');
+    expect(out.indexOf(BLOCK_BEGIN)).toBeGreaterThan(text.indexOf('options { directory'));
+  });
+
+  it('the dns64 prefixes a text serves (clients { none; } drops out)', () => {
+    expect(
+      servingDns64Prefixes(
+        'dns64 2001:db8:64:a::/96 { clients { any; }; };\ndns64 2001:db8:64:b::/96 { clients { none; }; };\ndns64 2001:db8:64:c::/64 { };\n',
+      ),
+    ).toEqual(['2001:db8:64:a::/96', '2001:db8:64:c::/64']);
   });
 });
