@@ -20,7 +20,6 @@ export function sshTarget(t: Extract<TargetConfig, { kind: 'ssh' }>, opts: { rem
     background: true,
     tmpDir: opts.remoteTmp ?? '/tmp',
     verify: t.bind.verify,
-    hostChecks: () => sshChecks(host),
   });
 }
 
@@ -62,34 +61,6 @@ export async function testTargets(config: Pick<Config, 'targets' | 'bind'>): Pro
       }
     }),
   );
-}
-
-/** SSH's own checks: the host key, and the SFTP extensions an atomic replace needs. */
-async function sshChecks(host: SshHost): Promise<TargetCheck[]> {
-  const s = host.session;
-  const checks: TargetCheck[] = [];
-  try {
-    await s.connect();
-    const k = s.hostKey;
-    checks.push({
-      check: 'connect',
-      ok: true,
-      detail: `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${k ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}` : 'verified'}`,
-    });
-    const ext = await s.extensions;
-    const missing = ['posix-rename@openssh.com'].filter((e) => !ext[e]);
-    checks.push({
-      check: 'sftp',
-      ok: missing.length === 0,
-      detail: missing.length
-        ? `SFTP server lacks ${missing.join(', ')}: no atomic replace possible`
-        : `SFTP with posix-rename${ext['fsync@openssh.com'] ? ' and fsync' : ''}`,
-    });
-  } catch (err) {
-    const m = (err as Error).message;
-    checks.push({ check: 'connect', ok: false, detail: m.startsWith(`${s.ep.name}:`) ? m.slice(s.ep.name.length + 1).trim() : m });
-  }
-  return checks;
 }
 
 /** `targets test` output: one block per target, one line per check. */

@@ -57,6 +57,10 @@ export interface Host {
   lostConnection(err: unknown): boolean;
   /** the error means the file or directory does not exist */
   notFound(err: unknown): boolean;
+  /** bumped on every new connection: leftovers of interrupted applies are looked for after one */
+  readonly generation: number;
+  /** the host's own checks for `targets test` (SSH: host key, SFTP extensions) */
+  checks?(): Promise<Array<{ check: string; ok: boolean; detail: string }>>;
   close(): Promise<void>;
 }
 

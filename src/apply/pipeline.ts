@@ -81,8 +81,6 @@ export interface BindTargetOptions {
   staleAfterMs?: number;
   /** how to ask this BIND what it serves; null: never */
   verify?: VerifySettings | null;
-  /** host-specific checks that come first in `targets test` (SSH: connect, SFTP) */
-  hostChecks?: () => Promise<TargetCheck[]>;
 }
 
 const DEFAULT_STALE_MS = 10 * 60_000;
@@ -103,13 +101,15 @@ export class BindTarget implements ApplyTarget {
   readonly verification: { interval: number; ask(): Promise<ServedAnswer> } | null;
   private readonly tmpDir: string;
   private readonly staleAfterMs: number;
-  private sweepNeeded = true;
+  /** leftovers are looked for after each (re)connect, and again while young ones remain */
+  private sweptGeneration = -1;
+  private sweepNeeded = false;
 
   constructor(
     readonly name: string,
     readonly host: Host,
     readonly bind: BindSettings,
-    private readonly opts: BindTargetOptions = {},
+    opts: BindTargetOptions = {},
   ) {
     this.background = !!opts.background;
     this.args = parseCheckconf(bind.checkconf);
@@ -157,7 +157,8 @@ export class BindTarget implements ApplyTarget {
     try {
       await this.host.begin();
     } catch (err) {
-      return done({ result: 'failed', stage: 'connect', error: this.message(err) });
+      // a connect error names the target (the host key, the private key): it stands alone in logs
+      return done({ result: 'failed', stage: 'connect', error: (err as Error).message });
     }
     try {
       return await this.applyBegun(rendered, opts, done);
@@ -181,7 +182,10 @@ export class BindTarget implements ApplyTarget {
     } catch (err) {
       return done({ result: 'failed', stage: 'prepare', error: this.message(err) });
     }
-    if (this.sweepNeeded) this.sweepNeeded = await this.sweep().catch(() => true);
+    if (this.sweepNeeded || this.sweptGeneration !== host.generation) {
+      this.sweptGeneration = host.generation;
+      this.sweepNeeded = await this.sweep().catch(() => true);
+    }
 
     if (current !== null && current.equals(desired)) {
       if ((!this.reloadPending && !opts.reload) || opts.dryRun) return done({ result: 'unchanged' });
@@ -398,7 +402,7 @@ export class BindTarget implements ApplyTarget {
    */
   async test(): Promise<TargetCheck[]> {
     const host = this.host;
-    const checks: TargetCheck[] = this.opts.hostChecks ? await this.opts.hostChecks() : [];
+    const checks: TargetCheck[] = host.checks ? await host.checks() : [];
     if (checks.some((c) => !c.ok && c.check === 'connect')) return checks;
     const add = (check: string, ok: boolean, text: string) => checks.push({ check, ok, detail: text });
     const output = this.bind.output;

@@ -21,6 +21,7 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
 
 export class LocalHost implements Host {
   readonly where = 'this host';
+  readonly generation = 0;
 
   begin(): Promise<void> {
     return Promise.resolve();

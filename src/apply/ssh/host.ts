@@ -9,6 +9,39 @@ export class SshHost implements Host {
     this.session = new SshSession(endpoint);
   }
 
+  get generation(): number {
+    return this.session.generation;
+  }
+
+  /** SSH's own checks: the host key, and the SFTP extensions an atomic replace needs. */
+  async checks(): Promise<Array<{ check: string; ok: boolean; detail: string }>> {
+    const s = this.session;
+    const checks: Array<{ check: string; ok: boolean; detail: string }> = [];
+    try {
+      await s.connect();
+      const k = s.hostKey;
+      checks.push({
+        check: 'connect',
+        ok: true,
+        detail: `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${k ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}` : 'verified'}`,
+      });
+      const ext = await s.extensions;
+      const missing = ['posix-rename@openssh.com'].filter((e) => !ext[e]);
+      checks.push({
+        check: 'sftp',
+        ok: missing.length === 0,
+        detail: missing.length
+          ? `SFTP server lacks ${missing.join(', ')}: no atomic replace possible`
+          : `SFTP with posix-rename${ext['fsync@openssh.com'] ? ' and fsync' : ''}`,
+      });
+    } catch (err) {
+      const m = (err as Error).message;
+      const name = `${s.ep.name}:`;
+      checks.push({ check: 'connect', ok: false, detail: m.startsWith(name) ? m.slice(name.length).trim() : m });
+    }
+    return checks;
+  }
+
   get where(): string {
     const { user, host, port } = this.session.ep;
     return `${user}@${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
