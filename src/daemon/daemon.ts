@@ -156,7 +156,7 @@ export class Daemon {
       recorded: (runner: TargetRunner, record: AppliedRecord | null) => {
         if (record) this.applies = [record, ...this.applies].slice(0, HISTORY);
         // background applies and verifications publish when they end; rounds write their own snapshot
-        if (runner.background || record === null) void this.queueSnapshot(this.now());
+        if (runner.background) void this.queueSnapshot(this.now());
       },
     };
   }
