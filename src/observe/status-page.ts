@@ -196,7 +196,8 @@ export function renderStatusPage({ snapshot: s, history, now }: PageInput): stri
     (t) =>
       `<tr data-target="${escapeHtml(t.name)}"><td>${escapeHtml(t.name)}</td>` +
       `<td>${t.last_apply ? `<span class="badge ${escapeHtml(t.last_apply.result)}">${escapeHtml(t.last_apply.result)}</span> ${escapeHtml(ago(t.last_apply.at, now))}` : '<span class="muted">no apply yet</span>'}</td>` +
-      `<td>${escapeHtml(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none')}</td></tr>`,
+      `<td>${escapeHtml(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none')}</td>` +
+      `<td>${verified(t.verification ?? null, now)}</td></tr>`,
   );
   const reload = s.last_config_reload;
   return [
@@ -207,10 +208,19 @@ export function renderStatusPage({ snapshot: s, history, now }: PageInput): stri
     '<h2>Prefixes</h2>',
     `<table id="prefixes"><thead><tr><th>Prefix</th><th>Name</th><th>Group</th><th>State</th><th>Role</th><th>Latency</th><th>Latency, ${escapeHtml(spanText)} (0–${escapeHtml(Number.isInteger(maxMs) ? `${maxMs} ms` : fmtMs(maxMs))})</th><th>Last round</th><th>Since</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
     '<h2>BIND targets</h2>',
-    `<table id="targets"><thead><tr><th>Target</th><th>Last apply</th><th>Serving</th></tr></thead><tbody>${targets.join('')}</tbody></table>`,
+    `<table id="targets"><thead><tr><th>Target</th><th>Last apply</th><th>Serving</th><th>BIND serves it</th></tr></thead><tbody>${targets.join('')}</tbody></table>`,
     '<h2>Last applies</h2>',
     appliesTable(s.applies, now),
     `<p class="meta">Config <code>${escapeHtml(s.config)}</code>${reload ? ` · last reload ${escapeHtml(ago(reload.at, now))}: ${reload.ok ? 'ok' : `<span class="failed">rejected: ${escapeHtml(reload.error ?? '')}</span>`}` : ''} · pid ${s.pid}</p>`,
     foot,
   ].join('\n');
+}
+
+/** What BIND answered for ipv4only.arpa, against the decided set. */
+function verified(v: NonNullable<StateSnapshot['targets'][number]['verification']> | null, now: number): string {
+  if (!v) return '<span class="muted">not checked</span>';
+  const when = escapeHtml(ago(v.at, now));
+  return v.ok
+    ? `<span class="badge applied">yes</span> ${when}`
+    : `<span class="badge failed">no</span> ${when}: ${escapeHtml(v.detail)}`;
 }

@@ -23,7 +23,8 @@ export function alignedTable(header: string[], rows: Cell[][], color: boolean): 
   const paint = (c: Cell, s: string) => (color && c.style ? `\x1b[${CODES[c.style]}m${s}\x1b[0m` : s);
   const line = (cells: Cell[]) =>
     cells
-      .map((c, i) => paint(c, i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!)))
+      // padding outside the colour: trimming the line's end then trims the same with and without
+      .map((c, i) => paint(c, c.text) + (i === cells.length - 1 ? '' : ' '.repeat(widths[i]! - c.text.length)))
       .join('  ')
       .trimEnd();
   return [line(header.map((text) => ({ text, style: 'bold' as const }))), ...rows.map(line)].join('\n');
@@ -72,18 +73,22 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
     out.push('');
     const rows = s.targets.map((t) => {
       const a = t.last_apply;
+      const v = t.verification;
       const error =
         a?.result === 'failed'
           ? c(`${a.stage ? `(${a.stage}) ` : ''}${a.error ?? ''}${a.rolled_back ? ' [rolled back]' : ''}`, 'red')
-          : c('');
+          : v && !v.ok
+            ? c(v.detail, 'red')
+            : c('');
       return [
         c(t.name),
         a ? c(`${a.result} ${ago(a.at, now)}`, a.result === 'failed' ? 'red' : 'green') : c('no apply yet', 'dim'),
         c(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none'),
+        v ? c(v.ok ? `yes ${ago(v.at, now)}` : `NO ${ago(v.at, now)}`, v.ok ? 'green' : 'red') : c('-', 'dim'),
         error,
       ];
     });
-    out.push(alignedTable(['TARGET', 'LAST APPLY', 'SERVING', 'ERROR'], rows, opts.color));
+    out.push(alignedTable(['TARGET', 'LAST APPLY', 'SERVING', 'BIND SERVES IT', 'ERROR'], rows, opts.color));
   }
 
   out.push('');
