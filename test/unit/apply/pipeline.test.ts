@@ -172,4 +172,20 @@ describe('apply pipeline on this host', () => {
     );
     expect(statSync(out).mode & 0o777).toBe(0o640);
   });
+
+  it('named-checkconf -t: the shadow is checked inside the chroot, messages name the files as BIND sees them', async () => {
+    const chroot = mkdtempSync(path.join(os.tmpdir(), 'nh-chroot-'));
+    mkdirSync(path.join(chroot, 'etc/bind'), { recursive: true });
+    mkdirSync(path.join(chroot, 'var/lib/nh'), { recursive: true });
+    writeFileSync(path.join(chroot, 'etc/bind/named.conf'), 'options {\n\tdirectory "/var/lib/nh";\n\tinclude "dns64.conf";\n};\n');
+    const out = path.join(chroot, 'var/lib/nh/dns64.conf');
+    writeFileSync(out, '');
+    const target = local({ output: out, checkconf: ['named-checkconf', '-t', chroot, '/etc/bind/named.conf'] });
+    const bad = await target.apply('dns64 2001:db8:64::/96 { bogus yes; };\n');
+    expect(bad).toMatchObject({ result: 'failed', stage: 'validate' });
+    expect(bad.error).toContain("/var/lib/nh/dns64.conf:1: unknown option 'bogus'");
+    expect(bad.error).not.toMatch(/nat64-health-check-|\.nat64-health-/);
+    expect((await target.apply('dns64 2001:db8:64::/96 { };\n')).result).toBe('applied');
+    expect(readFileSync(out, 'utf8')).toBe('dns64 2001:db8:64::/96 { };\n');
+  });
 });
