@@ -143,7 +143,11 @@ export class BindTarget implements ApplyTarget {
         `${this.label(this.bind.output)} does not exist (block mode edits an existing named.conf.options)`,
       );
     // latin1: one char per byte, so every byte outside the block comes back as it was
-    const spliced = spliceManagedBlock(current.toString('latin1'), text.toString('latin1'), this.label(this.bind.output));
+    const spliced = spliceManagedBlock(
+      current.toString('latin1'),
+      text.toString('latin1'),
+      this.label(this.bind.output),
+    );
     return { current, desired: Buffer.from(spliced, 'latin1'), stat };
   }
 
@@ -426,7 +430,9 @@ export class BindTarget implements ApplyTarget {
         add(
           'output',
           fileOk,
-          fileOk ? `${output}: directory writable${fileSt ? '' : ' (file not there yet)'}` : `${output} is not writable`,
+          fileOk
+            ? `${output}: directory writable${fileSt ? '' : ' (file not there yet)'}`
+            : `${output} is not writable`,
         );
       }
 

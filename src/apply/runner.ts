@@ -115,9 +115,7 @@ export class TargetRunner {
       await this.after;
       await job();
     })()
-      .catch((err: unknown) =>
-        this.hooks.log.error(`apply to ${this.name} crashed`, { error: errorDetail(err) }),
-      )
+      .catch((err: unknown) => this.hooks.log.error(`apply to ${this.name} crashed`, { error: errorDetail(err) }))
       .finally(() => {
         this.inflight = null;
         this.afterRun();
@@ -166,7 +164,8 @@ export class TargetRunner {
     this.verifyDueAt = now + v.interval;
     const before = this.verification;
     this.verification = { at: new Date(now).toISOString(), ...verdict, decided: want.active };
-    if (!verdict.ok) this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
+    if (!verdict.ok)
+      this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
     else if (before && !before.ok) this.hooks.log.info(`${this.name}: BIND serves the decided set again`);
     this.hooks.recorded(this, null);
   }
@@ -204,7 +203,8 @@ export class TargetRunner {
         reason,
       };
       if (outcome.result === 'applied') log.info(`applied to ${this.name}`, fields);
-      else if (outcome.result === 'dry-run') log.info(`dry run: would apply to ${this.name}`, { ...fields, text: want.text });
+      else if (outcome.result === 'dry-run')
+        log.info(`dry run: would apply to ${this.name}`, { ...fields, text: want.text });
       else log.info(`${this.name} already serves this set`, fields);
     }
     if (outcome.result !== 'unchanged') this.lastApply = record;

@@ -25,7 +25,10 @@ export const checkconf = argv.superRefine((words, ctx) => {
     parseCheckconf(words);
   } catch (err) {
     if (!(err instanceof CheckconfArgsError)) throw err;
-    ctx.addIssue({ code: 'custom', message: `${err.message} (usage: [-chijlvz] [-p [-x]] [-t directory] [named.conf])` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${err.message} (usage: [-chijlvz] [-p [-x]] [-t directory] [named.conf])`,
+    });
   }
 });
 

@@ -98,7 +98,7 @@ export const targetsSchema = z
           ctx.addIssue({
             code: 'custom',
             path: [i, 'bind', 'checkconf'],
-            message: `${p === args.namedConf ? "named.conf" : "the -t directory"} "${p}" must be an absolute path on the remote host`,
+            message: `${p === args.namedConf ? 'named.conf' : 'the -t directory'} "${p}" must be an absolute path on the remote host`,
           });
     });
   })

@@ -108,9 +108,9 @@ export class Daemon {
    */
   private makeRunners(config: Config, previous: TargetRunner[]): TargetRunner[] {
     const plan = this.opts.makeTarget
-      ? this.opts.makeTarget(config).map((t) => ({ key: t as unknown, out: t.name, make: () => t }))
+      ? this.opts.makeTarget(config).map((t) => ({ key: t, out: t.name, make: () => t }))
       : targetsOf(config).map((t) => ({
-          key: targetKey(config, t) as unknown,
+          key: targetKey(config, t),
           out: outputKey(config, t),
           make: () => makeTarget(config, t),
         }));

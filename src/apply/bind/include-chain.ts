@@ -147,7 +147,10 @@ function globSegment(part: string): RegExp {
       const close = part.indexOf(']', i + 2);
       if (close < 0) re += '\\[';
       else {
-        re += `[${part.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${part
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = close;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');

@@ -75,9 +75,7 @@ export function findIncludes(text: string): IncludeStatement[] {
   return out;
 }
 
-export type Statement =
-  | ({ kind: 'include' } & IncludeStatement)
-  | { kind: 'directory'; path: string };
+export type Statement = ({ kind: 'include' } & IncludeStatement) | { kind: 'directory'; path: string };
 
 /**
  * include and options-level directory statements, in the order BIND meets them. `context`: the
@@ -208,7 +206,10 @@ export function servingDns64Prefixes(text: string): string[] {
       else if (t[j]!.text === '}' && --depth === 0) break;
       body.push(t[j]!.text);
     }
-    const clients = body.join(' ').match(/clients \{ ([^}]*)\}/)?.[1]?.trim();
+    const clients = body
+      .join(' ')
+      .match(/clients \{ ([^}]*)\}/)?.[1]
+      ?.trim();
     if (clients !== 'none ;') out.push(t[i + 1]!.text);
     i = j;
   }

@@ -5,14 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HostStat, WriteResult } from '../host.js';
 import type { Client as ClientType, ConnectConfig, SFTPWrapper, Stats, FileEntryWithStats } from 'ssh2';
-import {
-  checkHostKey,
-  hostKeyAlgorithms,
-  lookupName,
-  readKnownHosts,
-  fingerprint,
-  keyType,
-} from './known-hosts.js';
+import { checkHostKey, hostKeyAlgorithms, lookupName, readKnownHosts, fingerprint, keyType } from './known-hosts.js';
 import { readPrivateKey } from './keys.js';
 import { loadSsh2, ssh2 } from './ssh2-module.js';
 import type { SshSettings } from '../../config/targets.js';

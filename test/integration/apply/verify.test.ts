@@ -73,7 +73,7 @@ describe('served = decided', () => {
     expect(await named.dig(['+short', 'AAAA', 'ipv4only.arpa'])).toContain('2001:db8:64:64:c0:0:aa00:0');
   });
 
-  it('a view with its own dns64: BIND serves the view\'s prefixes; one re-apply, then an error', async () => {
+  it("a view with its own dns64: BIND serves the view's prefixes; one re-apply, then an error", async () => {
     const viewNamed = await startNamed({ listen: '127.0.0.1', mode: 'include' });
     try {
       const conf = await readFile(viewNamed.namedConf, 'utf8');
@@ -123,7 +123,9 @@ describe('served = decided', () => {
     await gone.stop();
     const answer = await target.verification!.ask();
     expect(answer.ok).toBe(false);
-    expect(!answer.ok && answer.error).toMatch(new RegExp(`asking 127\\.0\\.0\\.1:${gone.port} for ipv4only\\.arpa AAAA: .*ECONNREFUSED`));
+    expect(!answer.ok && answer.error).toMatch(
+      new RegExp(`asking 127\\.0\\.0\\.1:${gone.port} for ipv4only\\.arpa AAAA: .*ECONNREFUSED`),
+    );
     // the periodic check finds it (due at once here), tries one reload, which fails too
     (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
     await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');

@@ -57,7 +57,10 @@ describe('apply pipeline on this host', () => {
       const out = path.join(dir, 'live', 'dns64.conf');
       writeFileSync(out, 'old;\n');
       // The first reload fails and freezes the output's directory, so the rollback fails too.
-      const reload = counter(dir, `n=$(wc -l < ${dir}/reload-calls); if [ "$n" = 1 ]; then chattr +i ${path.dirname(out)}; exit 1; fi`);
+      const reload = counter(
+        dir,
+        `n=$(wc -l < ${dir}/reload-calls); if [ "$n" = 1 ]; then chattr +i ${path.dirname(out)}; exit 1; fi`,
+      );
       const target = local({ output: out, reload: reload.argv });
       const first = await target.apply('new;\n');
       frozen.push(path.dirname(out));
@@ -122,11 +125,14 @@ describe('apply pipeline on this host', () => {
     expect(readFileSync(out)).toEqual(now);
   });
 
-  it('validation errors name the operator\'s files, not the shadow copies', async () => {
+  it("validation errors name the operator's files, not the shadow copies", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-local-'));
     const conf = path.join(dir, 'named.conf');
     writeFileSync(conf, `include "${dir}/named.conf.options";\n`);
-    writeFileSync(path.join(dir, 'named.conf.options'), `options {\n\tdirectory "${dir}";\n\tinclude "dns64.conf";\n};\n`);
+    writeFileSync(
+      path.join(dir, 'named.conf.options'),
+      `options {\n\tdirectory "${dir}";\n\tinclude "dns64.conf";\n};\n`,
+    );
     const out = path.join(dir, 'dns64.conf');
     writeFileSync(out, '');
     const r = await local({ output: out, checkconf: ['named-checkconf', conf] }).apply(
@@ -168,7 +174,9 @@ describe('apply pipeline on this host', () => {
     const outcome = JSON.parse(child.stdout) as { result: string; warnings?: string[] };
     expect(outcome.result, child.stdout).toBe('applied');
     expect(outcome.warnings?.join()).toMatch(
-      new RegExp(`${out.replace(/[.]/g, '\\.')}: cannot keep owner 0:65534 \\(chown: EPERM\\); the new file is owned by 0:0`),
+      new RegExp(
+        `${out.replace(/[.]/g, '\\.')}: cannot keep owner 0:65534 \\(chown: EPERM\\); the new file is owned by 0:0`,
+      ),
     );
     expect(statSync(out).mode & 0o777).toBe(0o640);
   });
@@ -177,7 +185,10 @@ describe('apply pipeline on this host', () => {
     const chroot = mkdtempSync(path.join(os.tmpdir(), 'nh-chroot-'));
     mkdirSync(path.join(chroot, 'etc/bind'), { recursive: true });
     mkdirSync(path.join(chroot, 'var/lib/nh'), { recursive: true });
-    writeFileSync(path.join(chroot, 'etc/bind/named.conf'), 'options {\n\tdirectory "/var/lib/nh";\n\tinclude "dns64.conf";\n};\n');
+    writeFileSync(
+      path.join(chroot, 'etc/bind/named.conf'),
+      'options {\n\tdirectory "/var/lib/nh";\n\tinclude "dns64.conf";\n};\n',
+    );
     const out = path.join(chroot, 'var/lib/nh/dns64.conf');
     writeFileSync(out, '');
     const target = local({ output: out, checkconf: ['named-checkconf', '-t', chroot, '/etc/bind/named.conf'] });

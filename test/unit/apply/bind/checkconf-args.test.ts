@@ -18,7 +18,10 @@ describe('parseCheckconf', () => {
       given: null,
       namedConf: '/etc/bind/named.conf',
     });
-    expect(parseCheckconf(['named-checkconf', '-z', '-t/c', '/n.conf'])).toMatchObject({ chroot: '/c', namedConf: '/n.conf' });
+    expect(parseCheckconf(['named-checkconf', '-z', '-t/c', '/n.conf'])).toMatchObject({
+      chroot: '/c',
+      namedConf: '/n.conf',
+    });
   });
 
   it('finds the program behind a wrapper', () => {

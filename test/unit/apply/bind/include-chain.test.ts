@@ -46,7 +46,7 @@ describe('shadowChain', () => {
     expect(shadow?.originals.get(CAND)).toBe(LIVE);
   });
 
-  it('resolves relative includes against `directory` once it is parsed, as BIND does (not named.conf\'s folder)', async () => {
+  it("resolves relative includes against `directory` once it is parsed, as BIND does (not named.conf's folder)", async () => {
     const fs = memory({
       '/etc/bind/named.conf': 'options { directory "/var/cache/bind"; };\ninclude "nh/dns64.conf";\n',
       '/etc/bind/nh/dns64.conf': '',
