@@ -64,17 +64,6 @@ export interface IncludeStatement {
   end: number;
 }
 
-export function findIncludes(text: string): IncludeStatement[] {
-  const t = tokenize(text);
-  const out: IncludeStatement[] = [];
-  for (let i = 0; i + 1 < t.length; i++) {
-    if (t[i]!.kind === 'word' && t[i]!.text === 'include' && t[i + 1]!.kind === 'string') {
-      out.push({ path: t[i + 1]!.text.slice(1, -1), start: t[i + 1]!.start, end: t[i + 1]!.end });
-    }
-  }
-  return out;
-}
-
 export type Statement = ({ kind: 'include' } & IncludeStatement) | { kind: 'directory'; path: string };
 
 /**

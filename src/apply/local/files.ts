@@ -5,15 +5,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { tempNameBeside, type WriteResult } from '../host.js';
 
-export async function readIfExists(file: string): Promise<Buffer | null> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /**
  * Creates `file` (O_EXCL) with the mode and owner of `like` (default 0644). Only root may give a
  * file away: without that right the group alone is kept if the daemon's user is in it, and the

@@ -47,8 +47,6 @@ export interface ExecResult {
   ms: number;
 }
 
-export type RemoteStat = HostStat;
-
 export interface HostKeyInfo {
   type: string;
   fingerprint: string;
@@ -338,16 +336,11 @@ export class SshSession {
     );
   }
 
-  /** File content, or null if it does not exist. */
-  async readFile(path: string): Promise<Buffer | null> {
-    return (await this.readFileStat(path))?.data ?? null;
-  }
-
   /**
    * Content and attributes from one open handle, or null if the file does not exist. Requests on a
    * handle are pipelined (the server handles them in order): open, then fstat and read together.
    */
-  async readFileStat(path: string): Promise<{ data: Buffer; stat: RemoteStat } | null> {
+  async readFileStat(path: string): Promise<{ data: Buffer; stat: HostStat } | null> {
     let handle: Buffer;
     try {
       handle = await this.op<Buffer>(`opening ${path}`, (s, cb) => s.open(path, 'r', cb));
@@ -376,7 +369,7 @@ export class SshSession {
         last = await readAt(total);
         chunks.push(last);
       }
-      return { data: Buffer.concat(chunks), stat: toRemoteStat(st) };
+      return { data: Buffer.concat(chunks), stat: toHostStat(st) };
     } finally {
       this.closeHandle(handle, path);
     }
@@ -387,9 +380,9 @@ export class SshSession {
     this.op<void>(`closing ${path}`, (s, cb) => s.close(handle, cb)).catch(() => undefined);
   }
 
-  async stat(path: string): Promise<RemoteStat | null> {
+  async stat(path: string): Promise<HostStat | null> {
     try {
-      return toRemoteStat(await this.op<Stats>(`stat ${path}`, (s, cb) => s.stat(path, cb)));
+      return toHostStat(await this.op<Stats>(`stat ${path}`, (s, cb) => s.stat(path, cb)));
     } catch (err) {
       if (err instanceof SftpStatusError && err.status === NO_SUCH_FILE) return null;
       throw err;
@@ -429,7 +422,7 @@ export class SshSession {
   async writeNew(
     path: string,
     content: Buffer | string,
-    opts: { like?: RemoteStat | null; sync?: boolean } = {},
+    opts: { like?: HostStat | null; sync?: boolean } = {},
   ): Promise<WriteResult> {
     const { like, sync = true } = opts;
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
@@ -514,7 +507,7 @@ export class SftpStatusError extends SshError {
   }
 }
 
-function toRemoteStat(st: Stats): RemoteStat {
+function toHostStat(st: Stats): HostStat {
   return {
     mode: st.mode & 0o7777,
     uid: st.uid,

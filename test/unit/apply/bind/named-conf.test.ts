@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   BLOCK_BEGIN,
   BLOCK_END,
-  findIncludes,
   findOptionsBlock,
+  scanStatements,
   servingDns64Prefixes,
   spliceManagedBlock,
 } from '../../../../src/apply/bind/named-conf.js';
@@ -23,11 +23,18 @@ logging { channel x { stderr; }; };
 `;
 
 describe('named.conf text', () => {
-  it('finds include statements outside comments', () => {
-    const text = `include "/etc/bind/a.conf";\n// include "/nope";\n/* include "/nope2"; */\noptions { include "b.conf"; };\n`;
-    expect(findIncludes(text).map((i) => i.path)).toEqual(['/etc/bind/a.conf', 'b.conf']);
-    const inc = findIncludes(text)[1]!;
-    expect(text.slice(inc.start, inc.end)).toBe('"b.conf"');
+  it('finds include statements outside comments, and the options-level directory, in order', () => {
+    const text = `include "/etc/bind/a.conf";\n// include "/nope";\n/* include "/nope2"; */\noptions { directory "/d"; include "b.conf"; };\nzone "z" { directory "/no"; };\n`;
+    const found = scanStatements(text);
+    expect(found.map((st) => `${st.kind} ${st.path}`)).toEqual([
+      'include /etc/bind/a.conf',
+      'directory /d',
+      'include b.conf',
+    ]);
+    const inc = found[2]!;
+    expect(inc.kind === 'include' && text.slice(inc.start, inc.end)).toBe('"b.conf"');
+    // a file included inside options { } sees its directory statements as options-level
+    expect(scanStatements('directory "/e";\n', ['options'])).toEqual([{ kind: 'directory', path: '/e' }]);
   });
 
   it('finds the options block, ignoring braces in comments and strings', () => {
