@@ -3,6 +3,7 @@
 // dns64 prefix that admits the asker; prefixes with `clients { none; }` (draining) drop out. The
 // prefixes are recovered from those addresses for every RFC 6052 length.
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
@@ -22,7 +23,15 @@ export interface VerifySettings {
 const WELL_KNOWN = ['192.0.0.170', '192.0.0.171'];
 
 /** The prefixes BIND serves to this asker, sorted. Throws when BIND does not answer usably. */
-export function queryServedPrefixes(v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>) {
+export async function queryServedPrefixes(
+  v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>,
+): Promise<string[]> {
+  // an SSH target's default server is its ssh.host, which may be a name
+  const server = net.isIP(v.server) ? v.server : (await lookup(v.server)).address;
+  return ask({ ...v, server });
+}
+
+function ask(v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>) {
   return new Promise<string[]>((resolve, reject) => {
     const id = randomInt(1, 65536);
     const family = net.isIPv4(v.server) ? 'udp4' : 'udp6';
