@@ -21,6 +21,10 @@ export interface VerifySettings {
 }
 
 const WELL_KNOWN = ['192.0.0.170', '192.0.0.171'];
+/** Measured with 9.18: global forwarding removes the automatic zone; a zone of its own brings it back. */
+const NO_ZONE_HINT =
+  ' (BIND has no ipv4only.arpa zone of its own when it forwards globally: add' +
+  ' zone "ipv4only.arpa" { type forward; forward first; forwarders { }; }; to named.conf)';
 
 /** The prefixes BIND serves to this asker, sorted. Throws when BIND does not answer usably. */
 export async function queryServedPrefixes(
@@ -61,7 +65,7 @@ function ask(v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>) 
       if (reply.id !== id || reply.type !== 'response') return;
       const rcode = (reply as { rcode?: string }).rcode; // decoded, but missing from @types/dns-packet
       if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN')
-        return finish(new Error(`${where} answered ipv4only.arpa AAAA with ${rcode}`));
+        return finish(new Error(`${where} answered ipv4only.arpa AAAA with ${rcode}${NO_ZONE_HINT}`));
       const found = new Set<string>();
       for (const a of reply.answers ?? []) {
         if (a.type !== 'AAAA' || typeof a.data !== 'string') continue;
@@ -103,6 +107,8 @@ export function compareServed(
   served: { ok: true; prefixes: string[] } | { ok: false; error: string },
 ): Verdict {
   if (!served.ok) return { ok: false, served: null, detail: served.error };
+  if (served.prefixes.length === 0 && decided.length > 0)
+    return { ok: false, served: [], detail: `BIND answered ipv4only.arpa without any prefix${NO_ZONE_HINT}` };
   const missing = decided.filter((p) => !served.prefixes.includes(p));
   const extra = served.prefixes.filter((p) => !decided.includes(p));
   const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'none');

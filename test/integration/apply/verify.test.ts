@@ -132,4 +132,32 @@ describe('served = decided', () => {
     expect(r.verification).toMatchObject({ ok: false, served: null });
     expect(r.lastApply).toMatchObject({ result: 'failed' }); // its files went with it here
   });
+
+  it('a named that forwards globally has no ipv4only.arpa zone until given one: said so, with the fix', async () => {
+    const fwd = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    try {
+      const options = await readFile(fwd.optionsConf, 'utf8');
+      await writeFile(
+        fwd.optionsConf,
+        options.replace('notify no;', 'notify no;\n\tforwarders { 127.0.0.2; };\n\tforward only;'),
+      );
+      await fwd.reconfig();
+      const { r } = runner(fwd);
+      await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+      expect(r.verification).toMatchObject({ ok: false });
+      expect(r.verification!.detail).toMatch(
+        /zone "ipv4only\.arpa" \{ type forward; forward first; forwarders \{ \}; \};/,
+      );
+      await writeFile(
+        fwd.namedConf,
+        `${await readFile(fwd.namedConf, 'utf8')}zone "ipv4only.arpa" { type forward; forward first; forwarders { }; };\n`,
+      );
+      await fwd.reconfig();
+      (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
+      await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+      expect(r.verification).toMatchObject({ ok: true, served: ['2001:db8:96:96::/96'] });
+    } finally {
+      await fwd.stop();
+    }
+  });
 });
