@@ -148,11 +148,12 @@ export class TargetRunner {
     await this.verify(want);
   }
 
-  /** Asks BIND what it serves; a mismatch gets one re-apply with reload, then the answer is final. */
+  /** Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is final. */
   private async verify(want: Wanted): Promise<void> {
     const v = this.target.verification!;
     let verdict = compareServed(want.active, await v.ask());
-    if (!verdict.ok) {
+    // BIND answered with something else: reload once. No answer at all: a reload would not help.
+    if (!verdict.ok && verdict.served !== null) {
       this.hooks.log.warn(`${this.name}: BIND does not serve the decided set; applying again with a reload`, {
         detail: verdict.detail,
       });

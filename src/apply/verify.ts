@@ -32,8 +32,18 @@ export async function queryServedPrefixes(
 ): Promise<string[]> {
   // an SSH target's default server is its ssh.host, which may be a name
   const server = net.isIP(v.server) ? v.server : (await lookup(v.server)).address;
-  return ask({ ...v, server });
+  // UDP: a lost packet (or a busy named) is not an answer; ask up to three times
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ask({ ...v, server });
+    } catch (err) {
+      if (!(err instanceof NoAnswer) || attempt === ATTEMPTS) throw err;
+    }
+  }
 }
+
+const ATTEMPTS = 3;
+class NoAnswer extends Error {}
 
 function ask(v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>) {
   return new Promise<string[]>((resolve, reject) => {
@@ -51,7 +61,10 @@ function ask(v: Pick<VerifySettings, 'server' | 'port' | 'source' | 'timeout'>) 
     };
     const where = `${v.server.includes(':') ? `[${v.server}]` : v.server}:${v.port}`;
     const timer = setTimeout(
-      () => finish(new Error(`no answer from ${where} for ipv4only.arpa AAAA within ${v.timeout} ms`)),
+      () =>
+        finish(
+          new NoAnswer(`no answer from ${where} for ipv4only.arpa AAAA within ${v.timeout} ms (${ATTEMPTS} tries)`),
+        ),
       v.timeout,
     );
     socket.on('error', (err) => finish(new Error(`asking ${where} for ipv4only.arpa AAAA: ${err.message}`)));
