@@ -184,14 +184,20 @@ describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) =
     expect(await leftovers()).toEqual([]);
   });
 
-  it('block mode: splices the managed block into the remote named.conf.options', async () => {
+  it('block mode: splices the managed block into named.conf.options, every other byte kept (Latin-1 too)', async () => {
     const blockNamed = await startNamed({ listen: '127.0.0.1', mode: 'block' });
     try {
-      const original = await readFile(blockNamed.optionsConf, 'utf8');
+      // a Latin-1 e-acute in a comment: not UTF-8, and BIND does not mind
+      await writeFile(
+        blockNamed.optionsConf,
+        Buffer.concat([Buffer.from('// caf\xe9 au lait\n', 'latin1'), await readFile(blockNamed.optionsConf)]),
+      );
+      await blockNamed.reconfig();
+      const original = (await readFile(blockNamed.optionsConf)).toString('latin1');
       const t = target({ mode: 'block', output: blockNamed.optionsConf }, {}, blockNamed);
       const r = await t.apply(A);
       expect(r, r.error).toMatchObject({ result: 'applied' });
-      const now = await readFile(blockNamed.optionsConf, 'utf8');
+      const now = (await readFile(blockNamed.optionsConf)).toString('latin1');
       expect(now).toContain('// BEGIN nat64-health managed block');
       expect(now.replace(/\t\/\/ BEGIN nat64-health[\s\S]*?\/\/ END nat64-health managed block\n/, '')).toBe(original);
       expect(await blockNamed.aaaa('www.example.test')).toEqual([WWW_A]);
