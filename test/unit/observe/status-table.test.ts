@@ -53,6 +53,43 @@ describe('status table', () => {
     expect(stripVTControlCharacters(coloured)).toBe(plain);
   });
 
+  it('shows what BIND answered: yes, or NO with the mismatch', () => {
+    const at = new Date(T0 - 2000).toISOString();
+    const out = formatStatus(
+      snapshot({
+        targets: [
+          {
+            name: 'local',
+            last_apply: apply({ at }),
+            serving: [A],
+            verification: { at, ok: true, served: [A], decided: [A], detail: `BIND serves the decided set: ${A}` },
+          },
+          {
+            name: 'dns64-2',
+            last_apply: apply({ at, target: 'dns64-2' }),
+            serving: [A],
+            verification: {
+              at,
+              ok: false,
+              served: [B],
+              decided: [A],
+              detail: `BIND serves ${B}, not the decided ${A}`,
+            },
+          },
+        ],
+      }),
+      { color: false, now: T0 },
+    );
+    expect(out).toMatch(/^TARGET\s+LAST APPLY\s+SERVING\s+BIND SERVES IT\s+ERROR$/m);
+    expect(out).toMatch(/^local\s+applied 2s ago\s+\S+\s+yes 2s ago$/m);
+    expect(out).toMatch(
+      new RegExp(
+        `^dns64-2\\s+applied 2s ago\\s+\\S+\\s+NO 2s ago\\s+BIND serves ${B.replace(/[/.]/g, '\\$&')}, not`,
+        'm',
+      ),
+    );
+  });
+
   it('decides colour like other tools do', () => {
     expect(useColor({ isTTY: true }, {})).toBe(true);
     expect(useColor({ isTTY: false }, {})).toBe(false);
