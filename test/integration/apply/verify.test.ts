@@ -162,4 +162,15 @@ describe('served = decided', () => {
       await fwd.stop();
     }
   });
+
+  it('a clients ACL that does not admit the daemon: a mismatch, unless the query comes from an admitted source', async () => {
+    const text = 'dns64 2001:db8:96:96::/96 { clients { 127.0.0.2; }; };\n';
+    const { r } = runner(named);
+    await r.offer(text, ['2001:db8:96:96::/96'], 'test');
+    expect(r.verification).toMatchObject({ ok: false, served: [] });
+    const ask = (source?: string) =>
+      queryServedPrefixes({ server: named.listen, port: named.port, timeout: 1000, ...(source ? { source } : {}) });
+    expect(await ask('127.0.0.2')).toEqual(['2001:db8:96:96::/96']);
+    expect(await ask()).toEqual([]);
+  });
 });
