@@ -111,7 +111,7 @@ cleanup() {
   if [ $rc -ne 0 ] && [ -n "$CT" ]; then
     journal -u nat64-health >"$LOGS/journal-nat64-health.log" 2>&1
     journal -u named >"$LOGS/journal-named.log" 2>&1
-    cp "$ROOT$STATE_FILE" "$LOGS/state.json" 2>/dev/null
+    cp "/proc/$CT/root$STATE_FILE" "$LOGS/state.json" 2>/dev/null
   fi
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   stop_container
@@ -189,7 +189,7 @@ ptr() { in_ct dig @::1 +noall +answer +comments +time=2 +tries=1 -x "$1" | grep 
 state_js() { # state_js JS [ARGS...]: JS with the state file as s; ARGS in process.argv[2...]
   local js=$1
   shift
-  node -e "const s = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); $js" "$ROOT$STATE_FILE" "$@"
+  node -e "const s = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); $js" "/proc/$CT/root$STATE_FILE" "$@"
 }
 main_pid() { prop nat64-health MainPID; }
 status_text() { prop nat64-health StatusText; }
@@ -447,6 +447,7 @@ in_ct nat64-health validate --bind >/dev/null || fail "validate --bind of the te
 in_ct systemctl enable --now nat64-health >"$LOGS/enable.log" 2>&1 || { cat "$LOGS/enable.log"; fail "systemctl enable --now"; }
 # Type=notify: the start job ends with READY=1, which comes after the first round and apply.
 [ "$(prop nat64-health ActiveState)/$(prop nat64-health SubState)" = active/running ] || fail "not active/running after the start returned"
+[ "$(in_ct stat -c '%U:%G %a' "$STATE_FILE" 2>&1)" = "bind:bind 644" ] || fail "state file $STATE_FILE: $(in_ct stat -c '%U:%G %a' "$STATE_FILE" 2>&1)"
 state_js 'process.exit(s.round >= 1 && s.targets[0].last_apply?.result === "applied" ? 0 : 1)' ||
   fail "systemctl start returned before the first round and apply"
 [ "$(status_text)" = "active: gw-a, gw-c" ] || fail "StatusText: '$(status_text)'"
@@ -462,8 +463,18 @@ state_js '
   const [a, b, c] = process.argv.slice(2);
   const good = (v) => v && v.good && v.answered === 2 && v.counted === 2;
   process.exit(good(by[a]) && good(by[c]) && !by[b].good && s.target_faults.length === 0 ? 0 : 1);
-' "$PREFIX_A" "$PREFIX_B" "$PREFIX_C" || { cat "$ROOT$STATE_FILE"; fail "the daemon's TCP and ICMP probes through $PREFIX_A and $PREFIX_C"; }
+' "$PREFIX_A" "$PREFIX_B" "$PREFIX_C" || { cat "/proc/$CT/root$STATE_FILE"; fail "the daemon's TCP and ICMP probes through $PREFIX_A and $PREFIX_C"; }
 ok "inside the sandbox (user bind, CAP_NET_RAW only): TCP and ICMP (fping) answered through $PREFIX_A and $PREFIX_C, not $PREFIX_B"
+# The operator's commands beside the service: status reads the service's state file; check probes once.
+in_ct nat64-health status >"$LOGS/status.txt" 2>&1 || { cat "$LOGS/status.txt"; fail "nat64-health status"; }
+in_ct nat64-health status --json | node -e '
+  const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  process.exit(s.pid === Number(process.argv[1]) && s.active.join(" ") === process.argv.slice(2).join(" ") ? 0 : 1);
+' "$PID" "$PREFIX_A" "$PREFIX_C" || fail "nat64-health status --json: expected the service's pid and $PREFIX_A $PREFIX_C active"
+rc=0
+in_ct nat64-health check >"$LOGS/check.txt" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q '2 of 3 prefixes healthy' "$LOGS/check.txt" || { cat "$LOGS/check.txt"; fail "check: exit $rc"; }
+ok "nat64-health status shows the service's state; check: exit 1, 2 of 3 prefixes healthy"
 
 # --- 8. (on the live unit) ---------------------------------------------------------------------------
 in_ct systemd-analyze security --threshold=$SECURITY_THRESHOLD nat64-health >"$LOGS/security.log" 2>&1 ||
@@ -622,7 +633,7 @@ cp "$ROOT$INCLUDE_FILE" "$WORK/include.before-stop"
 in_ct systemctl stop nat64-health
 [ "$(prop nat64-health ActiveState)" = inactive ] || fail "not inactive after stop"
 [ "$(aaaa)" = "$served" ] && cmp -s "$ROOT$INCLUDE_FILE" "$WORK/include.before-stop" || fail "BIND's set changed at stop: '$(aaaa)'"
-[ -s "$ROOT$STATE_FILE" ] || fail "the state file is gone after stop"
+[ -s "/proc/$CT/root$STATE_FILE" ] || fail "the state file is gone after stop"
 ok "systemctl stop: BIND keeps serving $served; the state file stays"
 
 # The README's order: first take the include line out of BIND's configuration, then purge.
