@@ -13,7 +13,8 @@ done
 [ -x node_modules/.bin/tsc ] && [ -d node_modules/esbuild ] || npm ci
 version=$(dpkg-parsechangelog -S Version)
 pkgver=$(node -p 'require("./package.json").version')
-if [ "$version" != "$pkgver" ]; then
+# dpkg's 1.0~rc1 (before 1.0) is semver's 1.0-rc1
+if [ "${version/\~/-}" != "$pkgver" ]; then
   echo "build-deb: debian/changelog is at $version but package.json at $pkgver: add a changelog entry (dch -v $pkgver)" >&2
   exit 1
 fi

@@ -6,7 +6,7 @@ import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config } from './config/load.js';
 import { parsePrefix, PrefixError, synthesize } from './config/prefix.js';
 import { DEFAULT_CONFIG_PATH, packageVersion } from './paths.js';
-import { createLogger, type LogLevel } from './log.js';
+import { createLogger, stderrWriter, type LogLevel } from './log.js';
 import { runRound } from './probe/round.js';
 import { decide } from './daemon/step.js';
 import { EMPTY_SELECTION } from './select/select.js';
@@ -17,6 +17,9 @@ import { formatStatus, useColor } from './observe/status-table.js';
 import { readState } from './daemon/state-file.js';
 import { errorMessage, formatMs, formatTable } from './format.js';
 import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
+
+/** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
+const stderr = stderrWriter();
 
 export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
 
@@ -112,7 +115,7 @@ async function render(argv: Common & { static?: boolean }): Promise<number> {
 
 async function validate(argv: Common & { bind?: boolean }): Promise<number> {
   const { path, config } = load(argv);
-  for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const w of config.warnings) stderr('warn', `warning: ${w}`);
   const counts = `${config.prefixes.length} prefixes, ${config.probes.length} probe targets`;
   const out: string[] = [
     `${path ?? '(embedded default)'}: configuration is valid (${counts})`,
@@ -310,7 +313,7 @@ export function buildCli(args: string[]): Argv {
     .version(packageVersion())
     .fail((msg, err, y) => {
       if (err) throw err;
-      process.stderr.write(`${y.help() && ''}${msg}\n(see nat64-health --help)\n`);
+      stderr('error', `${y.help() && ''}${msg}\n(see nat64-health --help)`);
       process.exit(EXIT.usage);
     });
 }
@@ -320,13 +323,13 @@ export async function main(args = hideBin(process.argv)): Promise<void> {
     await buildCli(args).parseAsync();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`configuration error:\n${err.message}\n`);
+      stderr('error', `configuration error:\n${err.message}`);
       process.exitCode = EXIT.config;
     } else if (err instanceof CliError) {
-      process.stderr.write(`${err.message}\n`);
+      stderr('error', err.message);
       process.exitCode = err.exitCode;
     } else {
-      process.stderr.write(`nat64-health: ${errorMessage(err)}\n`);
+      stderr('error', `nat64-health: ${errorMessage(err)}`);
       process.exitCode = 1;
     }
   }

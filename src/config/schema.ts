@@ -156,7 +156,7 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
-    state_file: z.string().min(1).default('/run/nat64-health/state.json'),
+    state_file: z.string().min(1).default('/var/lib/nat64-health/state.json'),
     /** the BIND servers to manage; absent: only the local one (bind:) */
     targets: targetsSchema,
     /** metrics and status page; off when absent, on loopback when `http: {}` */

@@ -179,7 +179,7 @@ export class Daemon {
   }
 
   /**
-   * After a restart the previous run's state file (on /run: it survives restarts, not reboots)
+   * After a restart, a crash or a reboot the previous run's state file (the unit's StateDirectory=)
    * says which set BIND serves: start from it, so a first round that fails everywhere keeps that
    * set (the fail-safe) instead of falling back to the static one, and drains continue.
    */

@@ -88,7 +88,7 @@ describe('Debian package', () => {
     expect(essence(shipped)).toEqual(essence(embedded));
     expect(shipped.bind.mode).toBe('include');
     expect(shipped.bind.output).toBe('/var/lib/bind/nat64-health/dns64.conf');
-    expect(shipped.state_file).toBe('/run/nat64-health/state.json');
+    expect(shipped.state_file).toBe('/var/lib/nat64-health/state.json');
   });
 
   const man = readFileSync(repo('man/nat64-health.8'), 'utf8')
