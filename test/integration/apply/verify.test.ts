@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
+import { waitFor } from '../../support/wait.js';
 import { createLogger } from '../../../src/log.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
@@ -118,6 +119,8 @@ describe('served = decided', () => {
   it('a named that was stopped: no answer is an error, not a match', async () => {
     const gone = await startNamed({ listen: '127.0.0.1', mode: 'include' });
     const { r, target } = runner(gone);
+    // a named just started may not answer ipv4only.arpa yet (its automatic zones load after rndc is up)
+    await waitFor('the new named to answer ipv4only.arpa', async () => (await target.verification!.ask()).ok, 10_000);
     await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
     expect(r.verification).toMatchObject({ ok: true });
     await gone.stop();
