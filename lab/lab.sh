@@ -3,8 +3,8 @@
 # an authoritative and a DNS64 BIND, and an IPv6-only client, all in network
 # namespaces named nhlab-*.  See lab/README.md.
 #
-#   lab.sh up | down | status | fail N | heal N | stop-service S | start-service S | verify
-#          | exec NS CMD... | synth IPV4...
+#   lab.sh up | down | status | fail N | heal N | loss N PCT | stop-service S | start-service S
+#          | verify | exec NS CMD... | synth IPV4...
 #
 # Only documentation addresses are used and none of the namespaces has a link to
 # the host (root) namespace, so no lab packet can ever leave the box.
@@ -590,10 +590,41 @@ cmd_fail() {
   say "gw$n: TAYGA stopped; ${PREFIX[$n]} now silently drops (TUN kept, routes kept)"
 }
 
+# Packet loss without tc netem (not available here): an nftables rule in the gateway's forward
+# hook drops PCT % of the packets that arrive from the resolver side (its `core` link), chosen at
+# random per packet. A new `loss` replaces the old share; `loss N 0` and `heal N` remove it.
+cmd_loss() {
+  need_root
+  local n=${1:-} pct=${2:-}
+  [[ $n =~ ^[123]$ && $pct =~ ^[0-9]+$ ]] && ((pct <= 100)) || die "usage: $0 loss 1|2|3 PERCENT (0-100)"
+  ns_exists "gw$n" || die "lab is not up"
+  command -v nft >/dev/null || die "nft not found (install nftables)"
+  clear_loss "$n"
+  if ((pct == 0)); then say "gw$n: no packet loss"; return 0; fi
+  nsx "gw$n" nft -f - <<NFT
+table inet lab {
+  chain lossy {
+    type filter hook forward priority 0; policy accept;
+    iifname "core" numgen random mod 100 < $pct drop
+  }
+}
+NFT
+  echo "$pct" >"$STATE/gw$n/loss"
+  say "gw$n: dropping $pct% of the packets from the resolver side towards ${PREFIX[$n]}"
+}
+
+clear_loss() {
+  if command -v nft >/dev/null && nsx "gw$1" nft list table inet lab >/dev/null 2>&1; then
+    nsx "gw$1" nft delete table inet lab
+  fi
+  rm -f "$STATE/gw$1/loss"
+}
+
 cmd_heal() {
   need_root
   local n=${1:-}; [[ $n =~ ^[123]$ ]] || die "usage: $0 heal 1|2|3"
   ns_exists "gw$n" || die "lab is not up"
+  clear_loss "$n"
   if alive "tayga$n"; then say "gw$n: TAYGA already running (pid $(pid_of "tayga$n"))"; rm -f "$STATE/gw$n/failed"; return 0; fi
   start_tayga "$n"
   wait_until 3 "gw$n TAYGA" "tayga$n" alive "tayga$n" || die "gw$n: TAYGA failed to start, see $STATE/gw$n/tayga.log"
@@ -628,6 +659,7 @@ cmd_status() {
       gw?)
         n=${s#gw}; line="$(proc "tayga$n" tayga)"
         if [[ -e $STATE/gw$n/failed ]]; then line+=" (failed by 'fail $n')"; fi
+        if [[ -e $STATE/gw$n/loss ]]; then line+=" ($(cat "$STATE/gw$n/loss")% loss by 'loss $n')"; fi
         line+=" prefix ${PREFIX[$n]} pool ${POOL[$n]}" ;;
       core) line="bridge br0 $CORE_NET" ;;
       resolver) line="$(proc named-resolver named-dns64) on [$RESOLVER6]:53, dns64 synthesizing: $({ dns64_prefixes 2>/dev/null || echo "INVALID (named-checkconf fails)"; } | paste -sd' ')" ;;
@@ -660,7 +692,7 @@ cmd_exec() {
 
 usage() {
   cat <<EOF
-usage: $0 up | down | restart | status | verify | fail N | heal N | stop-service S | start-service S
+usage: $0 up | down | restart | status | verify | fail N | heal N | loss N PCT | stop-service S | start-service S
           | exec NS CMD... | synth IPV4...
   S: http (HTTP :80 on both targets) or echo (TCP/UDP echo :7)
   NS: v4 gw1 gw2 gw3 core resolver client (or full nhlab-* name)
@@ -677,6 +709,7 @@ case $cmd in
   verify) cmd_verify ;;
   fail) cmd_fail "$@" ;;
   heal) cmd_heal "$@" ;;
+  loss) cmd_loss "$@" ;;
   stop-service) cmd_service stop "$@" ;;
   start-service) cmd_service start "$@" ;;
   exec) cmd_exec "$@" ;;

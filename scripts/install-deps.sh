@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(bind9-utils fping iproute2 ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(bind9 dnsutils tayga openssh-server openssh-client curl chromium
+  packages+=(bind9 dnsutils tayga nftables openssh-server openssh-client curl chromium
              debootstrap lintian debhelper dpkg-dev fakeroot systemd)
 fi
 

@@ -15,7 +15,7 @@ import { combineHooks, Daemon } from './daemon/daemon.js';
 import { systemdNotifier } from './daemon/systemd.js';
 import { formatStatus, useColor } from './observe/status-table.js';
 import { readState } from './daemon/state-file.js';
-import { formatTable, ms } from './table.js';
+import { errorMessage, formatMs, formatTable } from './format.js';
 import { LocalBindTarget } from './apply/local-target.js';
 import { checkCandidate, includesFile } from './apply/checkconf.js';
 import { writeTempBeside } from './apply/files.js';
@@ -88,17 +88,17 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
         r.prefix,
         r.name === r.prefix ? '' : r.name,
         r.healthy ? 'healthy' : 'UNHEALTHY',
-        ms(r.latency_ms),
+        formatMs(r.latency_ms),
         r.targets
           .map(
             (t) =>
-              `${t.probe}: ${t.ok ? ms(t.latency_ms) : (t.error ?? 'failed')}${!t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
+              `${t.probe}: ${t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed')}${!t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
           )
           .join('; '),
       ];
     });
     process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
-    process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${ms(round.duration_ms)})\n`);
+    process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${formatMs(round.duration_ms)})\n`);
   }
   return healthy === rows.length ? EXIT.ok : healthy > 0 ? EXIT.some : EXIT.none;
 }
@@ -335,7 +335,7 @@ export async function main(args = hideBin(process.argv)): Promise<void> {
       process.stderr.write(`${err.message}\n`);
       process.exitCode = err.exitCode;
     } else {
-      process.stderr.write(`nat64-health: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`nat64-health: ${errorMessage(err)}\n`);
       process.exitCode = 1;
     }
   }

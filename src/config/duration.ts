@@ -11,15 +11,3 @@ export function parseDuration(value: unknown): number | string {
   if (!m) return `"${value}" is not a duration (use e.g. "500ms", "5s", "2m", "1h")`;
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
 }
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -4,6 +4,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import type { PrefixHealth } from '../health/state.js';
+import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
@@ -254,13 +255,13 @@ export class Daemon {
         await this.step();
       } catch (err) {
         // A bug must not kill the resolver's helper: log it and try again next round.
-        this.log.error('round failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        this.log.error('round failed', { error: errorDetail(err) });
       }
       if (this.round === 1) this.opts.hooks?.ready?.();
       if (this.stopping) break;
       // Rounds *start* every interval (fast_interval): the round's own time counts towards the wait,
       // so a failing prefix (its probes run into `timeout`) is re-checked every fast_interval, not
-      // every fast_interval + timeout (bench:failover: aggressive p95 2.71 s -> ~2.1 s).
+      // every fast_interval + timeout.
       await this.sleep(Math.max(0, nextDelay(this.config, this.health) - (performance.now() - roundStart)));
     }
   }
@@ -350,7 +351,7 @@ export class Daemon {
     })()
       .catch((err) =>
         this.log.error(`apply to ${target.name} crashed`, {
-          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          error: errorDetail(err),
         }),
       )
       .finally(() => this.inflight.delete(target.name));

@@ -3,16 +3,7 @@
 // RELOADING=1 ... READY=1 around a re-read, STOPPING=1 when stopping. The CLI owns the signals and
 // calls reloading() and close().
 //
-// Why systemd-notify(1) and not our own datagram: sd_notify is one AF_UNIX SOCK_DGRAM message to
-// $NOTIFY_SOCKET, and Node cannot send unix datagrams (node:dgram is UDP only) without a native
-// addon, which an arch-all package cannot ship. systemd-notify comes with systemd itself, so it is
-// on every machine where NOTIFY_SOCKET is set. Its messages come from a child process, so the unit
-// needs NotifyAccess=all (systemd attributes them to the service by cgroup). The classic race —
-// systemd-notify exiting before systemd looked up its cgroup, and the message being dropped — is
-// gone since systemd 246: systemd-notify waits (sd_notify_barrier) until the manager has processed
-// the message unless --no-block is given, so we never pass --no-block, and we send one message at
-// a time, in order. A notification that fails is logged and otherwise ignored: it must never stop
-// the daemon (systemd's start timeout reports a READY=1 that never arrived).
+// It runs systemd-notify(1) rather than sending the datagram itself: see docs/design.md.
 //
 // Everything here is inert unless NOTIFY_SOCKET is set, i.e. when not started by systemd.
 import { runCommand } from '../apply/commands.js';

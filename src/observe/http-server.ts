@@ -2,6 +2,7 @@
 // address. Bad requests get a proper status and are never allowed to take the daemon down.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { formatHostPort, type ListenAddress } from './listen.js';
 
@@ -182,7 +183,7 @@ export class HttpServer {
     } catch (err) {
       this.opts.log.error('http: handler failed', {
         path: req.url,
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        error: errorDetail(err),
       });
       if (!res.headersSent) send({ status: 500, contentType: TEXT, body: '500 Internal Server Error\n' });
       else res.destroy();

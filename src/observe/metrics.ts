@@ -240,12 +240,12 @@ export class Metrics {
     }
   }
 
-  update(s: StateSnapshot, d: Decision | null): void {
-    const newRound = s.round !== this.lastRound;
-    this.lastRound = s.round;
+  update(snapshot: StateSnapshot, decision: Decision | null): void {
+    const newRound = snapshot.round !== this.lastRound;
+    this.lastRound = snapshot.round;
     const owners = new Set<string>([
-      ...s.prefixes.map((p) => `prefix ${p.prefix}`),
-      ...s.targets.map((t) => `target ${t.name}`),
+      ...snapshot.prefixes.map((p) => `prefix ${p.prefix}`),
+      ...snapshot.targets.map((t) => `target ${t.name}`),
     ]);
     this.forget(owners);
 
@@ -261,7 +261,7 @@ export class Metrics {
       this.targetInSync,
     ])
       g.reset();
-    for (const p of s.prefixes) {
+    for (const p of snapshot.prefixes) {
       const prefix = p.prefix;
       this.prefixInfo.set({ prefix, name: p.name, group: p.group ?? '' }, 1);
       this.prefixUp.set({ prefix }, p.status === 'up' ? 1 : 0);
@@ -273,18 +273,18 @@ export class Metrics {
         this.observe(`prefix ${prefix}`, this.prefixLatency, { prefix }, p.last_round.latency_ms / 1000);
       }
     }
-    for (const probe of s.target_faults) this.targetFault.set({ probe }, 1);
-    this.failsafe.set(s.failsafe ? 1 : 0);
-    this.activePrefixes.set(s.active.length);
+    for (const probe of snapshot.target_faults) this.targetFault.set({ probe }, 1);
+    this.failsafe.set(snapshot.failsafe ? 1 : 0);
+    this.activePrefixes.set(snapshot.active.length);
     if (newRound) {
       this.rounds.inc();
-      if (s.round_ms != null) this.roundDuration.observe(s.round_ms / 1000);
-      this.lastRoundTime.set(Date.parse(s.updated_at) / 1000);
+      if (snapshot.round_ms != null) this.roundDuration.observe(snapshot.round_ms / 1000);
+      this.lastRoundTime.set(Date.parse(snapshot.updated_at) / 1000);
     }
 
-    if (d && newRound) {
-      const known = new Set(s.prefixes.map((p) => p.prefix));
-      for (const o of d.outcomes) {
+    if (decision && newRound) {
+      const known = new Set(snapshot.prefixes.map((p) => p.prefix));
+      for (const o of decision.outcomes) {
         if (!known.has(o.prefix)) continue;
         const type = probeType(o.probe);
         const outcome = classifyOutcome(o);
@@ -294,32 +294,34 @@ export class Metrics {
         if (o.ok)
           this.observe(`prefix ${o.prefix}`, this.probeDuration, { prefix: o.prefix, type }, o.latency_ms / 1000);
       }
-      for (const t of d.transitions)
+      for (const t of decision.transitions)
         if (known.has(t.id)) this.inc(`prefix ${t.id}`, this.prefixStateChanges, { prefix: t.id, state: t.to });
-      for (const c of d.changes) {
+      for (const c of decision.changes) {
         if (known.has(c.id))
           this.inc(`prefix ${c.id}`, this.selectionChanges, { prefix: c.id, change: c.change.replace(/-/g, '_') });
       }
     }
 
-    this.updateTargets(s);
-    this.updateConfigReload(s);
+    this.updateTargets(snapshot);
+    this.updateConfigReload(snapshot);
   }
 
-  private updateTargets(s: StateSnapshot): void {
-    for (const t of s.targets) {
+  private updateTargets(snapshot: StateSnapshot): void {
+    for (const t of snapshot.targets) {
       const owner = `target ${t.name}`;
       for (const result of APPLY_RESULTS) this.inc(owner, this.applies, { target: t.name, result }, 0);
       for (const result of ['success', 'failure']) this.inc(owner, this.reloads, { target: t.name, result }, 0);
       if (t.last_apply) this.targetLastOk.set({ target: t.name }, t.last_apply.result === 'failed' ? 0 : 1);
       const inSync =
-        t.serving !== null && t.serving.length === s.active.length && s.active.every((id) => t.serving!.includes(id));
+        t.serving !== null &&
+        t.serving.length === snapshot.active.length &&
+        snapshot.active.every((id) => t.serving!.includes(id));
       this.targetInSync.set({ target: t.name }, inSync ? 1 : 0);
     }
     // Applies are kept newest first and capped; count the records not seen in the previous snapshot.
     const keys = new Set<string>();
-    const targets = new Set(s.targets.map((t) => t.name));
-    for (const a of s.applies) {
+    const targets = new Set(snapshot.targets.map((t) => t.name));
+    for (const a of snapshot.applies) {
       const key = applyKey(a);
       keys.add(key);
       if (this.seenApplies.has(key) || !targets.has(a.target)) continue;
@@ -340,8 +342,8 @@ export class Metrics {
     for (const [target, at] of this.lastApplied) this.lastApplySuccess.set({ target }, at);
   }
 
-  private updateConfigReload(s: StateSnapshot): void {
-    const r = s.last_config_reload;
+  private updateConfigReload(snapshot: StateSnapshot): void {
+    const r = snapshot.last_config_reload;
     if (!r) return;
     const key = `${r.at} ${r.ok}`;
     if (key === this.lastConfigReload) return;

@@ -3,6 +3,7 @@
 import type { DaemonHooks } from '../daemon/daemon.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { Decision } from '../daemon/step.js';
+import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { LatencyHistory } from './history.js';
 import { HttpServer } from './http-server.js';
@@ -104,7 +105,7 @@ export class Observer {
       }
     } catch (err) {
       this.log.error('observer: cannot update metrics from the snapshot', {
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        error: errorDetail(err),
       });
     }
   }

@@ -2,7 +2,8 @@
 // assets), rendered on the server from the latest snapshot and the in-memory latency history.
 import type { AppliedRecord, StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
-import { ago, applyDetail, fmtDuration, fmtMs, fmtTime, lastRound, role } from './format.js';
+import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
+import { applyDetail, lastRound, role } from './format.js';
 
 export const CHART_WIDTH = 240;
 export const CHART_HEIGHT = 40;
@@ -91,7 +92,7 @@ export function latencyChart(points: HistoryPoint[], o: ChartOptions): string {
   const last = [...data].reverse().find((p) => p.latency_ms !== null);
   const good = points.filter((p) => p.latency_ms !== null).map((p) => p.latency_ms!);
   const summary = good.length
-    ? `${good.length} good round(s), min ${fmtMs(Math.min(...good))}, max ${fmtMs(Math.max(...good))}; ${points.length - good.length} bad`
+    ? `${good.length} good round(s), min ${formatMs(Math.min(...good))}, max ${formatMs(Math.max(...good))}; ${points.length - good.length} bad`
     : points.length
       ? `no good round in ${points.length}`
       : 'no rounds yet';
@@ -131,9 +132,9 @@ function appliesTable(applies: AppliedRecord[], now: number): string {
     .slice(0, APPLIES_SHOWN)
     .map(
       (a) =>
-        `<tr data-apply-result="${escapeHtml(a.result)}"><td title="${escapeHtml(a.at)}">${escapeHtml(fmtTime(a.at))} <span class="muted">(${escapeHtml(ago(a.at, now))})</span></td>` +
+        `<tr data-apply-result="${escapeHtml(a.result)}"><td title="${escapeHtml(a.at)}">${escapeHtml(formatTime(a.at))} <span class="muted">(${escapeHtml(formatAgo(a.at, now))})</span></td>` +
         `<td>${escapeHtml(a.target)}</td><td><span class="badge ${escapeHtml(a.result)}">${escapeHtml(a.result)}</span></td>` +
-        `<td>${escapeHtml(a.reason ?? '-')}</td><td>${escapeHtml(a.result === 'failed' ? applyDetail(a) : '')}</td><td class="num">${escapeHtml(fmtMs(a.ms))}</td></tr>`,
+        `<td>${escapeHtml(a.reason ?? '-')}</td><td>${escapeHtml(a.result === 'failed' ? applyDetail(a) : '')}</td><td class="num">${escapeHtml(formatMs(a.ms))}</td></tr>`,
     );
   return `<table id="applies"><thead><tr><th>When</th><th>Target</th><th>Result</th><th>Reason</th><th>Error</th><th>Took</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -176,41 +177,41 @@ export function renderStatusPage({ snapshot: s, history, now }: PageInput): stri
     spanMs >= history.windowMs
       ? history.windowMs === 3_600_000
         ? 'last hour'
-        : `last ${fmtDuration(spanMs)}`
-      : `last ${fmtDuration(spanMs)}`;
+        : `last ${formatDuration(spanMs)}`
+      : `last ${formatDuration(spanMs)}`;
   const rows = s.prefixes.map((p, i) => {
     const r = role(p);
-    const roleText = r === 'draining' && p.draining_since ? `draining since ${ago(p.draining_since, now)}` : r;
+    const roleText = r === 'draining' && p.draining_since ? `draining since ${formatAgo(p.draining_since, now)}` : r;
     return (
       `<tr class="prefix" data-prefix="${escapeHtml(p.prefix)}" data-state="${escapeHtml(p.status)}" data-role="${r}">` +
       `<td><code>${escapeHtml(p.prefix)}</code></td><td>${escapeHtml(p.name === p.prefix ? '' : p.name)}</td><td>${escapeHtml(p.group ?? '')}</td>` +
       `<td><span class="badge ${escapeHtml(p.status)}">${escapeHtml(p.status)}</span></td>` +
       `<td class="${r}">${escapeHtml(roleText)}</td>` +
-      `<td class="num">${escapeHtml(fmtMs(p.latency_ms))}</td>` +
+      `<td class="num">${escapeHtml(formatMs(p.latency_ms))}</td>` +
       `<td>${latencyChart(series[i]!, { now, windowMs: spanMs, maxMs })}</td>` +
       `<td title="${escapeHtml(lastRound(p))}">${escapeHtml(p.last_round ? `${p.last_round.answered}/${p.last_round.counted}` : '-')}</td>` +
-      `<td title="${escapeHtml(p.since ?? '')}">${escapeHtml(p.since ? ago(p.since, now) : '-')}</td></tr>`
+      `<td title="${escapeHtml(p.since ?? '')}">${escapeHtml(p.since ? formatAgo(p.since, now) : '-')}</td></tr>`
     );
   });
   const targets = s.targets.map(
     (t) =>
       `<tr data-target="${escapeHtml(t.name)}"><td>${escapeHtml(t.name)}</td>` +
-      `<td>${t.last_apply ? `<span class="badge ${escapeHtml(t.last_apply.result)}">${escapeHtml(t.last_apply.result)}</span> ${escapeHtml(ago(t.last_apply.at, now))}` : '<span class="muted">no apply yet</span>'}</td>` +
+      `<td>${t.last_apply ? `<span class="badge ${escapeHtml(t.last_apply.result)}">${escapeHtml(t.last_apply.result)}</span> ${escapeHtml(formatAgo(t.last_apply.at, now))}` : '<span class="muted">no apply yet</span>'}</td>` +
       `<td>${escapeHtml(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none')}</td></tr>`,
   );
   const reload = s.last_config_reload;
   return [
     head,
     '<h1>nat64-health</h1>',
-    `<p class="meta" id="summary">${up} of ${s.prefixes.length} prefixes up · active: ${escapeHtml(s.active.join(', ') || 'none')} · round ${s.round} at ${escapeHtml(fmtTime(s.updated_at))} (${escapeHtml(ago(s.updated_at, now))}, took ${escapeHtml(fmtMs(s.round_ms))})</p>`,
+    `<p class="meta" id="summary">${up} of ${s.prefixes.length} prefixes up · active: ${escapeHtml(s.active.join(', ') || 'none')} · round ${s.round} at ${escapeHtml(formatTime(s.updated_at))} (${escapeHtml(formatAgo(s.updated_at, now))}, took ${escapeHtml(formatMs(s.round_ms))})</p>`,
     ...banners,
     '<h2>Prefixes</h2>',
-    `<table id="prefixes"><thead><tr><th>Prefix</th><th>Name</th><th>Group</th><th>State</th><th>Role</th><th>Latency</th><th>Latency, ${escapeHtml(spanText)} (0–${escapeHtml(Number.isInteger(maxMs) ? `${maxMs} ms` : fmtMs(maxMs))})</th><th>Last round</th><th>Since</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    `<table id="prefixes"><thead><tr><th>Prefix</th><th>Name</th><th>Group</th><th>State</th><th>Role</th><th>Latency</th><th>Latency, ${escapeHtml(spanText)} (0–${escapeHtml(Number.isInteger(maxMs) ? `${maxMs} ms` : formatMs(maxMs))})</th><th>Last round</th><th>Since</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
     '<h2>BIND targets</h2>',
     `<table id="targets"><thead><tr><th>Target</th><th>Last apply</th><th>Serving</th></tr></thead><tbody>${targets.join('')}</tbody></table>`,
     '<h2>Last applies</h2>',
     appliesTable(s.applies, now),
-    `<p class="meta">Config <code>${escapeHtml(s.config)}</code>${reload ? ` · last reload ${escapeHtml(ago(reload.at, now))}: ${reload.ok ? 'ok' : `<span class="failed">rejected: ${escapeHtml(reload.error ?? '')}</span>`}` : ''} · pid ${s.pid}</p>`,
+    `<p class="meta">Config <code>${escapeHtml(s.config)}</code>${reload ? ` · last reload ${escapeHtml(formatAgo(reload.at, now))}: ${reload.ok ? 'ok' : `<span class="failed">rejected: ${escapeHtml(reload.error ?? '')}</span>`}` : ''} · pid ${s.pid}</p>`,
     foot,
   ].join('\n');
 }

@@ -1,15 +1,9 @@
 // `nat64-health status`: the state file as aligned text tables. Colour only when asked (on a TTY).
 import type { StateSnapshot } from '../daemon/state-file.js';
-import { ago, applyDetail, fmtMs, fmtTime, lastRound, role } from './format.js';
+import { formatAgo, formatMs, formatTable, formatTime, paint as paintIf, type Cell, type Style } from '../format.js';
+import { applyDetail, lastRound, role } from './format.js';
 
 const APPLIES_SHOWN = 5;
-const CODES = { red: 31, green: 32, yellow: 33, blue: 34, bold: 1, dim: 2 } as const;
-type Style = keyof typeof CODES;
-
-export interface Cell {
-  text: string;
-  style?: Style;
-}
 
 /** Colour for a stream: a TTY, no NO_COLOR, not a dumb terminal; FORCE_COLOR forces it. */
 export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -17,27 +11,15 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = p
   return !!stream.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';
 }
 
-/** Aligned columns, padded on the visible text so escape codes never break the alignment. */
-export function alignedTable(header: string[], rows: Cell[][], color: boolean): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
-  const paint = (c: Cell, s: string) => (color && c.style ? `\x1b[${CODES[c.style]}m${s}\x1b[0m` : s);
-  const line = (cells: Cell[]) =>
-    cells
-      .map((c, i) => paint(c, i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header.map((text) => ({ text, style: 'bold' as const }))), ...rows.map(line)].join('\n');
-}
-
 const stateStyle = (s: string): Style => (s === 'up' ? 'green' : s === 'down' ? 'red' : 'yellow');
 
-export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: number }): string {
+export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; now?: number }): string {
   const now = opts.now ?? Date.now();
   const c = (text: string, style?: Style): Cell => ({ text, style });
-  const paint = (text: string, style: Style) => (opts.color ? `\x1b[${CODES[style]}m${text}\x1b[0m` : text);
+  const paint = (text: string, style: Style) => paintIf(text, style, opts.color);
   const out: string[] = [];
 
-  const prefixRows = s.prefixes.map((p) => {
+  const prefixRows = snapshot.prefixes.map((p) => {
     const r = role(p);
     return [
       c(p.prefix),
@@ -45,32 +27,30 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
       c(p.group ?? ''),
       c(p.status, stateStyle(p.status)),
       c(r === 'standby' ? '-' : r, r === 'active' ? 'blue' : r === 'draining' ? 'yellow' : undefined),
-      c(fmtMs(p.latency_ms)),
-      c(p.since ? ago(p.since, now) : '-'),
+      c(formatMs(p.latency_ms)),
+      c(p.since ? formatAgo(p.since, now) : '-'),
       c(lastRound(p), p.last_round && p.last_round.failures.length ? 'dim' : undefined),
     ];
   });
   out.push(
-    alignedTable(
-      ['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'],
-      prefixRows,
-      opts.color,
-    ),
+    formatTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'], prefixRows, opts.color),
   );
 
-  const up = s.prefixes.filter((p) => p.status === 'up').length;
+  const up = snapshot.prefixes.filter((p) => p.status === 'up').length;
   out.push('');
   out.push(
-    `${up} of ${s.prefixes.length} up, ${s.active.length} active${s.draining.length ? `, ${s.draining.length} draining` : ''}; ` +
-      `round ${s.round} at ${fmtTime(s.updated_at)} (${ago(s.updated_at, now)}, took ${fmtMs(s.round_ms)})${s.dry_run ? '; DRY RUN' : ''}`,
+    `${up} of ${snapshot.prefixes.length} up, ${snapshot.active.length} active${snapshot.draining.length ? `, ${snapshot.draining.length} draining` : ''}; ` +
+      `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)})${snapshot.dry_run ? '; DRY RUN' : ''}`,
   );
-  if (s.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
-  if (s.target_faults.length)
-    out.push(paint(`probe targets down through every prefix (not counted): ${s.target_faults.join(', ')}`, 'yellow'));
+  if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
+  if (snapshot.target_faults.length)
+    out.push(
+      paint(`probe targets down through every prefix (not counted): ${snapshot.target_faults.join(', ')}`, 'yellow'),
+    );
 
-  if (s.targets.length) {
+  if (snapshot.targets.length) {
     out.push('');
-    const rows = s.targets.map((t) => {
+    const rows = snapshot.targets.map((t) => {
       const a = t.last_apply;
       const error =
         a?.result === 'failed'
@@ -78,35 +58,37 @@ export function formatStatus(s: StateSnapshot, opts: { color: boolean; now?: num
           : c('');
       return [
         c(t.name),
-        a ? c(`${a.result} ${ago(a.at, now)}`, a.result === 'failed' ? 'red' : 'green') : c('no apply yet', 'dim'),
+        a
+          ? c(`${a.result} ${formatAgo(a.at, now)}`, a.result === 'failed' ? 'red' : 'green')
+          : c('no apply yet', 'dim'),
         c(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none'),
         error,
       ];
     });
-    out.push(alignedTable(['TARGET', 'LAST APPLY', 'SERVING', 'ERROR'], rows, opts.color));
+    out.push(formatTable(['TARGET', 'LAST APPLY', 'SERVING', 'ERROR'], rows, opts.color));
   }
 
   out.push('');
-  if (s.applies.length === 0) out.push('no apply yet');
+  if (snapshot.applies.length === 0) out.push('no apply yet');
   else {
-    const rows = s.applies
+    const rows = snapshot.applies
       .slice(0, APPLIES_SHOWN)
       .map((a) => [
-        c(fmtTime(a.at)),
+        c(formatTime(a.at)),
         c(a.target),
         c(a.result, a.result === 'failed' ? 'red' : a.result === 'applied' ? 'green' : 'yellow'),
-        c(fmtMs(a.ms)),
+        c(formatMs(a.ms)),
         c(a.result === 'failed' ? `${a.reason ?? '-'} -> ${applyDetail(a)}` : (a.reason ?? '-')),
       ]);
-    out.push(alignedTable(['APPLIED AT', 'TARGET', 'RESULT', 'TOOK', 'REASON'], rows, opts.color));
+    out.push(formatTable(['APPLIED AT', 'TARGET', 'RESULT', 'TOOK', 'REASON'], rows, opts.color));
   }
-  const r = s.last_config_reload;
+  const r = snapshot.last_config_reload;
   if (r)
     out.push(
       '',
       r.ok
-        ? `config reloaded ${ago(r.at, now)}`
-        : paint(`config reload rejected ${ago(r.at, now)}: ${r.error ?? ''}`, 'red'),
+        ? `config reloaded ${formatAgo(r.at, now)}`
+        : paint(`config reload rejected ${formatAgo(r.at, now)}: ${r.error ?? ''}`, 'red'),
     );
   return out.join('\n') + '\n';
 }

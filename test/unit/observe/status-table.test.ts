@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseListen } from '../../../src/observe/listen.js';
-import { alignedTable, formatStatus, useColor } from '../../../src/observe/status-table.js';
+import { formatStatus, useColor } from '../../../src/observe/status-table.js';
 import { combineHooks } from '../../../src/daemon/daemon.js';
 import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
 
@@ -59,10 +59,6 @@ describe('status table', () => {
     expect(useColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
     expect(useColor({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
     expect(useColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
-  });
-
-  it('aligns on visible width', () => {
-    expect(alignedTable(['A', 'B'], [[{ text: 'xyz', style: 'red' }, { text: '1' }]], false)).toBe('A    B\nxyz  1');
   });
 
   it('shows the fail-safe and a rejected config reload', () => {
