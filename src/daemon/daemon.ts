@@ -3,11 +3,11 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import type { PrefixHealth } from '../health/state.js';
+import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
-import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
+import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
 import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
 import { makeTargets as fleetTargets } from '../apply/ssh-fleet.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
@@ -443,6 +443,7 @@ export class Daemon {
     const d = this.lastDecision;
     const nextAt = this.stopping ? null : new Date(now + nextDelay(this.config, this.health, () => 0.5)).toISOString();
     const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+    const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
     return {
       version: 1,
       pid: process.pid,
@@ -470,6 +471,8 @@ export class Daemon {
           draining: p.id in this.selection.draining,
           draining_since: iso(this.selection.draining[p.id]),
           latency_ms: h.latency_ms,
+          loss_ratio: lossRatio(h),
+          score_ms: finiteOrNull(rankScore(h, this.config.select.loss_penalty)),
           good_streak: h.good_streak,
           bad_streak: h.bad_streak,
           since: iso(h.since),

@@ -16,6 +16,10 @@ export interface PrefixStatus {
   draining: boolean;
   draining_since: string | null;
   latency_ms: number | null;
+  /** unanswered share of the probes over the last `health.loss_window` rounds */
+  loss_ratio: number | null;
+  /** the ranking score (select rule 1): latency plus loss ratio x loss_penalty, ms */
+  score_ms: number | null;
   good_streak: number;
   bad_streak: number;
   since: string | null;
