@@ -26,4 +26,29 @@ export default tseslint.config(
     rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
   },
   prettier,
+  {
+    // After eslint-config-prettier, which turns max-len off: prettier wraps code at 120 but leaves long
+    // strings, template literals and comments alone.
+    // TODO(coordinator): drop these ignores after the merges
+    ignores: [
+      'src/apply/**',
+      'src/config/**',
+      'src/select/**',
+      'src/health/**',
+      'src/daemon/**',
+      'src/probe/**',
+      'src/render/**',
+      'src/log.ts',
+      'test/unit/apply/**',
+      'test/unit/config/**',
+      'test/unit/select/**',
+      'test/unit/health/**',
+      'test/unit/daemon/**',
+      'test/unit/render/**',
+      'test/integration/apply/**',
+      'test/package/**',
+      'debian/**',
+    ],
+    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }] },
+  },
 );

@@ -22,7 +22,10 @@ export async function benchApply(): Promise<void> {
         file,
         `prefixes: [2001:db8:64:a::/96, 2001:db8:64:b::/96, 2001:db8:64:c::/64]
 probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-bind: { output: ${named.includeFile}, checkconf: ${JSON.stringify(named.checkconfArgv)}, reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])} }
+bind:
+  output: ${named.includeFile}
+  checkconf: ${JSON.stringify(named.checkconfArgv)}
+  reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])}
 `,
       );
       const config = parseConfig(readFileSync(file, 'utf8'), file, dir);

@@ -29,7 +29,10 @@ export async function benchDaemonRss(): Promise<void> {
         `prefixes: [${prefixes.join(', ')}]
 probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
 health: { interval: 10ms, fast_interval: 10ms, timeout: 10ms }
-bind: { output: ${named.includeFile}, checkconf: ${JSON.stringify(named.checkconfArgv)}, reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])} }
+bind:
+  output: ${named.includeFile}
+  checkconf: ${JSON.stringify(named.checkconfArgv)}
+  reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])}
 state_file: ${state}
 `,
       );

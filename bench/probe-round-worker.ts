@@ -3,14 +3,10 @@ import { parseConfig } from '../src/config/load.js';
 import { runRound } from '../src/probe/round.js';
 
 const [prefixCount, rounds] = [Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 10)];
-const prefixes = Array.from({ length: prefixCount }, (_, i) => `  - 2001:db8:${(0x1000 + i).toString(16)}::/96`).join(
-  '\n',
-);
-const config = parseConfig(
-  `prefixes:\n${prefixes}\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n  - { type: tcp, address: 192.0.2.11, port: 80 }\n  - { type: tcp, address: 198.51.100.10, port: 80 }\nhealth: { timeout: 1s }\n`,
-  'bench',
-  '/tmp',
-);
+const prefixes = Array.from({ length: prefixCount }, (_, i) => `  - 2001:db8:${(0x1000 + i).toString(16)}::/96`);
+const targets = ['192.0.2.10', '192.0.2.11', '198.51.100.10'].map((a) => `  - { type: tcp, address: ${a}, port: 80 }`);
+const yaml = ['prefixes:', ...prefixes, 'probes:', ...targets, 'health: { timeout: 1s }', ''].join('\n');
+const config = parseConfig(yaml, 'bench', '/tmp');
 const results: Array<{ wall_ms: number; cpu_ms: number; ok: number; total: number }> = [];
 for (let i = 0; i < rounds; i++) {
   const cpu = process.cpuUsage();

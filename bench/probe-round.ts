@@ -33,14 +33,12 @@ export async function benchProbeRound(): Promise<void> {
       const rounds = (
         JSON.parse(r.stdout) as Array<{ wall_ms: number; cpu_ms: number; ok: number; total: number }>
       ).slice(1); // first round warms up
-      report(
-        `probe round: ${PREFIXES} prefixes x 3 TCP targets on loopback (${rounds.length} rounds; node ${cliNodeFlags().join(' ')})`,
-        [
-          ['wall time, median', `${median(rounds.map((x) => x.wall_ms)).toFixed(1)} ms`, '<= 1 s'],
-          ['CPU time, median', `${median(rounds.map((x) => x.cpu_ms)).toFixed(1)} ms`, '<= 0.3 s'],
-          ['probes answered', `${rounds[0]!.ok}/${rounds[0]!.total}`],
-        ],
-      );
+      const flags = cliNodeFlags().join(' ');
+      report(`probe round: ${PREFIXES} prefixes x 3 TCP targets on loopback (${rounds.length} rounds; node ${flags})`, [
+        ['wall time, median', `${median(rounds.map((x) => x.wall_ms)).toFixed(1)} ms`, '<= 1 s'],
+        ['CPU time, median', `${median(rounds.map((x) => x.cpu_ms)).toFixed(1)} ms`, '<= 0.3 s'],
+        ['probes answered', `${rounds[0]!.ok}/${rounds[0]!.total}`],
+      ]);
     } finally {
       await services.stop();
     }

@@ -90,11 +90,18 @@ async function startNamed(dir) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const control = port + 1;
     const conf = path.join(dir, 'named.conf');
-    await writeFile(
-      conf,
-      `include "${key}";\ncontrols { inet 127.0.0.1 port ${control} allow { 127.0.0.1; } keys { "nh-bench"; }; };\n` +
-        `options {\n\tdirectory "${dir}";\n\tpid-file "${dir}/named.pid";\n\tlisten-on port ${port} { 127.0.0.1; };\n\tlisten-on-v6 { none; };\n\trecursion no;\n};\n`,
-    );
+    const lines = [
+      `include "${key}";`,
+      `controls { inet 127.0.0.1 port ${control} allow { 127.0.0.1; } keys { "nh-bench"; }; };`,
+      'options {',
+      `\tdirectory "${dir}";`,
+      `\tpid-file "${dir}/named.pid";`,
+      `\tlisten-on port ${port} { 127.0.0.1; };`,
+      '\tlisten-on-v6 { none; };',
+      '\trecursion no;',
+      '};',
+    ];
+    await writeFile(conf, lines.join('\n') + '\n');
     const log = path.join(dir, 'named.log');
     await writeFile(log, '');
     const proc = spawn('named', ['-g', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -231,9 +238,8 @@ function print(results, rtts) {
   for (const rtt of rtts) {
     const rs = results.filter((r) => r.rtt_ms === rtt);
     const one = rs[0];
-    console.log(
-      `\n## SSH fan-out, ${rtt ? `${rtt} ms RTT per target` : 'loopback'}: time until every target serves the new set (median of ${RUNS})`,
-    );
+    const where = rtt ? `${rtt} ms RTT per target` : 'loopback';
+    console.log(`\n## SSH fan-out, ${where}: time until every target serves the new set (median of ${RUNS})`);
     const line = (name, value, note = '') =>
       console.log(`${name.padEnd(44)} ${value.padStart(10)}${note ? `   ${note}` : ''}`);
     for (const r of rs) {
@@ -256,9 +262,8 @@ function print(results, rtts) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { json: { type: 'string' }, rtt: { type: 'string', default: '10' } } });
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-  console.log(
-    `nat64-health ${pkg.version} SSH fan-out benchmark, node ${process.version}, ${os.cpus().length} CPUs, ${new Date().toISOString()}`,
-  );
+  const machine = `node ${process.version}, ${os.cpus().length} CPUs`;
+  console.log(`nat64-health ${pkg.version} SSH fan-out benchmark, ${machine}, ${new Date().toISOString()}`);
   const rtts = [
     0,
     ...values.rtt

@@ -88,9 +88,8 @@ for (const input of Object.keys(result.metafile.inputs)) {
 const list = [...packages.values()].sort((a, b) => a.name.localeCompare(b.name));
 const unknown = list.filter((p) => !LICENSES.includes(p.license));
 if (unknown.length > 0) {
-  console.error(
-    `bundle: no License paragraph in debian/copyright for: ${unknown.map((p) => `${p.name} (${JSON.stringify(p.license)})`).join(', ')}`,
-  );
+  const names = unknown.map((p) => `${p.name} (${JSON.stringify(p.license)})`).join(', ');
+  console.error(`bundle: no License paragraph in debian/copyright for: ${names}`);
   console.error('add the license text to debian/copyright and its name to LICENSES in scripts/bundle.mjs');
   process.exit(1);
 }

@@ -94,10 +94,11 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
         formatMs(r.latency_ms),
         formatPercent(r.loss_ratio),
         r.targets
-          .map(
-            (t) =>
-              `${t.probe}: ${t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed')}${!t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : ''}`,
-          )
+          .map((t) => {
+            const result = t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed');
+            const fault = !t.ok && !counted.has(t.probe) ? ' (target down everywhere: not counted)' : '';
+            return `${t.probe}: ${result}${fault}`;
+          })
           .join('; '),
       ];
     });
@@ -120,8 +121,9 @@ async function render(argv: Common & { static?: boolean }): Promise<number> {
 async function validate(argv: Common & { bind?: boolean }): Promise<number> {
   const { path, config } = load(argv);
   for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+  const counts = `${config.prefixes.length} prefixes, ${config.probes.length} probe targets`;
   const out: string[] = [
-    `${path ?? '(embedded default)'}: configuration is valid (${config.prefixes.length} prefixes, ${config.probes.length} probe targets)`,
+    `${path ?? '(embedded default)'}: configuration is valid (${counts})`,
     `template ${config.template.file}: OK`,
   ];
   if (argv.bind) {
@@ -129,10 +131,9 @@ async function validate(argv: Common & { bind?: boolean }): Promise<number> {
     const target = new LocalBindTarget(config.bind);
     const { desired } = await target.desiredFile(renderDns64(config, staticSelection(config)));
     if (config.bind.mode === 'include' && !(await includesFile(config.bind.checkconf, config.bind.output))) {
-      throw new CliError(
-        `${config.bind.named_conf} does not include ${config.bind.output}: add \`include "${config.bind.output}";\` inside options { }`,
-        EXIT.config,
-      );
+      const { named_conf, output } = config.bind;
+      const fix = `add \`include "${output}";\` inside options { }`;
+      throw new CliError(`${named_conf} does not include ${output}: ${fix}`, EXIT.config);
     }
     const tmp = await writeTempBeside(config.bind.output, desired);
     try {
@@ -141,9 +142,8 @@ async function validate(argv: Common & { bind?: boolean }): Promise<number> {
     } finally {
       await fs.rm(tmp, { force: true });
     }
-    out.push(
-      `${config.bind.named_conf}: named-checkconf accepts the rendered ${config.bind.mode === 'include' ? 'include file' : 'managed block'}`,
-    );
+    const rendered = config.bind.mode === 'include' ? 'include file' : 'managed block';
+    out.push(`${config.bind.named_conf}: named-checkconf accepts the rendered ${rendered}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   return EXIT.ok;

@@ -25,4 +25,8 @@ select:
 bind:
   mode: include
   output: /var/lib/bind/nat64-health/dns64.conf
+  dns64:
+    clients: [any]
+    # the exclude list the public service's operators ask resolvers to use with its prefixes
+    exclude: ["0::/3", "4000::/2", "8000::/1", "2001:db8::/32"]
 `;

@@ -2,7 +2,7 @@
 // Every problem names the file, line and field; nothing half-valid comes out of here.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from './errors.js';
 import { configSchema, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
@@ -79,8 +79,18 @@ export function parseConfig(text: string, file: string, baseDir: string): Config
   try {
     data = doc.toJS() ?? {};
   } catch (err) {
-    // yaml refuses aliases that expand too far (a "billion laughs" document)
-    throw new ConfigError([{ file, message: `YAML: ${(err as Error).message}` }]);
+    // yaml refuses aliases that expand too far (a "billion laughs" document): point at the first one
+    let at: { line?: number; column?: number } = {};
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) {
+          const { line, col } = lineCounter.linePos(node.range[0]);
+          at = { line, column: col };
+        }
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError([{ file, ...at, message: `YAML: ${(err as Error).message}` }]);
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
@@ -180,7 +190,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
-    template = loadTemplate(templatePath);
+    template = loadTemplate(templatePath, raw.bind.dns64);
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new ConfigError([

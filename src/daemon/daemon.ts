@@ -11,6 +11,7 @@ import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/selec
 import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
 import { makeTargets as fleetTargets } from '../apply/ssh-fleet.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
+import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
 
 export interface DaemonHooks {
@@ -92,6 +93,7 @@ export class Daemon {
   private lastDecision: Decision | null = null;
   private lastConfigReload: StateSnapshot['last_config_reload'] = null;
   private failsafeLoggedAt = 0;
+  private targetFaults: TargetFaultMemo = NO_TARGET_FAULTS;
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
@@ -299,11 +301,9 @@ export class Daemon {
   }
 
   private logDecision(d: Decision, now: number) {
-    if (d.verdict.targetFaults.length > 0) {
-      this.log.warn('probe target failed through every prefix: blaming the target, not the NAT64s', {
-        targets: d.verdict.targetFaults,
-      });
-    }
+    const faults = targetFaultNotice(this.targetFaults, d.verdict.targetFaults, now);
+    this.targetFaults = faults.memo;
+    if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
       this.log[t.to === 'down' ? 'warn' : 'info'](`prefix ${t.id} is ${t.to}`, {

@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
 import { parsePrefix } from '../config/prefix.js';
+import { MAX_PREFIXES } from '../config/schema.js';
 import type { PrefixHealth } from '../health/state.js';
 import type { ApplyOutcome } from '../apply/local-target.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
@@ -86,7 +87,7 @@ export async function readState(file: string): Promise<StateSnapshot> {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${file} is not a nat64-health state file: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
-  return parsed.data as unknown as StateSnapshot;
+  return data as StateSnapshot; // as written (the schema's output would reorder the keys `status --json` prints)
 }
 
 export interface RestoredSelection {
@@ -136,6 +137,13 @@ export function restoredSelection(
       t = now;
     }
     if (!active.has(id)) draining[id] = Math.min(t, draining[id] ?? t);
+  }
+  // No more drains than prefixes a config may hold: each one is a dns64 block in named.conf.
+  const ids = Object.keys(draining);
+  if (ids.length > MAX_PREFIXES) {
+    ids.sort((a, b) => draining[b]! - draining[a]!); // keep the most recent
+    for (const id of ids.slice(MAX_PREFIXES)) delete draining[id];
+    dropped.push(`${ids.length - MAX_PREFIXES} drains beyond the ${MAX_PREFIXES} most recent`);
   }
   return { active: [...active], draining, dropped };
 }

@@ -16,5 +16,6 @@ export function lastRound(p: Pick<PrefixStatus, 'last_round'>): string {
 /** What an apply did, in a few words: "applied", "failed (reload): rndc: ..." */
 export function applyDetail(a: AppliedRecord): string {
   if (a.result !== 'failed') return a.rolled_back ? `${a.result}, rolled back` : a.result;
-  return `failed${a.stage ? ` (${a.stage})` : ''}${a.rolled_back ? ', rolled back' : ''}${a.error ? `: ${a.error}` : ''}`;
+  const stage = a.stage ? ` (${a.stage})` : '';
+  return `failed${stage}${a.rolled_back ? ', rolled back' : ''}${a.error ? `: ${a.error}` : ''}`;
 }

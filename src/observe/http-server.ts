@@ -93,9 +93,13 @@ export class HttpServer {
       if (socket.writable && !(err.code === 'ECONNRESET')) {
         const reason = http.STATUS_CODES[status] ?? 'Bad Request';
         const body = `${status} ${reason}\n`;
-        socket.end(
-          `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${TEXT}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
+        const head = [
+          `HTTP/1.1 ${status} ${reason}`,
+          `Content-Type: ${TEXT}`,
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          'Connection: close',
+        ];
+        socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
       }
       socket.destroySoon?.();
     });

@@ -17,7 +17,8 @@ export function parseListen(text: string, opts: { allowPortZero?: boolean } = {}
   const bracketed = text.startsWith('[');
   const family = isIP(host);
   if (family === 0 || (family === 6) !== bracketed) {
-    return `"${host}" is not an IP${bracketed ? 'v6' : 'v4'} address (use an address such as 127.0.0.1 or [::1], not a host name)`;
+    const kind = bracketed ? 'IPv6' : 'IPv4';
+    return `"${host}" is not an ${kind} address (use an address such as 127.0.0.1 or [::1], not a host name)`;
   }
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port > 65535 || (port === 0 && !opts.allowPortZero))

@@ -4,18 +4,16 @@ import type { AppliedRecord, StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
 import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
 import { applyDetail, lastRound, role } from './format.js';
+import { html, type Html, type HtmlValue } from './html.js';
+import { STYLE } from './status-style.js';
+
+// The page's tests import the escaper from here.
+export { escapeHtml } from './html.js';
 
 export const CHART_WIDTH = 240;
 export const CHART_HEIGHT = 40;
 /** how many applies the page lists */
 const APPLIES_SHOWN = 10;
-
-export function escapeHtml(text: unknown): string {
-  return String(text).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
 
 /** Seconds until the page reloads: just after the next round, within 2-30 s. */
 export function refreshSeconds(snapshot: StateSnapshot | null, now: number): number {
@@ -41,7 +39,7 @@ interface ChartOptions {
   height?: number;
 }
 
-/** Points reduced to at most `max` by averaging runs of neighbours (a bad round in a run marks it bad). */
+/** Points reduced to at most `max` by averaging runs of neighbours; a bad round in a run marks it bad. */
 export function downsample(
   points: HistoryPoint[],
   max: number,
@@ -65,6 +63,10 @@ export function downsample(
  * rounds and long gaps) and a red tick under each bad round.
  */
 export function latencyChart(points: HistoryPoint[], o: ChartOptions): string {
+  return String(chart(points, o));
+}
+
+function chart(points: HistoryPoint[], o: ChartOptions): Html {
   const w = o.width ?? CHART_WIDTH;
   const h = o.height ?? CHART_HEIGHT;
   const plotH = h - 6; // ticks for bad rounds live in the bottom strip
@@ -90,53 +92,74 @@ export function latencyChart(points: HistoryPoint[], o: ChartOptions): string {
   }
   const bad = [...new Set(data.filter((p) => p.bad).map((p) => Math.round(x(p.t))))];
   const last = [...data].reverse().find((p) => p.latency_ms !== null);
+  const dot = last && { cx: x(last.t).toFixed(1), cy: y(last.latency_ms!).toFixed(1) };
   const good = points.filter((p) => p.latency_ms !== null).map((p) => p.latency_ms!);
   const summary = good.length
-    ? `${good.length} good round(s), min ${formatMs(Math.min(...good))}, max ${formatMs(Math.max(...good))}; ${points.length - good.length} bad`
+    ? `${good.length} good round(s), min ${formatMs(Math.min(...good))}, max ${formatMs(Math.max(...good))}; ` +
+      `${points.length - good.length} bad`
     : points.length
       ? `no good round in ${points.length}`
       : 'no rounds yet';
-  return [
-    `<svg class="chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" data-points="${points.length}" data-drawn="${drawn}" data-bad="${points.length - good.length}">`,
-    `<title>${escapeHtml(summary)}</title>`,
-    `<line class="axis" x1="0" y1="${plotH}" x2="${w}" y2="${plotH}"/>`,
-    d ? `<path class="latency" d="${d}"/>` : '',
-    last ? `<circle class="latest" cx="${x(last.t).toFixed(1)}" cy="${y(last.latency_ms!).toFixed(1)}" r="2"/>` : '',
-    ...bad.map((bx) => `<rect class="bad" x="${Math.min(w - 2, bx)}" y="${plotH + 1}" width="2" height="5"/>`),
-    !points.length ? `<text x="${w / 2}" y="${plotH / 2 + 4}" text-anchor="middle">no data yet</text>` : '',
-    '</svg>',
-  ].join('');
+  return html`<svg class="chart" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img"
+      data-points="${points.length}" data-drawn="${drawn}" data-bad="${points.length - good.length}">
+    <title>${summary}</title>
+    <line class="axis" x1="0" y1="${plotH}" x2="${w}" y2="${plotH}"/>
+    ${d ? html`<path class="latency" d="${d}"/>` : ''}
+    ${dot ? html`<circle class="latest" cx="${dot.cx}" cy="${dot.cy}" r="2"/>` : ''}
+    ${bad.map((bx) => html`<rect class="bad" x="${Math.min(w - 2, bx)}" y="${plotH + 1}" width="2" height="5"/>`)}
+    ${points.length ? '' : html`<text x="${w / 2}" y="${plotH / 2 + 4}" text-anchor="middle">no data yet</text>`}
+  </svg>`;
 }
 
-const CSS = `
-:root{color-scheme:light dark;--fg:#1b1f24;--muted:#5b636e;--bg:#fff;--line:#d8dde3;--up:#16794a;--down:#c62828;--unk:#9a6700;--accent:#2f6fdd}
-@media (prefers-color-scheme:dark){:root{--fg:#e6e9ed;--muted:#9aa4af;--bg:#14171b;--line:#30363d;--up:#3fb950;--down:#f85149;--unk:#d29922;--accent:#58a6ff}}
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:1.5rem auto;max-width:72rem;padding:0 1rem}
-h1{font-size:1.3rem;margin:0 0 .25rem}h2{font-size:1.05rem;margin:1.5rem 0 .4rem}
-.meta,.muted{color:var(--muted)}code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--line);vertical-align:middle}
-th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:12px;font-weight:600;border:1px solid currentColor}
-.up{color:var(--up)}.down,.failed{color:var(--down)}.unknown,.draining,.dry-run{color:var(--unk)}.active{color:var(--accent)}.applied{color:var(--up)}
-.banner{padding:.5rem .8rem;border-radius:.3rem;margin:.6rem 0;border:1px solid var(--down);color:var(--down)}
-.banner.warn{border-color:var(--unk);color:var(--unk)}
-svg.chart{display:block}svg.chart .latency{fill:none;stroke:var(--accent);stroke-width:1.5}svg.chart .latest{fill:var(--accent)}
-svg.chart .bad{fill:var(--down)}svg.chart .axis{stroke:var(--line)}svg.chart text{fill:var(--muted);font-size:11px}
-footer{margin-top:2rem;font-size:12px}a{color:var(--accent)}
-`;
+const badge = (state: string) => html`<span class="badge ${state}">${state}</span>`;
 
-function appliesTable(applies: AppliedRecord[], now: number): string {
-  if (applies.length === 0) return '<p class="muted">No apply yet.</p>';
-  const rows = applies
-    .slice(0, APPLIES_SHOWN)
-    .map(
-      (a) =>
-        `<tr data-apply-result="${escapeHtml(a.result)}"><td title="${escapeHtml(a.at)}">${escapeHtml(formatTime(a.at))} <span class="muted">(${escapeHtml(formatAgo(a.at, now))})</span></td>` +
-        `<td>${escapeHtml(a.target)}</td><td><span class="badge ${escapeHtml(a.result)}">${escapeHtml(a.result)}</span></td>` +
-        `<td>${escapeHtml(a.reason ?? '-')}</td><td>${escapeHtml(a.result === 'failed' ? applyDetail(a) : '')}</td><td class="num">${escapeHtml(formatMs(a.ms))}</td></tr>`,
-    );
-  return `<table id="applies"><thead><tr><th>When</th><th>Target</th><th>Result</th><th>Reason</th><th>Error</th><th>Took</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+function table(id: string, headers: HtmlValue[], rows: Html[]): Html {
+  return html`<table id="${id}">
+    <thead><tr>${headers.map((text) => html`<th>${text}</th>`)}</tr></thead>
+    <tbody>${rows}</tbody>
+  </table>`;
+}
+
+function appliesTable(applies: AppliedRecord[], now: number): Html {
+  if (applies.length === 0) return html`<p class="muted">No apply yet.</p>`;
+  const rows = applies.slice(0, APPLIES_SHOWN).map(
+    (a) => html`<tr data-apply-result="${a.result}">
+      <td title="${a.at}">${formatTime(a.at)} <span class="muted">(${formatAgo(a.at, now)})</span></td>
+      <td>${a.target}</td>
+      <td>${badge(a.result)}</td>
+      <td>${a.reason ?? '-'}</td>
+      <td>${a.result === 'failed' ? applyDetail(a) : ''}</td>
+      <td class="num">${formatMs(a.ms)}</td>
+    </tr>`,
+  );
+  return table('applies', ['When', 'Target', 'Result', 'Reason', 'Error', 'Took'], rows);
+}
+
+/** The document around a page's body: head (with the style sheet and the refresh), title, footer. */
+function layout(title: string, refresh: number, body: Html): Html {
+  const links = html`<a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a>`;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <meta http-equiv="refresh" content="${refresh}">
+        <title>${title}</title>
+        ${STYLE}
+      </head>
+      <body>
+        <h1>nat64-health</h1>
+        ${body}
+        <footer class="muted">Refreshes every ${refresh} s · ${links}</footer>
+      </body>
+    </html>
+`;
+}
+
+function reloadNote(reload: StateSnapshot['last_config_reload'], now: number): Html | '' {
+  if (!reload) return '';
+  const result = reload.ok ? 'ok' : html`<span class="failed">rejected: ${reload.error ?? ''}</span>`;
+  return html` · last reload ${formatAgo(reload.at, now)}: ${result}`;
 }
 
 export interface PageInput {
@@ -145,24 +168,27 @@ export interface PageInput {
   now: number;
 }
 
-export function renderStatusPage({ snapshot: s, history, now }: PageInput): string {
-  const refresh = refreshSeconds(s, now);
-  const head = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="${refresh}"><title>nat64-health${s ? ` · ${s.active.length} active` : ''}</title><style>${CSS}</style></head><body>`;
-  const foot = `<footer class="muted">Refreshes every ${refresh} s · <a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a></footer></body></html>\n`;
-  if (!s)
-    return `${head}<h1>nat64-health</h1><p class="muted" id="waiting">Waiting for the first probe round…</p>${foot}`;
+export function renderStatusPage(input: PageInput): string {
+  return String(statusPage(input));
+}
 
-  const up = s.prefixes.filter((p) => p.status === 'up').length;
-  const banners: string[] = [];
-  if (s.failsafe)
-    banners.push(
-      '<div class="banner" id="failsafe">FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.</div>',
-    );
-  if (s.dry_run) banners.push('<div class="banner warn">Dry run: BIND is never changed.</div>');
-  if (s.target_faults.length)
-    banners.push(
-      `<div class="banner warn">Probe target(s) down through every prefix, not counted against the prefixes: ${escapeHtml(s.target_faults.join(', '))}</div>`,
-    );
+function statusPage({ snapshot: s, history, now }: PageInput): Html {
+  const refresh = refreshSeconds(s, now);
+  if (!s) {
+    const waiting = html`<p class="muted" id="waiting">Waiting for the first probe round…</p>`;
+    return layout('nat64-health', refresh, waiting);
+  }
+
+  const banners: Html[] = [];
+  if (s.failsafe) {
+    const text = 'FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.';
+    banners.push(html`<div class="banner" id="failsafe">${text}</div>`);
+  }
+  if (s.dry_run) banners.push(html`<div class="banner warn">Dry run: BIND is never changed.</div>`);
+  if (s.target_faults.length) {
+    const text = 'Probe target(s) down through every prefix, not counted against the prefixes';
+    banners.push(html`<div class="banner warn">${text}: ${s.target_faults.join(', ')}</div>`);
+  }
 
   const series = s.prefixes.map((p) => history.points(p.prefix, now));
   const allGood = series
@@ -179,39 +205,46 @@ export function renderStatusPage({ snapshot: s, history, now }: PageInput): stri
         ? 'last hour'
         : `last ${formatDuration(spanMs)}`
       : `last ${formatDuration(spanMs)}`;
-  const rows = s.prefixes.map((p, i) => {
+  const scale = Number.isInteger(maxMs) ? `${maxMs} ms` : formatMs(maxMs);
+  const prefixRows = s.prefixes.map((p, i) => {
     const r = role(p);
     const roleText = r === 'draining' && p.draining_since ? `draining since ${formatAgo(p.draining_since, now)}` : r;
-    return (
-      `<tr class="prefix" data-prefix="${escapeHtml(p.prefix)}" data-state="${escapeHtml(p.status)}" data-role="${r}">` +
-      `<td><code>${escapeHtml(p.prefix)}</code></td><td>${escapeHtml(p.name === p.prefix ? '' : p.name)}</td><td>${escapeHtml(p.group ?? '')}</td>` +
-      `<td><span class="badge ${escapeHtml(p.status)}">${escapeHtml(p.status)}</span></td>` +
-      `<td class="${r}">${escapeHtml(roleText)}</td>` +
-      `<td class="num">${escapeHtml(formatMs(p.latency_ms))}</td>` +
-      `<td>${latencyChart(series[i]!, { now, windowMs: spanMs, maxMs })}</td>` +
-      `<td title="${escapeHtml(lastRound(p))}">${escapeHtml(p.last_round ? `${p.last_round.answered}/${p.last_round.counted}` : '-')}</td>` +
-      `<td title="${escapeHtml(p.since ?? '')}">${escapeHtml(p.since ? formatAgo(p.since, now) : '-')}</td></tr>`
-    );
+    const answered = p.last_round ? `${p.last_round.answered}/${p.last_round.counted}` : '-';
+    return html`<tr class="prefix" data-prefix="${p.prefix}" data-state="${p.status}" data-role="${r}">
+      <td><code>${p.prefix}</code></td>
+      <td>${p.name === p.prefix ? '' : p.name}</td>
+      <td>${p.group ?? ''}</td>
+      <td>${badge(p.status)}</td>
+      <td class="${r}">${roleText}</td>
+      <td class="num">${formatMs(p.latency_ms)}</td>
+      <td>${chart(series[i]!, { now, windowMs: spanMs, maxMs })}</td>
+      <td title="${lastRound(p)}">${answered}</td>
+      <td title="${p.since ?? ''}">${p.since ? formatAgo(p.since, now) : '-'}</td>
+    </tr>`;
   });
-  const targets = s.targets.map(
-    (t) =>
-      `<tr data-target="${escapeHtml(t.name)}"><td>${escapeHtml(t.name)}</td>` +
-      `<td>${t.last_apply ? `<span class="badge ${escapeHtml(t.last_apply.result)}">${escapeHtml(t.last_apply.result)}</span> ${escapeHtml(formatAgo(t.last_apply.at, now))}` : '<span class="muted">no apply yet</span>'}</td>` +
-      `<td>${escapeHtml(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none')}</td></tr>`,
-  );
-  const reload = s.last_config_reload;
-  return [
-    head,
-    '<h1>nat64-health</h1>',
-    `<p class="meta" id="summary">${up} of ${s.prefixes.length} prefixes up · active: ${escapeHtml(s.active.join(', ') || 'none')} · round ${s.round} at ${escapeHtml(formatTime(s.updated_at))} (${escapeHtml(formatAgo(s.updated_at, now))}, took ${escapeHtml(formatMs(s.round_ms))})</p>`,
-    ...banners,
-    '<h2>Prefixes</h2>',
-    `<table id="prefixes"><thead><tr><th>Prefix</th><th>Name</th><th>Group</th><th>State</th><th>Role</th><th>Latency</th><th>Latency, ${escapeHtml(spanText)} (0–${escapeHtml(Number.isInteger(maxMs) ? `${maxMs} ms` : formatMs(maxMs))})</th><th>Last round</th><th>Since</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
-    '<h2>BIND targets</h2>',
-    `<table id="targets"><thead><tr><th>Target</th><th>Last apply</th><th>Serving</th></tr></thead><tbody>${targets.join('')}</tbody></table>`,
-    '<h2>Last applies</h2>',
-    appliesTable(s.applies, now),
-    `<p class="meta">Config <code>${escapeHtml(s.config)}</code>${reload ? ` · last reload ${escapeHtml(formatAgo(reload.at, now))}: ${reload.ok ? 'ok' : `<span class="failed">rejected: ${escapeHtml(reload.error ?? '')}</span>`}` : ''} · pid ${s.pid}</p>`,
-    foot,
-  ].join('\n');
+  const prefixHeaders = ['Prefix', 'Name', 'Group', 'State', 'Role', 'Latency'];
+  const chartHeader = html`Latency, ${spanText} (0–${scale})`;
+
+  const targetRows = s.targets.map((t) => {
+    const last = t.last_apply
+      ? html`${badge(t.last_apply.result)} ${formatAgo(t.last_apply.at, now)}`
+      : html`<span class="muted">no apply yet</span>`;
+    const serving = t.serving === null ? 'unknown' : t.serving.join(', ') || 'none';
+    return html`<tr data-target="${t.name}"><td>${t.name}</td><td>${last}</td><td>${serving}</td></tr>`;
+  });
+
+  const up = s.prefixes.filter((p) => p.status === 'up').length;
+  const counts = `${up} of ${s.prefixes.length} prefixes up · active: ${s.active.join(', ') || 'none'}`;
+  const round = `round ${s.round} at ${formatTime(s.updated_at)}`;
+  const age = `${formatAgo(s.updated_at, now)}, took ${formatMs(s.round_ms)}`;
+  const body = html`<p class="meta" id="summary">${counts} · ${round} (${age})</p>
+    ${banners}
+    <h2>Prefixes</h2>
+    ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
+    <h2>BIND targets</h2>
+    ${table('targets', ['Target', 'Last apply', 'Serving'], targetRows)}
+    <h2>Last applies</h2>
+    ${appliesTable(s.applies, now)}
+    <p class="meta">Config <code>${s.config}</code>${reloadNote(s.last_config_reload, now)} · pid ${s.pid}</p>`;
+  return layout(`nat64-health · ${s.active.length} active`, refresh, body);
 }

@@ -52,10 +52,11 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
 
   const up = snapshot.prefixes.filter((p) => p.status === 'up').length;
   out.push('');
-  out.push(
-    `${up} of ${snapshot.prefixes.length} up, ${snapshot.active.length} active${snapshot.draining.length ? `, ${snapshot.draining.length} draining` : ''}; ` +
-      `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)})${snapshot.dry_run ? '; DRY RUN' : ''}`,
-  );
+  const counts = `${up} of ${snapshot.prefixes.length} up, ${snapshot.active.length} active`;
+  const draining = snapshot.draining.length ? `, ${snapshot.draining.length} draining` : '';
+  const age = `${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)}`;
+  const round = `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${age})`;
+  out.push(`${counts}${draining}; ${round}${snapshot.dry_run ? '; DRY RUN' : ''}`);
   if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
   if (snapshot.target_faults.length)
     out.push(

@@ -1,7 +1,7 @@
 // What to render for a selection. Pure.
 import type { Config } from '../config/load.js';
 import type { SelectionState } from '../select/select.js';
-import type { RenderedPrefix, TemplateContext } from './template.js';
+import { dns64Context, type RenderedPrefix, type TemplateContext } from './template.js';
 
 export function renderContext(
   config: Pick<Config, 'prefixes' | 'bind'>,
@@ -24,20 +24,11 @@ export function renderContext(
       .sort()
       .map((id) => ({ prefix: id, name: id, group: null, active: false, draining: true })),
   ];
-  const d = config.bind.dns64;
   return {
     prefixes,
     active: prefixes.filter((p) => p.active),
     draining: prefixes.filter((p) => p.draining),
-    // every key present, so strict templates may test any of them
-    dns64: {
-      clients: d.clients,
-      exclude: d.exclude ?? null,
-      mapped: d.mapped ?? null,
-      suffix: d.suffix ?? null,
-      recursive_only: d.recursive_only ?? null,
-      break_dnssec: d.break_dnssec ?? null,
-    } as TemplateContext['dns64'],
+    dns64: dns64Context(config.bind.dns64),
     failsafe: selection.failsafe,
   };
 }

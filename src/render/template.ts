@@ -13,6 +13,7 @@ export interface RenderedPrefix {
   draining: boolean;
 }
 
+/** The `bind.dns64` options as configured (absent ones undefined). */
 export interface Dns64Options {
   clients: string[];
   exclude?: string[];
@@ -22,12 +23,33 @@ export interface Dns64Options {
   break_dnssec?: boolean;
 }
 
+/** The options as a template sees them: every key present, absent ones null (strict templates may read any). */
+export interface Dns64Context {
+  clients: string[];
+  exclude: string[] | null;
+  mapped: string[] | null;
+  suffix: string | null;
+  recursive_only: boolean | null;
+  break_dnssec: boolean | null;
+}
+
+export function dns64Context(d: Dns64Options): Dns64Context {
+  return {
+    clients: d.clients,
+    exclude: d.exclude ?? null,
+    mapped: d.mapped ?? null,
+    suffix: d.suffix ?? null,
+    recursive_only: d.recursive_only ?? null,
+    break_dnssec: d.break_dnssec ?? null,
+  };
+}
+
 export interface TemplateContext {
   /** every prefix to render, in config order (stable, so latency changes never reorder the text) */
   prefixes: RenderedPrefix[];
   active: RenderedPrefix[];
   draining: RenderedPrefix[];
-  dns64: Dns64Options;
+  dns64: Dns64Context;
   failsafe: boolean;
 }
 
@@ -58,30 +80,29 @@ export function resolveTemplatePath(name: string, configDir: string): string {
   return path.resolve(configDir, name);
 }
 
-const SAMPLE: TemplateContext = (() => {
+/** A sample set to test-render a template with: one active and one draining prefix, the real options. */
+function sampleContext(dns64: Dns64Options): TemplateContext {
   const a = { prefix: '2001:db8:64:a::/96', name: 'sample-a', group: 'local', active: true, draining: false };
   const b = { prefix: '2001:db8:64:c::/64', name: 'sample-c', group: null, active: false, draining: true };
-  return {
-    prefixes: [a, b],
-    active: [a],
-    draining: [b],
-    dns64: { clients: ['any'], exclude: ['::ffff:0:0/96'] },
-    failsafe: false,
-  };
-})();
+  return { prefixes: [a, b], active: [a], draining: [b], dns64: dns64Context(dns64), failsafe: false };
+}
 
-/** Reads, compiles and test-renders a template; any problem is a ConfigError naming the file and line. */
-export function loadTemplate(file: string): Dns64Template {
+/**
+ * Reads, compiles and test-renders a template with the config's dns64 options (the context it will
+ * really get); any problem is a ConfigError naming the file and line.
+ */
+export function loadTemplate(file: string, dns64: Dns64Options = { clients: ['any'] }): Dns64Template {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError([{ file, message: `cannot read template: ${(err as Error).message}` }]);
   }
-  return compileTemplate(text, file);
+  return compileTemplate(text, file, dns64);
 }
 
-export function compileTemplate(text: string, file: string): Dns64Template {
+export function compileTemplate(text: string, file: string, dns64: Dns64Options = { clients: ['any'] }): Dns64Template {
+  const SAMPLE = sampleContext(dns64);
   let compiled: HandlebarsTemplateDelegate<TemplateContext>;
   try {
     // strict: a misspelt field is an error, not silently empty output; noEscape: this is not HTML.
@@ -100,9 +121,9 @@ export function compileTemplate(text: string, file: string): Dns64Template {
       }
     },
   };
-  const sample = template.render(SAMPLE);
+  const rendered = template.render(SAMPLE);
   for (const p of SAMPLE.prefixes) {
-    if (!sample.includes(p.prefix)) {
+    if (!rendered.includes(p.prefix)) {
       throw new ConfigError([
         {
           file,

@@ -13,12 +13,12 @@
 //    Slots go to the groups in rank order: a worse group gets a slot only when every eligible prefix
 //    of the better groups has one. So a recovered `local` prefix displaces an `isp` one in the same
 //    round, and the prefixes of a group that is no longer used leave at once.
-// 3. Stability: an active prefix stays while it is eligible and its group keeps its slot. Free slots
-//    are filled in rank order at once. A prefix of the same group replaces the worst-scored active one
-//    only when its score has been clearly better - lower by `switch_margin` (20%) and `switch_min_gain`
-//    (10 ms) - for `switch_after` (2 min); at most one swap a round. So within a group a healed gateway
-//    comes back only into a free slot or by being clearly better for a while; a full, healthy set is
-//    left alone.
+// 3. Stability: an active prefix stays while it is eligible and its group keeps its slot (when a group
+//    gets fewer slots than it has active prefixes, the best ranked of them stay). Free slots are filled in
+//    rank order at once. A prefix of the same group replaces the worst-scored active one only when its
+//    score has been clearly better - lower by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for
+//    `switch_after` (2 min); at most one swap a round. So within a group a healed gateway comes back only
+//    into a free slot or by being clearly better for a while; a full, healthy set is left alone.
 // 4. Fail-safe: when no prefix is eligible the active set stays as it was (after a restart: the set
 //    recorded in the state file), at most `max_active` of it, and is marked fail-safe. If there never
 //    was a set, the first `max_active` configured prefixes by group and config order (the static
@@ -109,8 +109,16 @@ export function selectActive(
       // Rule 3: incumbents keep their group's slots (the best of them, if the group got fewer).
       const kept = members.filter((p) => prev.active.includes(p.id)).slice(0, slots);
       const fill = members.filter((p) => !kept.includes(p)).slice(0, slots - kept.length);
+      const worseActive = prev.active.some((id) => (byId.get(id)?.groupRank ?? -1) > g);
       for (const p of fill)
-        why.set(p.id, prev.active.length === 0 ? 'healthy; initial selection' : 'healthy; fills a free slot');
+        why.set(
+          p.id,
+          prev.active.length === 0
+            ? 'healthy; initial selection'
+            : worseActive
+              ? 'healthy; its group is preferred to the active ones'
+              : 'healthy; fills a free slot',
+        );
       chosen.push(...kept, ...fill);
     }
     ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, score, why));

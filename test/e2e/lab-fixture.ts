@@ -352,10 +352,7 @@ export class LabDaemon {
   tail(n = 60): string {
     return this.lines
       .slice(-n)
-      .map(
-        (l) =>
-          `${l.time} ${l.level} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([k]) => !['at', 'time', 'level', 'msg'].includes(k))))}`,
-      )
+      .map(({ at: _at, time, level, msg, ...fields }) => `${time} ${level} ${msg} ${JSON.stringify(fields)}`)
       .join('\n');
   }
 }

@@ -148,7 +148,7 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     expect(sorted(s.active)).toEqual(sorted([keep, standby]));
   });
 
-  it('3. heal: back after `rise` good rounds into a free slot; stays out while the set is full and stable', async () => {
+  it('3. heal: back after `rise` good rounds into a free slot; not while the set is full and stable', async () => {
     const [keep, second] = steady.active as [string, string];
     const standby = standbyOf(steady);
     // two gateways down: only `keep` is served, one slot is free
@@ -329,7 +329,8 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const settingsBound = Math.floor(elapsed / (Math.min(E2E.rise, E2E.fall) * FAST)) + 1;
     const bound = Math.min(stateChanges, settingsBound) + 1;
     console.info(
-      `flapping: ${withStandby} reload(s) with a standby; ${applies} reload(s) for ${stateChanges} gateway state changes without (bound ${bound})`,
+      `flapping: ${withStandby} reload(s) with a standby; ` +
+        `${applies} reload(s) for ${stateChanges} gateway state changes without (bound ${bound})`,
     );
     expect(applies).toBeLessThanOrEqual(bound);
     expect(applies, 'the flaps were long enough to be seen').toBeGreaterThanOrEqual(2);
@@ -370,7 +371,7 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await waitFor('the target fault to clear', async () => (await readState()).target_faults.length === 0, WAIT);
   });
 
-  it('8. a lossy gateway (30% of packets dropped) gives way to a clean standby once, and stays while alone', async () => {
+  it('8. a lossy gateway (30% loss) gives way to a clean standby once and stays while alone', async () => {
     // quorum 1, so the loss shows in the ranking score rather than in bad rounds; a short switch_after
     let mark = daemon.mark();
     profile = { ...E2E, quorum: 1, extraSelect: '  switch_after: 5s\n' };

@@ -18,10 +18,9 @@ export async function waitFor<T>(
       last = err;
     }
     if (Date.now() > deadline) {
+      const why = last instanceof Error ? `: ${String(last)}` : last ? `: ${JSON.stringify(last)}` : '';
       const extra = context ? `\n${await context().catch(() => '')}` : '';
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ''}${extra}`,
-      );
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}${extra}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -27,4 +27,16 @@ describe('nat64-health validate', () => {
     expect(r.stderr).toContain(`${file}:3:`);
     expect(r.stderr).toMatch(/probes\[0\]\.path: a path starts with \//);
   });
+
+  it('exits 78 naming the file for a YAML alias bomb (issue 9)', async () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const [me, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+      lines.push(`${me}: &${me} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const file = write('bomb.yaml', lines.join('\n') + '\n');
+    const r = await cli(['validate', '-c', file]);
+    expect(r.exitCode, r.stderr).toBe(78);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, '\\.')}:2:\\d+: YAML: Excessive alias count`));
+  });
 });

@@ -80,7 +80,7 @@ describe('one-shot commands', () => {
     const r = await cli(['check', '-c', file]);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`^${DEAD.replace(/[/.]/g, '\\$&')}\\s+UNHEALTHY\\s+-\\s+100%`, 'm'));
-    expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+\.\d ms\s+0%\s+tcp 192\.0\.2\.10:80: \d/m);
+    expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+(\.\d)? ms\s+0%\s+tcp 192\.0\.2\.10:80: \d/m);
     expect(r.stdout).toMatch(/2 of 3 prefixes healthy/);
     const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout) as CheckJson;
     expect(json.prefixes.map((p: { prefix: string; healthy: boolean }) => [p.prefix, p.healthy])).toEqual([
@@ -121,7 +121,7 @@ describe('one-shot commands', () => {
     expect(s.stdout.match(/^dns64 \S+/gm)).toEqual([A, B, C, DEAD].map((p) => `dns64 ${p}`));
   });
 
-  it('validate: exit 0 for a good config (and with --bind, named-checkconf agrees), 78 with file and line for a bad one', async () => {
+  it('validate: exit 0 for a good config (also with --bind), 78 with file and line for a bad one', async () => {
     const { file } = await writeConfig({ prefixes: [A, B], named });
     const ok = await cli(['validate', '-c', file, '--bind']);
     expect(ok.exitCode, ok.stderr).toBe(0);

@@ -463,14 +463,8 @@ describe('bad requests', () => {
     );
     expect(garbage.stdout).toMatch(/^HTTP\/1\.1 400 /);
     // a flood of half-open connections that never finish their request
-    await ns.run(
-      [
-        'bash',
-        '-c',
-        `for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/9464; printf 'GET / HTTP/1.1\\r\\nHost' >&3; sleep 1) & done; wait`,
-      ],
-      { timeoutMs: 15_000 },
-    );
+    const halfOpen = `(exec 3<>/dev/tcp/127.0.0.1/9464; printf 'GET / HTTP/1.1\\r\\nHost' >&3; sleep 1) &`;
+    await ns.run(['bash', '-c', `for i in $(seq 1 50); do ${halfOpen} done; wait`], { timeoutMs: 15_000 });
 
     expect(daemon.exitCode).toBeNull();
     expect(daemon.signalCode).toBeNull();

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { renderDns64, staticSelection } from '../../../src/render/render.js';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 
@@ -32,6 +33,44 @@ function keyPaths(schema: unknown, prefix = ''): string[] {
       return [];
   }
 }
+
+/** What the public NAT64 service's operators ask resolvers to configure, with its four prefixes. */
+const PUBLIC_SERVICE_FRAGMENT = `// Managed by nat64-health; do not edit: changes are overwritten.
+${[
+  ['2a00:1098:2b::/96', 'public-1'],
+  ['2a00:1098:2c:1::/96', 'public-2'],
+  ['2a01:4f8:c2c:123f:64::/96', 'public-3'],
+  ['2a01:4f9:c010:3f02:64::/96', 'public-4'],
+]
+  .map(
+    ([prefix, name]) => `dns64 ${prefix} {
+\t// ${name}
+\tclients { any; };
+\texclude { 0::/3; 4000::/2; 8000::/1; 2001:db8::/32; };
+};
+`,
+  )
+  .join('')}`;
+
+describe('shipped defaults (issue 9)', () => {
+  it('the embedded default and debian/config.yaml render the public service exclude list', () => {
+    for (const config of [loadConfig(null), loadConfig(repo('debian/config.yaml'))]) {
+      expect(renderDns64(config, staticSelection(config)), config.source).toBe(PUBLIC_SERVICE_FRAGMENT);
+    }
+  });
+
+  it('render --static prints exactly that fragment', async () => {
+    const { execa } = await import('execa');
+    const r = await execa('node', [
+      repo('bin/nat64-health.js'),
+      'render',
+      '--static',
+      '-c',
+      repo('debian/config.yaml'),
+    ]);
+    expect(r.stdout + '\n').toBe(PUBLIC_SERVICE_FRAGMENT);
+  });
+});
 
 describe('Debian package', () => {
   it('ships the embedded default configuration as /etc/nat64-health/config.yaml', () => {

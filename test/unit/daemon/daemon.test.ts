@@ -279,3 +279,53 @@ describe('daemon restarting on a state file (issue 9: the state file is not trus
     expect(d.rendered.match(/^dns64 \S+/gm)).toEqual([`dns64 ${A}`]);
   });
 });
+
+describe('daemon logs', () => {
+  it('warns about a target dead everywhere once, not every round (issue 9)', async () => {
+    const config = parseConfig(
+      `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }, { type: tcp, address: 192.0.2.11, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { min_active: 1, max_active: 1, drain: 0 }
+state_file: ${path.join(dir, 'state-logs.json')}
+`,
+      'c.yaml',
+      dir,
+    );
+    // 192.0.2.11 answers through no prefix, 192.0.2.10 through both
+    const retired: Prober = (prefixes, probes) =>
+      Promise.resolve({
+        started_at: 0,
+        duration_ms: 1,
+        outcomes: prefixes.flatMap((p) =>
+          probes.map((pr) => {
+            const ok = pr.address === '192.0.2.10';
+            return {
+              prefix: p.id,
+              probe: pr.id,
+              address: '2001:db8::1',
+              ok,
+              latency_ms: 5,
+              ...(ok ? {} : { error: 'timeout' }),
+            };
+          }),
+        ),
+      });
+    const lines: string[] = [];
+    let now = 0;
+    const daemon = new Daemon({
+      configPath: null,
+      config,
+      log: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober: retired,
+      now: () => now,
+    });
+    stop = () => daemon.stop();
+    for (let i = 0; i < 10; i++, now += 5000) await daemon.step();
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => /probe target/.test(l.msg));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ targets: ['tcp 192.0.2.11:80'] });
+  });
+});

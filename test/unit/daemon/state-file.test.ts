@@ -18,6 +18,18 @@ describe('state file', () => {
     await expect(readState(file)).rejects.toThrow(/not a nat64-health state file/);
   });
 
+  it('hands back a valid file as written, key order included (`status --json` prints it)', async () => {
+    const file = path.join(dir, 'good.json');
+    const text = JSON.stringify({
+      version: 1,
+      pid: 7,
+      prefixes: [{ name: 'a', prefix: A, active: true }],
+      active: [A],
+    });
+    writeFileSync(file, text);
+    expect(JSON.stringify(await readState(file))).toBe(text);
+  });
+
   it('restores canonical prefixes only, with times no later than now', () => {
     const r = restoredSelection(
       {
@@ -44,5 +56,18 @@ describe('state file', () => {
       expect.stringMatching(/^draining prefix "dns64 x": .* is not an IPv6 prefix/),
       'draining prefix 2001:db8:66::/96: began 2099-01-01T00:00:00Z, in the future; draining from now',
     ]);
+  });
+
+  it('restores no more drains than a config may hold prefixes, the most recent ones', () => {
+    const draining_since = Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [
+        `2001:db8:${i.toString(16)}::/96`,
+        new Date(NOW - 1000 * (i + 1)).toISOString(),
+      ]),
+    );
+    const r = restoredSelection({ prefixes: [], draining_since }, new Set(), NOW);
+    expect(Object.keys(r.draining)).toHaveLength(256);
+    expect(r.draining['2001:db8:0::/96'.replace(':0::', '::')]).toBe(NOW - 1000);
+    expect(r.dropped).toEqual(['44 drains beyond the 256 most recent']);
   });
 });

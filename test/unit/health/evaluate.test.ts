@@ -101,6 +101,18 @@ describe('round evaluation', () => {
     expect(v.prefixes.get('B')).toMatchObject({ good: true, counted: 1 });
   });
 
+  it('property counterexample: one prefix, only T3 answers, quorum 1: good, and no target is blamed', () => {
+    // evaluate.property.test.ts, shrunk on the old code (seed 20261202)
+    const v = evaluateRound(
+      [o('P0', 'T0', false), o('P0', 'T1', false), o('P0', 'T2', false), o('P0', 'T3', true)],
+      ['P0'],
+      ['T0', 'T1', 'T2', 'T3'],
+      1,
+    );
+    expect(v.targetFaults).toEqual([]);
+    expect(v.prefixes.get('P0')).toMatchObject({ good: true, answered: 1, counted: 4, required: 1 });
+  });
+
   it('states the blame rule as the README does, word for word', () => {
     expect(rulesInReadme('Dead target or dead NAT64?')).toBe(
       rulesInSource('src/health/evaluate.ts', 'Dead target or dead NAT64?'),

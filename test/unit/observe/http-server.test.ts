@@ -112,7 +112,8 @@ describe('observer HTTP server', () => {
     );
     expect(many).toMatch(/^HTTP\/1\.1 431 /);
     expect(await raw(host, port, 'BLAH\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await raw(host, port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00]))).toMatch(/^HTTP\/1\.1 400 /); // a TLS hello
+    const tlsHello = Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00]);
+    expect(await raw(host, port, tlsHello)).toMatch(/^HTTP\/1\.1 400 /);
     expect(await raw(host, port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')).toMatch(
       /^HTTP\/1\.1 400 /,
     );

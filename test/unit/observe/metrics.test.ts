@@ -171,7 +171,8 @@ describe('metrics', () => {
     );
     let text = await m.metrics();
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(0);
-    expect(sample(text, 'nat64_health_target_in_sync', { target: 'ssh:ns1.example.test' })).toBe(0); // serves none of the active set
+    // serves none of the active set
+    expect(sample(text, 'nat64_health_target_in_sync', { target: 'ssh:ns1.example.test' })).toBe(0);
     expect(sample(text, 'nat64_health_applies_total', { target: 'ssh:ns1.example.test', result: 'applied' })).toBe(1);
     m.update(
       snapshot({ round: 2, applies: [ok], targets: [{ name: 'local', last_apply: null, serving: null }] }),

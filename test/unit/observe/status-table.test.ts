@@ -100,7 +100,8 @@ describe('http.listen', () => {
     expect(parseConfig(`${base}http:\n  listen: "[::1]:9464"\n`, 'c.yaml', '/tmp').http).toEqual({
       listen: '[::1]:9464',
     });
-    expect(parseConfig(`${base}http: {}\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '127.0.0.1:9464' }); // loopback by default
+    // loopback by default
+    expect(parseConfig(`${base}http: {}\n`, 'c.yaml', '/tmp').http).toEqual({ listen: '127.0.0.1:9464' });
     try {
       parseConfig(`${base}http:\n  listen: localhost:9464\n`, 'c.yaml', '/tmp');
       expect.unreachable();

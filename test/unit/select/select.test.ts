@@ -105,6 +105,11 @@ describe('selection', () => {
       expect(next.active, `max_active ${max}`).toEqual(fromScratch);
       expect(next.active).toEqual(max === 2 ? ['local1', 'isp1'] : ['local1', 'isp1', 'isp2']);
       expect(changes).toContainEqual({
+        id: 'local1',
+        change: 'activated',
+        reason: 'healthy; its group is preferred to the active ones',
+      });
+      expect(changes).toContainEqual({
         id: max === 2 ? 'isp2' : 'isp3',
         change: 'deactivated',
         reason: 'a better group is available; draining',
@@ -253,6 +258,25 @@ describe('selection', () => {
       1,
     );
     expect(r.next.active).toEqual(['b', 'c']);
+  });
+
+  it('property counterexample: local prefixes coming up one by one while isp holds both slots', () => {
+    // select.property.test.ts, shrunk on the old code (seed 20261201)
+    const ps = [P('p0', 1, 0), P('p1', 0, 1), P('p2', 1, 2), P('p3', 0, 3)];
+    const s = { ...S, min_active: 2, max_active: 2, drain: 120_000, switch_after: 0 };
+    let state = selectActive(EMPTY_SELECTION, ps, health({ p0: ['up', 1], p2: ['up', 1] }), s, 1).next;
+    expect(state.active).toEqual(['p0', 'p2']);
+    state = selectActive(state, ps, health({ p0: ['up', 1], p2: ['up', 1], p3: ['up', 1] }), s, 2).next;
+    expect(state.active).toEqual(['p0', 'p3']);
+    state = selectActive(state, ps, health({ p0: ['up', 1], p1: ['up', 1], p2: ['up', 1], p3: ['up', 1] }), s, 3).next;
+    expect(state).toMatchObject({ active: ['p1', 'p3'], draining: { p0: 3, p2: 2 } });
+  });
+
+  it('fail-safe keeps at most max_active of the last set (max_active lowered by a reload)', () => {
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const down = health({ a: ['down'], b: ['down'], c: ['down'], d: ['down'] });
+    const r = selectActive(prev, four, down, { ...S, min_active: 1, max_active: 2 }, 1);
+    expect(r.next).toMatchObject({ active: ['a', 'b'], failsafe: true });
   });
 
   it('states the same rules as the README, word for word', () => {

@@ -1,0 +1,136 @@
+// decide() end to end over random configs (1-12 prefixes, 0-3 groups, min/max, drain, quorum) and
+// random histories of probe outcomes. Seeded: a failure prints the seed and path to replay it.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type Config } from '../../../src/config/load.js';
+import { parsePrefix } from '../../../src/config/prefix.js';
+import { decide } from '../../../src/daemon/step.js';
+import type { PrefixHealth } from '../../../src/health/state.js';
+import type { ProbeOutcome } from '../../../src/probe/types.js';
+import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
+import { checkSelection } from '../../support/selection-invariants.js';
+
+const SEED = 20261204;
+const GROUPS = ['local', 'isp', 'public'];
+
+const shape = fc.record({
+  groupOf: fc.array(fc.integer({ min: -1, max: 2 }), { minLength: 1, maxLength: 12 }), // -1: no group
+  groups: fc.integer({ min: 0, max: 3 }),
+  probes: fc.integer({ min: 1, max: 3 }),
+  quorum: fc.integer({ min: 1, max: 3 }),
+  min: fc.integer({ min: 1, max: 3 }),
+  extra: fc.integer({ min: 0, max: 2 }),
+  drain: fc.constantFrom(0, 10, 60),
+  rise: fc.integer({ min: 1, max: 3 }),
+  fall: fc.integer({ min: 1, max: 3 }),
+});
+type Shape = typeof shape extends fc.Arbitrary<infer T> ? T : never;
+
+// One parsed config (template, bind settings); each generated shape varies its prefixes, probes,
+// health and select settings (parsing each anew would cost most of the test's time).
+const base = parseConfig(
+  `prefixes: ["2001:db8:64::/96"]
+probes:
+${[10, 11, 12].map((i) => `  - { type: tcp, address: 192.0.2.${i}, port: 80 }`).join('\n')}
+`,
+  'property.yaml',
+  '/tmp',
+);
+function configOf(s: Shape): Config {
+  const listed = GROUPS.slice(0, s.groups);
+  const prefixes = s.groupOf.map((g, i) => {
+    const prefix = parsePrefix(`2001:db8:64:${i.toString(16)}::/96`);
+    const group = g >= 0 && g < s.groups ? GROUPS[g]! : null;
+    const groupRank = group === null ? listed.length : g;
+    return { prefix, id: prefix.text, name: prefix.text, group, groupRank, order: i, origin: `property.yaml:${i}` };
+  });
+  return {
+    ...base,
+    prefixes,
+    probes: base.probes.slice(0, s.probes),
+    health: { ...base.health, rise: s.rise, fall: s.fall, quorum: Math.min(s.quorum, s.probes) },
+    select: { ...base.select, min_active: s.min, max_active: s.min + s.extra, drain: s.drain * 1000, groups: listed },
+  };
+}
+
+const history = shape.chain((s) =>
+  fc.record({
+    shape: fc.constant(s),
+    rounds: fc.array(
+      fc.record({
+        dt: fc.integer({ min: 1000, max: 30_000 }),
+        // per prefix: dead, alive, or each target at random
+        ok: fc.array(fc.array(fc.boolean(), { minLength: s.probes, maxLength: s.probes }), {
+          minLength: s.groupOf.length,
+          maxLength: s.groupOf.length,
+        }),
+        latency: fc.array(fc.constantFrom(2, 5, 10, 40, 90), {
+          minLength: s.groupOf.length,
+          maxLength: s.groupOf.length,
+        }),
+      }),
+      { minLength: 1, maxLength: 20 },
+    ),
+  }),
+);
+
+const dns64Blocks = (text: string) => [...text.matchAll(/^dns64 (\S+) \{\n(.*)\n/gm)].map((m) => [m[1], m[2]]);
+
+describe('decide properties', () => {
+  it('health, selection and the rendered text stay consistent over every history (1,000 histories)', () => {
+    fc.assert(
+      fc.property(history, ({ shape: s, rounds }) => {
+        const config = configOf(s);
+        let health: ReadonlyMap<string, PrefixHealth> = new Map();
+        let selection: SelectionState = EMPTY_SELECTION;
+        let rendered: string | null = null;
+        let now = 1_700_000_000_000;
+        for (const r of rounds) {
+          now += r.dt;
+          const outcomes: ProbeOutcome[] = config.prefixes.flatMap((p, i) =>
+            config.probes.map((probe, j) => ({
+              prefix: p.id,
+              probe: probe.id,
+              address: '::',
+              ok: r.ok[i]![j]!,
+              latency_ms: r.latency[i]!,
+              ...(r.ok[i]![j] ? {} : { error: 'timeout' }),
+            })),
+          );
+          const d = decide(config, health, selection, outcomes, now);
+          expect(decide(config, health, selection, outcomes, now), 'same inputs, same decision').toEqual(d);
+
+          for (const p of config.prefixes) {
+            const before = health.get(p.id);
+            const h = d.health.get(p.id)!;
+            const good = d.verdict.prefixes.get(p.id)!.good;
+            expect(h.good_streak).toBe(good ? (before?.good_streak ?? 0) + 1 : 0);
+            expect(h.bad_streak).toBe(good ? 0 : (before?.bad_streak ?? 0) + 1);
+            if (before?.status === 'up' && h.status === 'down') expect(h.bad_streak).toBeGreaterThanOrEqual(s.fall);
+            if (before?.status === 'down' && h.status === 'up') expect(h.good_streak).toBeGreaterThanOrEqual(s.rise);
+          }
+          checkSelection(selection, config.prefixes, d.health, config.select, now, d.selection);
+
+          // The text: every active prefix once with the configured clients, every draining one once
+          // with clients { none; }, nothing else; it changes exactly when the set or the drains do.
+          const blocks = dns64Blocks(d.rendered);
+          expect(blocks.map(([id]) => id).sort()).toEqual(
+            [...d.selection.active, ...Object.keys(d.selection.draining)].sort(),
+          );
+          for (const [id, first] of blocks)
+            expect(first, id).toMatch(id! in d.selection.draining ? /draining/ : /^\t\/\/ /);
+          if (rendered !== null) {
+            const same =
+              d.selection.active.join() === selection.active.join() &&
+              Object.keys(d.selection.draining).sort().join() === Object.keys(selection.draining).sort().join();
+            expect(d.rendered === rendered, 'the text changes exactly when the set or the drains change').toBe(same);
+          }
+          health = d.health;
+          selection = d.selection;
+          rendered = d.rendered;
+        }
+      }),
+      { numRuns: 1000, seed: SEED },
+    );
+  });
+});
