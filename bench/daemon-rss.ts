@@ -33,6 +33,7 @@ bind:
   output: ${named.includeFile}
   checkconf: ${JSON.stringify(named.checkconfArgv)}
   reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])}
+  verify: { server: "${named.listen}", port: ${named.port} }
 state_file: ${state}
 `,
       );

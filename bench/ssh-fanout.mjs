@@ -26,7 +26,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { startSshd } from '../test/support/sshd.mjs';
-import { SshBindTarget } from '../dist/apply/ssh-target.js';
+import { BindTarget } from '../dist/apply/pipeline.js';
+import { SshHost } from '../dist/apply/ssh/host.js';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -157,9 +158,10 @@ export async function benchSshFanout(rtts = [0, 10]) {
       dirs.push(d);
     }
     const make = (i, port, knownHosts) =>
-      new SshBindTarget(
+      new BindTarget(
         `bench-${i}`,
-        {
+        new SshHost({
+          name: `bench-${i}`,
           host: '127.0.0.1',
           port,
           user: sshd.user,
@@ -167,7 +169,7 @@ export async function benchSshFanout(rtts = [0, 10]) {
           known_hosts: knownHosts,
           timeout: 15_000,
           keepalive: 15_000,
-        },
+        }),
         {
           mode: 'include',
           output: path.join(dirs[i], 'nat64-health', 'dns64.conf'),
@@ -175,6 +177,7 @@ export async function benchSshFanout(rtts = [0, 10]) {
           reload: [...named.rndcArgv, 'status'],
           command_timeout: 30_000,
         },
+        { background: true },
       );
     let serial = 0;
     const converge = async (targets) => {

@@ -261,6 +261,9 @@ options {
     include "$d/dns64.conf";
 };
 zone "$ZONE" { type forward; forward only; forwarders { $AUTH4; }; };
+// forwarding globally removes BIND's automatic ipv4only.arpa zone (RFC 8880), which nat64-health
+// asks to verify what BIND serves: not forwarding this one name brings it back
+zone "ipv4only.arpa" { type forward; forward first; forwarders { }; };
 logging {
     channel main { file "$d/named.log"; severity info; print-time yes; print-category yes; };
     channel queries { file "$d/query.log" versions 2 size 5m; severity info; print-time yes; };

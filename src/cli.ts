@@ -17,11 +17,7 @@ import { formatStatus, useColor } from './observe/status-table.js';
 import { readState } from './daemon/state-file.js';
 import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
 import { lossRatio } from './health/state.js';
-import { LocalBindTarget } from './apply/local-target.js';
-import { checkCandidate, includesFile } from './apply/checkconf.js';
-import { writeTempBeside } from './apply/files.js';
-import { formatTargetReports, testTargets } from './apply/ssh-fleet.js';
-import fs from 'node:fs/promises';
+import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
 
 export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
 
@@ -128,22 +124,17 @@ async function validate(argv: Common & { bind?: boolean }): Promise<number> {
   ];
   if (argv.bind) {
     // Read-only checks against BIND's files: the static render must pass named-checkconf.
-    const target = new LocalBindTarget(config.bind);
-    const { desired } = await target.desiredFile(renderDns64(config, staticSelection(config)));
-    if (config.bind.mode === 'include' && !(await includesFile(config.bind.checkconf, config.bind.output))) {
+    const target = localTarget(config.bind);
+    const rendered = renderDns64(config, staticSelection(config));
+    if (config.bind.mode === 'include' && !(await target.includes(config.bind.output))) {
       const { named_conf, output } = config.bind;
       const fix = `add \`include "${output}";\` inside options { }`;
       throw new CliError(`${named_conf} does not include ${output}: ${fix}`, EXIT.config);
     }
-    const tmp = await writeTempBeside(config.bind.output, desired);
-    try {
-      const r = await checkCandidate(config.bind.checkconf, config.bind.output, tmp, config.bind.command_timeout);
-      if (!r.ok) throw new CliError(`named-checkconf rejects the rendered configuration: ${r.output}`, EXIT.config);
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
-    const rendered = config.bind.mode === 'include' ? 'include file' : 'managed block';
-    out.push(`${config.bind.named_conf}: named-checkconf accepts the rendered ${rendered}`);
+    const r = await target.validate(rendered);
+    if (!r.ok) throw new CliError(`named-checkconf rejects the rendered configuration: ${r.output}`, EXIT.config);
+    const what = config.bind.mode === 'include' ? 'include file' : 'managed block';
+    out.push(`${config.bind.named_conf}: named-checkconf accepts the rendered ${what}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   return EXIT.ok;

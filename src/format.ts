@@ -74,9 +74,10 @@ export function formatTable(header: string[], rows: Cell[][], color = false): st
   const line = (cells: Cell[]) =>
     cells
       .map(cell)
+      // the padding goes outside the colour, so trimming the line's end trims the same with and without
       .map((c, i) => {
-        const text = i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!);
-        return c.style ? paint(text, c.style, color) : text;
+        const text = c.style ? paint(c.text, c.style, color) : c.text;
+        return i === cells.length - 1 ? text : text + ' '.repeat(widths[i]! - c.text.length);
       })
       .join('  ')
       .trimEnd();

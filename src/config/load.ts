@@ -10,6 +10,9 @@ import { parsePrefixesFile } from './prefixes-file.js';
 import type { Nat64Prefix } from './prefix.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
 import { resolveTargets, type TargetConfig } from './targets.js';
+import { DEFAULT_OUTPUT, resolveVerify } from './schema-types.js';
+import { checkconfArgv, parseCheckconf } from '../apply/bind/checkconf-args.js';
+import type { VerifySettings } from '../apply/verify.js';
 import { loadTemplate, resolveTemplatePath, type Dns64Template } from '../render/template.js';
 
 export interface PrefixConfig {
@@ -32,7 +35,13 @@ export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' |
   source: string;
   prefixes: PrefixConfig[];
   probes: ProbeConfig[];
-  bind: Omit<RawConfig['bind'], 'output'> & { output: string; named_conf: string; template_path: string };
+  bind: Omit<RawConfig['bind'], 'output' | 'verify'> & {
+    output: string;
+    named_conf: string;
+    template_path: string;
+    /** null: verification is off */
+    verify: VerifySettings | null;
+  };
   template: Dns64Template;
   /** the BIND servers that serve the rendered text (default: the local one) */
   targets: TargetConfig[];
@@ -184,9 +193,14 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   });
   if (dupProbes.length > 0) throw new ConfigError(dupProbes);
 
-  const output =
-    raw.bind.output ??
-    (raw.bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options');
+  const output = raw.bind.output ?? DEFAULT_OUTPUT[raw.bind.mode];
+  // Paths in checkconf are the config file's, like every other path in it: relative to its folder.
+  const cc = parseCheckconf(raw.bind.checkconf);
+  const chroot = cc.chroot === null ? null : path.resolve(baseDir, cc.chroot);
+  const checkconf =
+    cc.given === null && chroot === cc.chroot
+      ? raw.bind.checkconf
+      : checkconfArgv({ ...cc, chroot }, chroot === null ? path.resolve(baseDir, cc.namedConf) : cc.namedConf);
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
@@ -215,8 +229,10 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     bind: {
       ...raw.bind,
       output: path.resolve(baseDir, output),
-      named_conf: namedConfOf(raw.bind.checkconf),
+      checkconf,
+      named_conf: parseCheckconf(checkconf).namedConf,
       template_path: templatePath,
+      verify: resolveVerify(raw.bind.verify, '::1'),
     },
     state_file: path.resolve(baseDir, raw.state_file),
     targets: resolveTargets(raw.targets, baseDir),
@@ -224,15 +240,6 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     watched,
     warnings,
   };
-}
-
-/** named-checkconf's config file is its last non-option argument; named-checkconf's default otherwise. */
-export function namedConfOf(checkconf: string[]): string {
-  const args = checkconf.slice(1);
-  for (let i = args.length - 1; i >= 0; i--) {
-    if (!args[i]!.startsWith('-') && (i === 0 || !['-t', '-p', '-c'].includes(args[i - 1]!))) return args[i]!;
-  }
-  return '/etc/bind/named.conf';
 }
 
 export function probeId(p: ProbeSpec): string {

@@ -81,3 +81,24 @@ export function extractIpv4(prefix: Nat64Prefix, addr: string): string {
   const bytes = ipaddr.IPv6.parse(addr).toByteArray();
   return IPV4_BYTE_POSITIONS[prefix.length].map((pos) => bytes[pos]).join('.');
 }
+
+/**
+ * The prefix under which addr embeds ipv4 (RFC 6052: any legal length, u-octet and suffix zero),
+ * or null. Tried longest first.
+ */
+export function prefixEmbedding(addr: string, ipv4: string): Nat64Prefix | null {
+  const bytes = ipaddr.IPv6.parse(addr).toByteArray();
+  if (bytes[8] !== 0) return null;
+  for (const length of [...LEGAL_LENGTHS].reverse()) {
+    const positions = IPV4_BYTE_POSITIONS[length];
+    const network = bytes.map((b, i) => (i * 8 >= length ? 0 : b));
+    const prefix: Nat64Prefix = {
+      bytes: network,
+      length,
+      text: `${ipaddr.fromByteArray(network).toString()}/${length}`,
+    };
+    const suffixZero = bytes.every((b, i) => i * 8 < length || i === 8 || positions.includes(i) || b === 0);
+    if (suffixZero && extractIpv4(prefix, addr) === ipv4) return prefix;
+  }
+  return null;
+}

@@ -1,7 +1,7 @@
 // The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { argv, dnsName, dnsNameProblem, duration, label } from './schema-types.js';
+import { bindFields, dnsName, dnsNameProblem, duration, label, verify } from './schema-types.js';
 import { parsePrefix, PrefixError } from './prefix.js';
 import { targetsSchema } from './targets.js';
 import { parseListen } from '../observe/listen.js';
@@ -141,12 +141,10 @@ export const configSchema = z
       .prefault({}),
     bind: z
       .strictObject({
-        mode: z.enum(['include', 'block']).default('include'),
+        ...bindFields,
         output: z.string().min(1).optional(),
-        checkconf: argv.default(['named-checkconf', '/etc/bind/named.conf']),
-        reload: argv.default(['rndc', 'reconfig']),
         template: z.string().min(1).default('dns64.conf.hbs'),
-        command_timeout: duration.default(15_000),
+        verify,
         dns64: z
           .strictObject({
             clients: acl.default(['any']),

@@ -3,7 +3,9 @@
 // and commands on that host. Every target gets the same rendered text.
 import path from 'node:path';
 import { z } from 'zod';
-import { argv, duration, label } from './schema-types.js';
+import { parseCheckconf } from '../apply/bind/checkconf-args.js';
+import { bindFields, DEFAULT_OUTPUT, duration, label, resolveVerify, verify } from './schema-types.js';
+import type { VerifySettings } from '../apply/verify.js';
 
 const absolute = z.string().startsWith('/', 'a path on the remote host must be absolute');
 
@@ -29,11 +31,10 @@ const notHere = (key: string) =>
   z.never({ error: `${key} comes from the top-level bind: (every target serves the same rendered text)` }).optional();
 
 const remoteBind = z.strictObject({
-  mode: z.enum(['include', 'block']).default('include'),
+  ...bindFields,
   output: absolute.optional(),
-  checkconf: argv.default(['named-checkconf', '/etc/bind/named.conf']),
-  reload: argv.default(['rndc', 'reconfig']),
-  command_timeout: duration.default(15_000),
+  /** default: the SSH host, port 53 */
+  verify,
   template: notHere('template'),
   dns64: notHere('dns64'),
 });
@@ -91,13 +92,14 @@ export const targetsSchema = z
     });
     list.forEach((t, i) => {
       if (!t.bind) return;
-      const conf = namedConfOfArgv(t.bind.checkconf);
-      if (!conf.startsWith('/'))
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'bind', 'checkconf'],
-          message: `named.conf "${conf}" must be an absolute path on the remote host`,
-        });
+      const args = parseCheckconf(t.bind.checkconf);
+      for (const p of [args.namedConf, args.chroot ?? '/'])
+        if (!p.startsWith('/'))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'bind', 'checkconf'],
+            message: `${p === args.namedConf ? 'named.conf' : 'the -t directory'} "${p}" must be an absolute path on the remote host`,
+          });
     });
   })
   .optional();
@@ -122,6 +124,7 @@ export interface RemoteBind {
   reload: string[];
   command_timeout: number;
   named_conf: string;
+  verify: VerifySettings | null;
 }
 
 export type TargetConfig =
@@ -133,7 +136,7 @@ export function resolveTargets(raw: RawTargets, baseDir: string): TargetConfig[]
   if (raw === undefined) return DEFAULT_TARGETS;
   return raw.map((t): TargetConfig => {
     if (!t.ssh || !t.bind) return { name: 'local', kind: 'local' };
-    const { template: _t, dns64: _d, ...bind } = t.bind;
+    const { template: _t, dns64: _d, verify, ...bind } = t.bind;
     return {
       name: t.name,
       kind: 'ssh',
@@ -144,20 +147,10 @@ export function resolveTargets(raw: RawTargets, baseDir: string): TargetConfig[]
       },
       bind: {
         ...bind,
-        output:
-          bind.output ??
-          (bind.mode === 'include' ? '/var/lib/bind/nat64-health/dns64.conf' : '/etc/bind/named.conf.options'),
-        named_conf: namedConfOfArgv(bind.checkconf),
+        output: bind.output ?? DEFAULT_OUTPUT[bind.mode],
+        named_conf: parseCheckconf(bind.checkconf).namedConf,
+        verify: resolveVerify(verify, t.ssh.host.replace(/^\[(.*)\]$/, '$1')),
       },
     };
   });
-}
-
-/** Same rule as load.ts namedConfOf (kept here to avoid an import cycle with the schema). */
-function namedConfOfArgv(checkconf: string[]): string {
-  const args = checkconf.slice(1);
-  for (let i = args.length - 1; i >= 0; i--) {
-    if (!args[i]!.startsWith('-') && (i === 0 || !['-t', '-p', '-c'].includes(args[i - 1]!))) return args[i]!;
-  }
-  return '/etc/bind/named.conf';
 }

@@ -8,8 +8,9 @@ import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
-import { LocalBindTarget, type ApplyOutcome, type BindTarget } from '../apply/local-target.js';
-import { makeTargets as fleetTargets } from '../apply/ssh-fleet.js';
+import type { ApplyTarget } from '../apply/pipeline.js';
+import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
+import { TargetRunner } from '../apply/runner.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
@@ -53,7 +54,8 @@ export interface DaemonOptions {
   /** watch the config files for changes (SIGHUP works regardless) */
   watch?: boolean;
   hooks?: DaemonHooks;
-  makeTarget?: (config: Config) => BindTarget[];
+  /** the targets for a config (default: from `targets:`); a target handed back again keeps its runner */
+  makeTarget?: (config: Config) => ApplyTarget[];
   /** runs one probe round (default: the real probers; tests hand in canned outcomes) */
   prober?: Prober;
   now?: () => number;
@@ -65,7 +67,6 @@ export type Prober = (
   opts: RoundOptions,
 ) => Promise<RoundResult>;
 
-const MAX_APPLY_BACKOFF_MS = 60_000;
 const HISTORY = 50;
 /** on stop, how long applies in flight (SSH) may take to finish */
 const STOP_WAIT_MS = 20_000;
@@ -74,19 +75,10 @@ export class Daemon {
   private config: Config;
   private health = new Map<string, PrefixHealth>();
   private selection: SelectionState = EMPTY_SELECTION;
-  private targets: BindTarget[];
-  /** rendered text each target is known to serve */
-  private served = new Map<string, string>();
-  /** the active prefixes of the text each target serves */
-  private servedSets = new Map<string, string[]>();
-  /** the text every target should serve (the last round's) */
-  private desired: string | null = null;
-  /** per target name: its apply in flight; a target never runs two at once */
-  private inflight = new Map<string, Promise<void>>();
-  private retryTimers = new Map<string, NodeJS.Timeout>();
+  private runners: TargetRunner[];
+  /** runners replaced by a config reload whose apply in flight has not ended yet */
+  private retiring = new Set<TargetRunner>();
   private snapshotQueue: Promise<void> = Promise.resolve();
-  private applyFailures = new Map<string, { count: number; retryAt: number }>();
-  private lastApply = new Map<string, AppliedRecord>();
   private applies: AppliedRecord[] = [];
   private round = 0;
   private lastRoundMs: number | null = null;
@@ -108,16 +100,68 @@ export class Daemon {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.prober = opts.prober ?? runRound;
-    this.targets = this.makeTargets(this.config);
+    this.runners = this.makeRunners(this.config, []);
     this.health = carryOverHealth(this.config, this.health);
   }
 
-  private makeTargets(config: Config): BindTarget[] {
-    return this.opts.makeTarget
-      ? this.opts.makeTarget(config)
-      : config.targets
-        ? fleetTargets(config)
-        : [new LocalBindTarget(config.bind)];
+  /**
+   * The runners for a config: a target whose settings did not change keeps its runner (backoff,
+   * served text, pending reload); a new one waits for its predecessor's apply in flight and, when
+   * it writes the same file, inherits its pending reload.
+   */
+  private makeRunners(config: Config, previous: TargetRunner[]): TargetRunner[] {
+    const plan = this.opts.makeTarget
+      ? this.opts.makeTarget(config).map((t) => ({ key: t, out: t.name, make: () => t }))
+      : targetsOf(config).map((t) => ({
+          key: targetKey(config, t),
+          out: outputKey(config, t),
+          make: () => makeTarget(config, t),
+        }));
+    const left = new Set(previous);
+    const runners = plan.map((p) => {
+      const same = previous.find((r) => left.has(r) && r.key === p.key);
+      if (same) {
+        left.delete(same);
+        return same;
+      }
+      const before = previous.find((r) => left.has(r) && r.outputKey === p.out);
+      const target = p.make();
+      if (before) {
+        left.delete(before);
+        this.retire(before);
+      }
+      const after = before
+        ? before.idle().then(() => {
+            if (before.target.reloadPending) target.reloadPending = true;
+          })
+        : undefined;
+      return new TargetRunner(target, p.key, p.out, this.runnerHooks(), after);
+    });
+    for (const r of left) this.retire(r);
+    return runners;
+  }
+
+  /** A runner left out of the config: it finishes its apply in flight, then its target is closed. */
+  private retire(r: TargetRunner) {
+    this.retiring.add(r);
+    void r
+      .stop()
+      .then(() => r.target.close())
+      .finally(() => this.retiring.delete(r));
+  }
+
+  private runnerHooks() {
+    return {
+      log: this.log,
+      now: this.now,
+      dryRun: !!this.opts.dryRun,
+      fields: () => ({ active: this.selection.active, draining: Object.keys(this.selection.draining) }),
+      recorded: (runner: TargetRunner, record: AppliedRecord | null) => {
+        if (record) this.applies = [record, ...this.applies].slice(0, HISTORY);
+        // background applies and verifications publish when they end; rounds write their own snapshot
+        if (runner.background) void this.queueSnapshot(this.now());
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -177,10 +221,13 @@ export class Daemon {
     await this.watcher?.close();
     this.watcher = null;
     await this.loopDone;
-    for (const t of this.retryTimers.values()) clearTimeout(t);
     // Let applies in flight (SSH) finish, so no target is left with a new file and no reload.
-    await Promise.race([Promise.all(this.inflight.values()), new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
-    await Promise.all(this.targets.map((t) => t.close()));
+    const all = [...this.runners, ...this.retiring];
+    await Promise.race([
+      Promise.all(all.map((r) => r.stop())),
+      new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
+    ]);
+    await Promise.all(this.runners.map((r) => r.target.close()));
   }
 
   /** Re-read the configuration before the next round (SIGHUP, `systemctl reload`). */
@@ -229,14 +276,7 @@ export class Daemon {
     const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
     this.config = next;
     this.health = carryOverHealth(next, this.health);
-    // Close the old targets once their applies in flight end (a new one of the same name waits for it).
-    this.targets.forEach((t) => void (this.inflight.get(t.name) ?? Promise.resolve()).then(() => t.close()));
-    for (const t of this.retryTimers.values()) clearTimeout(t);
-    this.retryTimers.clear();
-    this.targets = this.makeTargets(next);
-    this.served.clear(); // outputs may have moved: let each target compare against its file again
-    this.servedSets.clear();
-    this.applyFailures.clear();
+    this.runners = this.makeRunners(next, this.runners);
     this.lastConfigReload = { at, ok: true };
     this.log.info('configuration reloaded', {
       config: next.source,
@@ -295,7 +335,7 @@ export class Daemon {
     this.selection = decision.selection;
     this.lastDecision = decision;
     this.logDecision(decision, now);
-    await this.applyAll(decision.rendered, now);
+    await this.applyAll(decision.rendered);
     await this.queueSnapshot(now);
     return decision;
   }
@@ -314,7 +354,7 @@ export class Daemon {
     }
     for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
     if (d.selection.failsafe) {
-      if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0 || !this.lastDecision) {
+      if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0) {
         this.failsafeLoggedAt = now;
         this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', {
           active: d.selection.active,
@@ -325,62 +365,10 @@ export class Daemon {
     }
   }
 
-  private async applyAll(rendered: string, now: number) {
-    this.desired = rendered;
-    // Background (SSH) targets do not hold the round: a slow or unreachable one never delays the
-    // next probe round or the other targets. They record and write the state file when they end.
-    await Promise.all(this.targets.filter((t) => !t.background).map((t) => this.kick(t, now)));
-    for (const t of this.targets.filter((t) => t.background)) void this.kick(t, now);
-  }
-
-  /** Applies the current text to target unless it serves it, is backing off, or is busy (then: that apply). */
-  private kick(target: BindTarget, now = this.now()): Promise<void> {
-    const busy = this.inflight.get(target.name);
-    if (busy) return busy;
-    const rendered = this.desired;
-    if (rendered === null || this.stopping || this.served.get(target.name) === rendered) return Promise.resolve();
-    const failure = this.applyFailures.get(target.name);
-    if (failure && now < failure.retryAt) return Promise.resolve();
-    const reason = this.applyReason(target.name, !!failure);
+  /** Foreground targets hold the round; background (SSH) ones never delay it or the others. */
+  private async applyAll(rendered: string) {
     const active = [...this.selection.active];
-    const run = (async () => {
-      const outcome = await target.apply(rendered, { dryRun: this.opts.dryRun });
-      if (!this.targets.includes(target)) return; // replaced by a config reload meanwhile
-      this.recordApply(target, outcome, rendered, target.background ? this.now() : now, reason);
-      if (outcome.result !== 'failed') this.servedSets.set(target.name, active);
-    })()
-      .catch((err) =>
-        this.log.error(`apply to ${target.name} crashed`, {
-          error: errorDetail(err),
-        }),
-      )
-      .finally(() => this.inflight.delete(target.name));
-    this.inflight.set(target.name, run);
-    if (target.background) void run.then(() => this.afterBackground(target.name));
-    return run;
-  }
-
-  /** A background apply ended: publish it, then converge (the set may have moved on) or schedule the retry. */
-  private afterBackground(name: string) {
-    const target = this.targets.find((t) => t.name === name);
-    if (this.stopping || !target) return;
-    void this.queueSnapshot(this.now());
-    const failure = this.applyFailures.get(name);
-    if (failure) {
-      clearTimeout(this.retryTimers.get(name));
-      this.retryTimers.set(
-        name,
-        setTimeout(
-          () => {
-            this.retryTimers.delete(name);
-            void this.kick(target);
-          },
-          Math.max(0, failure.retryAt - this.now()),
-        ),
-      );
-    } else if (this.served.get(name) !== this.desired) {
-      void this.kick(target);
-    }
+    await Promise.all(this.runners.map((r) => r.offer(rendered, active, this.applyReason(r))));
   }
 
   /** State file writes, one at a time and in order (rounds and background applies both write). */
@@ -392,51 +380,16 @@ export class Daemon {
 
   /** Resolves when no apply is in flight (tests, benchmarks). */
   async settled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all(this.inflight.values());
+    while (this.runners.some((r) => r.busy)) await Promise.all(this.runners.map((r) => r.idle()));
   }
 
   /** Why a target is written this round: for its log line, the state file and the status page. */
-  private applyReason(target: string, retry: boolean): string {
-    if (retry) return 'retry after a failed apply';
+  private applyReason(runner: TargetRunner): string {
     const changes = this.lastDecision?.changes ?? [];
     if (changes.length > 0) return `selection changed: ${changes.map((c) => `${c.id} ${c.change}`).join(', ')}`;
-    return this.served.has(target)
+    return runner.served !== null
       ? 'rendered configuration changed'
       : 'startup or configuration reload: bringing BIND in line';
-  }
-
-  private recordApply(target: BindTarget, outcome: ApplyOutcome, rendered: string, now: number, reason?: string) {
-    const record: AppliedRecord = { ...outcome, at: new Date(now).toISOString(), reason };
-    if (outcome.result === 'failed') {
-      const count = (this.applyFailures.get(target.name)?.count ?? 0) + 1;
-      const backoff = Math.min(MAX_APPLY_BACKOFF_MS, 1000 * 2 ** (count - 1));
-      this.applyFailures.set(target.name, { count, retryAt: now + backoff });
-      this.log.error(`apply to ${target.name} failed; BIND keeps its previous configuration`, {
-        stage: outcome.stage,
-        error: outcome.error,
-        rolled_back: outcome.rolled_back,
-        retry_in_ms: backoff,
-        reason,
-      });
-    } else {
-      this.applyFailures.delete(target.name);
-      this.served.set(target.name, rendered);
-      const fields = {
-        active: this.selection.active,
-        draining: Object.keys(this.selection.draining),
-        ms: Math.round(outcome.ms),
-        reload_ms: outcome.reload_ms && Math.round(outcome.reload_ms),
-        reason,
-      };
-      if (outcome.result === 'applied') this.log.info(`applied to ${target.name}`, fields);
-      else if (outcome.result === 'dry-run')
-        this.log.info(`dry run: would apply to ${target.name}`, { ...fields, text: rendered });
-      else this.log.info(`${target.name} already serves this set`, fields);
-    }
-    if (outcome.result !== 'unchanged') {
-      this.lastApply.set(target.name, record);
-      this.applies = [record, ...this.applies].slice(0, HISTORY);
-    }
   }
 
   snapshot(now = this.now()): StateSnapshot {
@@ -479,10 +432,11 @@ export class Daemon {
           last_round: h.last_round,
         };
       }),
-      targets: this.targets.map((t) => ({
-        name: t.name,
-        last_apply: this.lastApply.get(t.name) ?? null,
-        serving: this.servedSets.get(t.name) ?? null,
+      targets: this.runners.map((r) => ({
+        name: r.name,
+        last_apply: r.lastApply,
+        serving: r.servedSet,
+        verification: r.verification,
       })),
       applies: this.applies,
       last_config_reload: this.lastConfigReload,

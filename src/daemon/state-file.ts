@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { parsePrefix } from '../config/prefix.js';
 import { MAX_PREFIXES } from '../config/schema.js';
 import type { PrefixHealth } from '../health/state.js';
-import type { ApplyOutcome } from '../apply/local-target.js';
+import type { ApplyOutcome } from '../apply/pipeline.js';
+import type { Verification } from '../apply/runner.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
-import { writeFileAtomic } from '../apply/files.js';
+import { writeFileAtomic } from '../apply/local/files.js';
 
 export interface PrefixStatus {
   prefix: string;
@@ -39,6 +40,8 @@ export interface TargetStatus {
   last_apply: AppliedRecord | null;
   /** active prefixes of the text this target serves, as far as we know */
   serving: string[] | null;
+  /** what BIND answered when last asked (ipv4only.arpa); absent or null: not asked (yet) */
+  verification?: Verification | null;
 }
 
 export interface StateSnapshot {

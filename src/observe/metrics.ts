@@ -180,6 +180,11 @@ export class Metrics {
     'Whether the target is known to serve the current active set (1) or not (0)',
     ['target'],
   );
+  private readonly targetServesDecided = this.gauge(
+    'target_serves_decided_set',
+    'Whether BIND answered ipv4only.arpa with exactly the decided set (1) or not (0); absent before the first check',
+    ['target'],
+  );
   // config reloads
   private readonly configReloads = this.counter(
     'config_reloads_total',
@@ -271,6 +276,7 @@ export class Metrics {
       this.targetFault,
       this.targetLastOk,
       this.targetInSync,
+      this.targetServesDecided,
     ])
       g.reset();
     for (const p of snapshot.prefixes) {
@@ -331,6 +337,7 @@ export class Metrics {
         t.serving.length === snapshot.active.length &&
         snapshot.active.every((id) => t.serving!.includes(id));
       this.targetInSync.set({ target: t.name }, inSync ? 1 : 0);
+      if (t.verification) this.targetServesDecided.set({ target: t.name }, t.verification.ok ? 1 : 0);
     }
     // Applies are kept newest first and capped; count the records not seen in the previous snapshot.
     const keys = new Set<string>();

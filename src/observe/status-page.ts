@@ -111,7 +111,8 @@ function chart(points: HistoryPoint[], o: ChartOptions): Html {
   </svg>`;
 }
 
-const badge = (state: string) => html`<span class="badge ${state}">${state}</span>`;
+const badgeAs = (style: string, text: string) => html`<span class="badge ${style}">${text}</span>`;
+const badge = (state: string) => badgeAs(state, state);
 
 function table(id: string, headers: HtmlValue[], rows: Html[]): Html {
   return html`<table id="${id}">
@@ -230,7 +231,8 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
       ? html`${badge(t.last_apply.result)} ${formatAgo(t.last_apply.at, now)}`
       : html`<span class="muted">no apply yet</span>`;
     const serving = t.serving === null ? 'unknown' : t.serving.join(', ') || 'none';
-    return html`<tr data-target="${t.name}"><td>${t.name}</td><td>${last}</td><td>${serving}</td></tr>`;
+    const cells = html`<td>${t.name}</td><td>${last}</td><td>${serving}</td><td>${verified(t.verification, now)}</td>`;
+    return html`<tr data-target="${t.name}">${cells}</tr>`;
   });
 
   const up = s.prefixes.filter((p) => p.status === 'up').length;
@@ -242,9 +244,16 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     <h2>Prefixes</h2>
     ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
     <h2>BIND targets</h2>
-    ${table('targets', ['Target', 'Last apply', 'Serving'], targetRows)}
+    ${table('targets', ['Target', 'Last apply', 'Serving', 'BIND serves it'], targetRows)}
     <h2>Last applies</h2>
     ${appliesTable(s.applies, now)}
     <p class="meta">Config <code>${s.config}</code>${reloadNote(s.last_config_reload, now)} · pid ${s.pid}</p>`;
   return layout(`nat64-health · ${s.active.length} active`, refresh, body);
+}
+
+/** What BIND answered for ipv4only.arpa, against the decided set. */
+function verified(v: StateSnapshot['targets'][number]['verification'] | undefined, now: number): Html {
+  if (!v) return html`<span class="muted">not checked</span>`;
+  const when = formatAgo(v.at, now);
+  return v.ok ? html`${badgeAs('applied', 'yes')} ${when}` : html`${badgeAs('failed', 'no')} ${when}: ${v.detail}`;
 }

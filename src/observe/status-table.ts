@@ -67,20 +67,24 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
     out.push('');
     const rows = snapshot.targets.map((t) => {
       const a = t.last_apply;
+      const v = t.verification;
       const error =
         a?.result === 'failed'
           ? c(`${a.stage ? `(${a.stage}) ` : ''}${a.error ?? ''}${a.rolled_back ? ' [rolled back]' : ''}`, 'red')
-          : c('');
+          : v && !v.ok
+            ? c(v.detail, 'red')
+            : c('');
       return [
         c(t.name),
         a
           ? c(`${a.result} ${formatAgo(a.at, now)}`, a.result === 'failed' ? 'red' : 'green')
           : c('no apply yet', 'dim'),
         c(t.serving === null ? 'unknown' : t.serving.join(', ') || 'none'),
+        v ? c(`${v.ok ? 'yes' : 'NO'} ${formatAgo(v.at, now)}`, v.ok ? 'green' : 'red') : c('-', 'dim'),
         error,
       ];
     });
-    out.push(formatTable(['TARGET', 'LAST APPLY', 'SERVING', 'ERROR'], rows, opts.color));
+    out.push(formatTable(['TARGET', 'LAST APPLY', 'SERVING', 'BIND SERVES IT', 'ERROR'], rows, opts.color));
   }
 
   out.push('');

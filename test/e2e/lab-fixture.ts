@@ -235,6 +235,7 @@ ${p.extraSelect ?? ''}bind:
   output: ${r}/dns64.conf
   checkconf: [named-checkconf, ${r}/named.conf]
   reload: [rndc, -c, ${r}/rndc.conf, reconfig]
+  verify: { server: "${RESOLVER6}" }
 state_file: ${STATE_FILE}
 `;
 }

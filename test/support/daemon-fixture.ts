@@ -59,6 +59,7 @@ bind:
   output: ${output}
   checkconf: ${JSON.stringify(o.named.checkconfArgv)}
   reload: ${JSON.stringify(o.reload ?? [...o.named.rndcArgv, 'reconfig'])}
+  verify: { server: "${o.named.listen}", port: ${o.named.port} }
 ${o.template ? `  template: ${o.template}\n` : ''}state_file: ${stateFile}
 ${o.extra ?? ''}`;
 }

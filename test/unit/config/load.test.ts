@@ -177,6 +177,50 @@ select: { groups: [local], min_active: 4, max_active: 3 }
     expect(c.health.jitter).toBeGreaterThan(0);
   });
 
+  it('reads checkconf as named-checkconf does: -c and -p take no value, -t is honoured', () => {
+    const cfg = (cc: string) =>
+      parseConfig(`prefixes: [2001:db8:64::/96]\n${PROBES}bind: { checkconf: ${cc} }\n`, 'c.yaml', dir);
+    expect(cfg('[named-checkconf, -c, /srv/named.conf]').bind.named_conf).toBe('/srv/named.conf');
+    expect(cfg('[named-checkconf, -p, -x, /srv/named.conf]').bind.named_conf).toBe('/srv/named.conf');
+    expect(cfg('[named-checkconf, -t, /var/chroot]').bind).toMatchObject({ named_conf: '/etc/bind/named.conf' });
+  });
+
+  it('refuses a checkconf that named-checkconf would not check with, naming file, line and field', () => {
+    const p = (cc: string) => problems(`prefixes: [2001:db8:64::/96]\n${PROBES}bind:\n  checkconf: ${cc}\n`).join('\n');
+    expect(p('[named-checkconf, /a.conf, /b.conf]')).toMatch(
+      /^c\.yaml:5:14: bind\.checkconf: more than one named\.conf \(\/a\.conf, \/b\.conf\): named-checkconf then prints its usage/,
+    );
+    expect(p('[named-checkconf, -h]')).toMatch(/bind\.checkconf: -h prints its usage instead of checking anything/);
+    expect(p('[named-checkconf, -q]')).toMatch(/bind\.checkconf: named-checkconf has no option -q/);
+  });
+
+  it('a relative named.conf in checkconf is relative to the config file, like every path in it', () => {
+    const c = parseConfig(
+      `prefixes: [2001:db8:64::/96]\n${PROBES}bind: { checkconf: [named-checkconf, -z, bind/named.conf] }\n`,
+      'c.yaml',
+      dir,
+    );
+    expect(c.bind.named_conf).toBe(path.join(dir, 'bind/named.conf'));
+    expect(c.bind.checkconf).toEqual(['named-checkconf', '-z', path.join(dir, 'bind/named.conf')]);
+  });
+
+  it('bind.verify: the local resolver by default, or off', () => {
+    const c = (v: string) =>
+      parseConfig(`prefixes: [2001:db8:64::/96]\n${PROBES}bind: { ${v} }\n`, 'c.yaml', dir).bind.verify;
+    expect(c('')).toEqual({ server: '::1', port: 53, timeout: 1000, interval: 300_000 });
+    expect(c('verify: { server: 192.0.2.53, source: 192.0.2.1, interval: 1m }')).toEqual({
+      server: '192.0.2.53',
+      port: 53,
+      source: '192.0.2.1',
+      timeout: 1000,
+      interval: 60_000,
+    });
+    expect(c('verify: false')).toBeNull();
+    expect(problems(`prefixes: [2001:db8:64::/96]\n${PROBES}bind: { verify: { server: resolver } }\n`).join()).toMatch(
+      /bind\.verify\.server: expected an IP address/,
+    );
+  });
+
   it('parses durations', () => {
     expect([
       parseDuration('500ms'),

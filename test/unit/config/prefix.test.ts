@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { extractIpv4, parsePrefix, synthesize } from '../../../src/config/prefix.js';
+import { extractIpv4, parsePrefix, prefixEmbedding, synthesize } from '../../../src/config/prefix.js';
 
 describe('RFC 6052 synthesis', () => {
   // RFC 6052 section 2.4, the example table for 192.0.2.33.
@@ -47,5 +47,25 @@ describe('parsePrefix', () => {
   });
   it('accepts all legal lengths', () => {
     for (const len of [32, 40, 48, 56, 64, 96]) expect(parsePrefix(`2001:db8::/${len}`).length).toBe(len);
+  });
+});
+
+describe('prefixEmbedding', () => {
+  it('recovers the prefix of 192.0.0.170/171 for every RFC 6052 length, and nothing else', () => {
+    for (const text of [
+      '2001:db8::/32',
+      '2001:db8:100::/40',
+      '2001:db8:48::/48',
+      '2001:db8:56:5600::/56',
+      '2001:db8:64:64::/64',
+      '2001:db8:96:96::/96',
+    ]) {
+      const p = parsePrefix(text);
+      for (const v4 of ['192.0.0.170', '192.0.0.171'])
+        expect(prefixEmbedding(synthesize(p, v4), v4)?.text).toBe(p.text);
+      expect(prefixEmbedding(synthesize(p, '192.0.2.1'), '192.0.0.170')).toBeNull();
+    }
+    expect(prefixEmbedding('2001:db8:64:c:c0:0:aa00:0', '192.0.0.170')?.text).toBe('2001:db8:64:c::/64');
+    expect(prefixEmbedding('2001:db8:64:c:c0:0:aa00:1', '192.0.0.170')).toBeNull(); // suffix not zero
   });
 });

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseConfig } from '../../../src/config/load.js';
-import { makeTargets } from '../../../src/apply/ssh-fleet.js';
-import { SshBindTarget } from '../../../src/apply/ssh-target.js';
-import { LocalBindTarget } from '../../../src/apply/local-target.js';
+import { makeTarget, targetsOf } from '../../../src/apply/fleet.js';
+import { LocalHost } from '../../../src/apply/local/host.js';
+import { SshHost } from '../../../src/apply/ssh/host.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-sshconfig-'));
 const HEAD = 'prefixes: [2001:db8:64:a::/96]\nprobes:\n  - { type: tcp, address: 192.0.2.10, port: 80 }\n';
@@ -59,13 +59,14 @@ describe('targets config', () => {
           reload: ['rndc', 'reconfig'],
           command_timeout: 15_000,
           named_conf: '/etc/bind/named.conf',
+          verify: { server: '2001:db8:100::53', port: 53, timeout: 1000, interval: 300_000 },
         },
       },
     ]);
-    const targets = makeTargets(c);
-    expect(targets.map((t) => [t.name, t.constructor])).toEqual([
-      ['local', LocalBindTarget],
-      ['dns64-2', SshBindTarget],
+    const targets = targetsOf(c).map((t) => makeTarget(c, t));
+    expect(targets.map((t) => [t.name, t.host.constructor])).toEqual([
+      ['local', LocalHost],
+      ['dns64-2', SshHost],
     ]);
     expect(targets[1]!.background).toBe(true);
   });
@@ -98,6 +99,7 @@ describe('targets config', () => {
           reload: ['rndc', 'reconfig'],
           command_timeout: 15_000,
           named_conf: '/etc/bind/named.conf',
+          verify: { server: 'dns.example.net', port: 53, timeout: 1000, interval: 300_000 },
         },
       },
     ]);

@@ -2,15 +2,16 @@
 // other targets; it converges to the newest set when it is done, retries on its own backoff timer,
 // and the state file says which set each target really serves. Probes are replaced by canned
 // outcomes (no packets); the targets are fakes whose applies the test releases.
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApplyOutcome, BindTarget } from '../../../src/apply/local-target.js';
+import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
-import { parseConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 
 const good = new Set<string>();
@@ -35,7 +36,7 @@ const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-sshdaemon-'));
 
-class FakeTarget implements BindTarget {
+class FakeTarget implements ApplyTarget {
   applies: string[] = [];
   busy = 0;
   maxBusy = 0;
@@ -329,3 +330,100 @@ state_file: ${path.join(dir, 'state-logs.json')}
     expect(warnings[0]).toMatchObject({ targets: ['tcp 192.0.2.11:80'] });
   });
 });
+describe('runners across failures and config reloads', () => {
+  it('a new set is applied at once, even while the previous one is in backoff', async () => {
+    const { daemon, remote } = setup();
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A).add(B);
+    remote.script = ['failed'];
+    const first = await daemon.step();
+    await daemon.settled();
+    expect(remote.applies).toEqual([first.rendered]); // failed: its retry is 1 s away
+    good.delete(A); // A dies: B is selected
+    const second = await daemon.step();
+    expect(second.rendered).not.toBe(first.rendered);
+    await vi.waitFor(() => expect(remote.applies).toEqual([first.rendered, second.rendered]), { timeout: 500 });
+  });
+
+  it.skipIf(!chattrWorks())('"reload pending" survives a config reload (same settings)', async () => {
+    const p = await pendingAfterFailedRollback();
+    p.reloadConfig(); // unchanged: the runner, its backoff and its pending reload are kept
+    expect(await p.round()).toEqual(['one']); // its retry is not due yet
+    p.clock.t += 2_000;
+    expect(await p.round()).toEqual(['one', 'one']); // the retry reloads, though the text is unchanged
+    expect(await p.round()).toEqual(['one', 'one']);
+  });
+
+  it.skipIf(!chattrWorks())('"reload pending" goes to a new target writing the same file', async () => {
+    const p = await pendingAfterFailedRollback();
+    p.write('two'); // another reload command: a new runner for the same output
+    p.reloadConfig();
+    expect(await p.round()).toEqual(['one', 'two']);
+    expect(await p.round()).toEqual(['one', 'two']);
+  });
+});
+
+function chattrWorks(): boolean {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'nh-chattr-'));
+  try {
+    execFileSync('chattr', ['+i', d], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', d], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A local target whose first reload fails and whose rollback fails too: the new file is live, unloaded. */
+async function pendingAfterFailedRollback() {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'nh-pending-'));
+  mkdirSync(path.join(work, 'live'));
+  const out = path.join(work, 'live', 'dns64.conf');
+  writeFileSync(out, '');
+  const calls = path.join(work, 'calls');
+  writeFileSync(calls, '');
+  const script = (tag: string) =>
+    `echo ${tag} >> ${calls}; if [ $(wc -l < ${calls}) = 1 ]; then chattr +i ${path.dirname(out)}; exit 1; fi`;
+  const configFile = path.join(work, 'config.yaml');
+  const write = (tag: string) =>
+    writeFileSync(
+      configFile,
+      `prefixes: [${A}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { min_active: 1, max_active: 1 }
+bind: { output: ${out}, checkconf: ["true", ${out}], reload: [sh, -c, ${JSON.stringify(script(tag))}], verify: false }
+state_file: ${path.join(work, 'state.json')}
+`,
+    );
+  write('one');
+  const clock = { t: Date.parse('2026-01-01T00:00:00Z') };
+  const daemon = new Daemon({
+    configPath: configFile,
+    config: loadConfig(configFile),
+    log: createLogger({ level: 'error' }),
+    watch: false,
+    prober,
+    now: () => clock.t,
+  });
+  stop = () => daemon.stop();
+  good.clear();
+  good.add(A);
+  const lines = () => readFileSync(calls, 'utf8').split('\n').filter(Boolean);
+  try {
+    await daemon.step();
+    expect(lines()).toEqual(['one']);
+    expect(readFileSync(out, 'utf8')).toContain(A); // live, never loaded: the rollback failed
+  } finally {
+    execFileSync('chattr', ['-i', path.dirname(out)]);
+  }
+  // the loop re-reads the config between rounds; here the test plays the loop
+  const reloadConfig = () => (daemon as unknown as { reloadConfig(): void }).reloadConfig();
+  const round = async () => {
+    await daemon.step();
+    await daemon.settled();
+    return lines();
+  };
+  return { clock, write, reloadConfig, round };
+}

@@ -113,6 +113,19 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_last_successful_apply_timestamp_seconds', { target: 'local' })).toBe(T0 / 1000);
     expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(1);
     expect(sample(text, 'nat64_health_target_in_sync', { target: 'local' })).toBe(1);
+    expect(text).not.toMatch(/nat64_health_target_serves_decided_set\{/); // not asked yet
+    const v = { at: iso(T0), served: [A], decided: [A], detail: '' };
+    for (const ok of [true, false]) {
+      m.update(
+        snapshot({
+          round: 1,
+          applies: [first],
+          targets: [{ name: 'local', last_apply: first, serving: [A], verification: { ...v, ok } }],
+        }),
+        decision(),
+      );
+      expect(sample(await m.metrics(), 'nat64_health_target_serves_decided_set', { target: 'local' })).toBe(ok ? 1 : 0);
+    }
 
     const failedValidate = apply({
       at: iso(T0 + 5000),

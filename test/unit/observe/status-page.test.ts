@@ -131,6 +131,34 @@ describe('status page', () => {
     expect(html).toContain('id="failsafe"');
   });
 
+  it('shows per target whether BIND serves the decided set', () => {
+    const at = new Date(T0 - 1000).toISOString();
+    const html = renderStatusPage({
+      snapshot: snapshot({
+        targets: [
+          { name: 'local', last_apply: apply({ at }), serving: [A] },
+          {
+            name: 'dns64-2',
+            last_apply: apply({ at, target: 'dns64-2' }),
+            serving: [A],
+            verification: {
+              at,
+              ok: false,
+              served: [B],
+              decided: [A],
+              detail: `BIND serves ${B}, not the decided ${A}`,
+            },
+          },
+        ],
+      }),
+      history: new LatencyHistory(),
+      now: T0,
+    });
+    expect(html).toContain('<th>BIND serves it</th>');
+    expect(html).toContain('<span class="muted">not checked</span>');
+    expect(html).toContain(`<span class="badge failed">no</span> 1s ago: BIND serves ${B}, not the decided ${A}`);
+  });
+
   it('escapes everything that comes from outside', () => {
     expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
       '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',

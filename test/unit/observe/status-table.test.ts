@@ -39,7 +39,7 @@ describe('status table', () => {
       /down\s+-\s+-\s+100%\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/,
     );
     expect(out).toContain('1 of 2 up, 1 active; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)');
-    expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96$/m);
+    expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96\s+-$/m);
     expect(out).toMatch(
       /^2025-01-01 11:59:55Z\s+local\s+applied\s+41\.5 ms\s+selection changed: 2001:db8:64:a::\/96 activated$/m,
     );
@@ -51,6 +51,43 @@ describe('status table', () => {
     expect(coloured).toContain(ESC);
     expect(coloured).toContain('\x1b[31mdown');
     expect(stripVTControlCharacters(coloured)).toBe(plain);
+  });
+
+  it('shows what BIND answered: yes, or NO with the mismatch', () => {
+    const at = new Date(T0 - 2000).toISOString();
+    const out = formatStatus(
+      snapshot({
+        targets: [
+          {
+            name: 'local',
+            last_apply: apply({ at }),
+            serving: [A],
+            verification: { at, ok: true, served: [A], decided: [A], detail: `BIND serves the decided set: ${A}` },
+          },
+          {
+            name: 'dns64-2',
+            last_apply: apply({ at, target: 'dns64-2' }),
+            serving: [A],
+            verification: {
+              at,
+              ok: false,
+              served: [B],
+              decided: [A],
+              detail: `BIND serves ${B}, not the decided ${A}`,
+            },
+          },
+        ],
+      }),
+      { color: false, now: T0 },
+    );
+    expect(out).toMatch(/^TARGET\s+LAST APPLY\s+SERVING\s+BIND SERVES IT\s+ERROR$/m);
+    expect(out).toMatch(/^local\s+applied 2s ago\s+\S+\s+yes 2s ago$/m);
+    expect(out).toMatch(
+      new RegExp(
+        `^dns64-2\\s+applied 2s ago\\s+\\S+\\s+NO 2s ago\\s+BIND serves ${B.replace(/[/.]/g, '\\$&')}, not`,
+        'm',
+      ),
+    );
   });
 
   it('decides colour like other tools do', () => {

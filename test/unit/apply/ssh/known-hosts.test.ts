@@ -13,7 +13,7 @@ import {
   lookupName,
   parseKnownHosts,
   readKnownHosts,
-} from '../../../src/apply/ssh-known-hosts.js';
+} from '../../../../src/apply/ssh/known-hosts.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-knownhosts-'));
 

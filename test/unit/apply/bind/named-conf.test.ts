@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   BLOCK_BEGIN,
   BLOCK_END,
-  findIncludes,
   findOptionsBlock,
+  scanStatements,
+  servingDns64Prefixes,
   spliceManagedBlock,
-} from '../../../src/apply/named-conf.js';
+} from '../../../../src/apply/bind/named-conf.js';
 
 const OPTIONS = `// named.conf.options, Debian style
 # a hash comment with options { inside
@@ -22,11 +23,18 @@ logging { channel x { stderr; }; };
 `;
 
 describe('named.conf text', () => {
-  it('finds include statements outside comments', () => {
-    const text = `include "/etc/bind/a.conf";\n// include "/nope";\n/* include "/nope2"; */\noptions { include "b.conf"; };\n`;
-    expect(findIncludes(text).map((i) => i.path)).toEqual(['/etc/bind/a.conf', 'b.conf']);
-    const inc = findIncludes(text)[1]!;
-    expect(text.slice(inc.start, inc.end)).toBe('"b.conf"');
+  it('finds include statements outside comments, and the options-level directory, in order', () => {
+    const text = `include "/etc/bind/a.conf";\n// include "/nope";\n/* include "/nope2"; */\noptions { directory "/d"; include "b.conf"; };\nzone "z" { directory "/no"; };\n`;
+    const found = scanStatements(text);
+    expect(found.map((st) => `${st.kind} ${st.path}`)).toEqual([
+      'include /etc/bind/a.conf',
+      'directory /d',
+      'include b.conf',
+    ]);
+    const inc = found[2]!;
+    expect(inc.kind === 'include' && text.slice(inc.start, inc.end)).toBe('"b.conf"');
+    // a file included inside options { } sees its directory statements as options-level
+    expect(scanStatements('directory "/e";\n', ['options'])).toEqual([{ kind: 'directory', path: '/e' }]);
   });
 
   it('finds the options block, ignoring braces in comments and strings', () => {
@@ -66,5 +74,27 @@ describe('named.conf text', () => {
     expect(() => spliceManagedBlock(doubled, 'x', 'f')).toThrow(/markers are damaged \(found 2 BEGIN and 1 END/);
     const outside = `options { };\n${BLOCK_BEGIN}\n${BLOCK_END}\n`;
     expect(() => spliceManagedBlock(outside, 'x', 'f')).toThrow(/not inside the options block/);
+  });
+
+  it('markers inside a /* */ comment, a string or another comment are not the block', () => {
+    const text = `options {\n\t/* old:\n\t${BLOCK_BEGIN}\n\t${BLOCK_END}\n\t*/\n\tversion "${BLOCK_BEGIN}";\n\t# ${BLOCK_END}\n\tdirectory "/tmp";\n};\n`;
+    const out = spliceManagedBlock(text, 'dns64 2001:db8::/96 { };\n', 'f');
+    // untouched up to the end of options, the real block inserted there
+    expect(out).toBe(text.replace('};\n', `\t${BLOCK_BEGIN}\n\tdns64 2001:db8::/96 { };\n\t${BLOCK_END}\n};\n`));
+    expect(spliceManagedBlock(out, '', 'f')).toBe(out.replace('\tdns64 2001:db8::/96 { };\n', ''));
+  });
+
+  it('an options word in a comment or string is not the options statement', () => {
+    const text = '/* options { */ // options {\nacl "options" { any; };\noptions { directory "/x"; };\n';
+    const out = spliceManagedBlock(text, 'x;\n', 'f');
+    expect(out.indexOf(BLOCK_BEGIN)).toBeGreaterThan(text.indexOf('options { directory'));
+  });
+
+  it('the dns64 prefixes a text serves (clients { none; } drops out)', () => {
+    expect(
+      servingDns64Prefixes(
+        'dns64 2001:db8:64:a::/96 { clients { any; }; };\ndns64 2001:db8:64:b::/96 { clients { none; }; };\ndns64 2001:db8:64:c::/64 { };\n',
+      ),
+    ).toEqual(['2001:db8:64:a::/96', '2001:db8:64:c::/64']);
   });
 });

@@ -103,6 +103,7 @@ bind:
   output: ${local.includeFile}
   checkconf: ${JSON.stringify(local.checkconfArgv)}
   reload: ${JSON.stringify([...inNs(local.rndcArgv), 'reconfig'])}
+  verify: { server: "${LOCAL_ADDR}", port: ${local.port} }
 state_file: ${stateFile}
 targets:
   - name: local
@@ -113,6 +114,7 @@ targets:
       output: ${remote.includeFile}
       checkconf: ${JSON.stringify(remote.checkconfArgv)}
       reload: ${JSON.stringify([...inNs(remote.rndcArgv), 'reconfig'])}
+      verify: { port: ${remote.port} }
   - name: dns64-spoofed
     ssh: ${ssh(wrongKnownHosts)}
     bind:
@@ -125,6 +127,7 @@ targets:
       output: ${broken.includeFile}
       checkconf: ${JSON.stringify(broken.checkconfArgv)}
       reload: ${JSON.stringify([...inNs(broken.rndcArgv), 'reconfig'])}
+      verify: { server: "${BROKEN_ADDR}", port: ${broken.port} } # one sshd stands for two hosts here
 `,
   );
   startedAt = Date.now();
@@ -268,6 +271,8 @@ describe('fleet: local BIND plus SSH targets', () => {
       /FAIL {2}connect +HOST KEY MISMATCH for 2001:db8:100::53: the server presented ssh-ed25519 SHA256:/,
     );
     expect(r.stdout).toMatch(/1 of 4 target\(s\) not ready/);
+    // BIND on each is asked what it serves: the set the daemon applied
+    expect(r.stdout).toMatch(/^ {2}ok {4}verify +BIND serves the decided set: 2001:db8:64:/m);
     const json = JSON.parse((await cli(['targets', 'test', '-c', configFile, '--json'])).stdout) as {
       targets: Array<{ name: string; ok: boolean; checks: Array<{ check: string; ok: boolean }> }>;
     };
@@ -284,6 +289,7 @@ describe('fleet: local BIND plus SSH targets', () => {
       'include',
       'checkconf',
       'reload',
+      'verify',
     ]);
     const after = await Promise.all(
       [local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')),

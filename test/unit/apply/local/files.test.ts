@@ -2,7 +2,7 @@ import { chmod, chown, mkdtemp, readdir, readFile, stat, writeFile } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readIfExists, writeFileAtomic, writeTempBeside } from '../../../src/apply/files.js';
+import { writeFileAtomic, writeTempBeside } from '../../../../src/apply/local/files.js';
 
 describe('atomic files', () => {
   it('replaces a file keeping its owner and mode, leaving no temp file behind', async () => {
@@ -20,9 +20,8 @@ describe('atomic files', () => {
   it('creates a missing file (and directory) with mode 0644', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'nh-files-'));
     const file = path.join(dir, 'sub', 'dns64.conf');
-    expect(await readIfExists(file)).toBeNull();
     await writeFileAtomic(file, 'x');
-    expect([(await stat(file)).mode & 0o777, await readIfExists(file)]).toEqual([0o644, 'x']);
+    expect([(await stat(file)).mode & 0o777, await readFile(file, 'utf8')]).toEqual([0o644, 'x']);
   });
 
   it('writes the candidate beside the live file without touching it', async () => {

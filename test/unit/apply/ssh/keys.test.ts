@@ -4,8 +4,8 @@ import { chmodSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PrivateKeyError, readPrivateKey } from '../../../src/apply/ssh-keys.js';
-import { loadSsh2 } from '../../../src/apply/ssh2-module.js';
+import { PrivateKeyError, readPrivateKey } from '../../../../src/apply/ssh/keys.js';
+import { loadSsh2 } from '../../../../src/apply/ssh/ssh2-module.js';
 
 beforeAll(() => loadSsh2());
 

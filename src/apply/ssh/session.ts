@@ -3,21 +3,16 @@
 // state is then unknown, and the next operation reconnects. Host keys are checked against the
 // pinned known_hosts entries; the private key is read from its file at each connect.
 import { randomBytes } from 'node:crypto';
+import type { HostStat, WriteResult } from '../host.js';
 import type { Client as ClientType, ConnectConfig, SFTPWrapper, Stats, FileEntryWithStats } from 'ssh2';
-import {
-  checkHostKey,
-  hostKeyAlgorithms,
-  lookupName,
-  readKnownHosts,
-  fingerprint,
-  keyType,
-} from './ssh-known-hosts.js';
-import { readPrivateKey } from './ssh-keys.js';
+import { checkHostKey, hostKeyAlgorithms, lookupName, readKnownHosts, fingerprint, keyType } from './known-hosts.js';
+import { readPrivateKey } from './keys.js';
 import { loadSsh2, ssh2 } from './ssh2-module.js';
-import type { SshSettings } from '../config/targets.js';
-import { remoteCommand } from './ssh-quote.js';
+import type { SshSettings } from '../../config/targets.js';
+import { remoteCommand } from './quote.js';
 
-const NO_SUCH_FILE = 2;
+/** SFTP's SSH_FX_NO_SUCH_FILE */
+export const NO_SUCH_FILE = 2;
 const WRITE_CHUNK = 32 * 1024;
 const READ_CHUNK = 32 * 1024 - 64; // a whole read answer fits OpenSSH's default packet size
 const EOF_STATUS = 1;
@@ -50,15 +45,6 @@ export interface ExecResult {
   lost: boolean;
   timedOut: boolean;
   ms: number;
-}
-
-export interface RemoteStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  isFile: boolean;
-  isDirectory: boolean;
 }
 
 export interface HostKeyInfo {
@@ -350,16 +336,11 @@ export class SshSession {
     );
   }
 
-  /** File content, or null if it does not exist. */
-  async readFile(path: string): Promise<string | null> {
-    return (await this.readFileStat(path))?.text ?? null;
-  }
-
   /**
    * Content and attributes from one open handle, or null if the file does not exist. Requests on a
    * handle are pipelined (the server handles them in order): open, then fstat and read together.
    */
-  async readFileStat(path: string): Promise<{ text: string; stat: RemoteStat } | null> {
+  async readFileStat(path: string): Promise<{ data: Buffer; stat: HostStat } | null> {
     let handle: Buffer;
     try {
       handle = await this.op<Buffer>(`opening ${path}`, (s, cb) => s.open(path, 'r', cb));
@@ -388,7 +369,7 @@ export class SshSession {
         last = await readAt(total);
         chunks.push(last);
       }
-      return { text: Buffer.concat(chunks).toString('utf8'), stat: toRemoteStat(st) };
+      return { data: Buffer.concat(chunks), stat: toHostStat(st) };
     } finally {
       this.closeHandle(handle, path);
     }
@@ -399,9 +380,9 @@ export class SshSession {
     this.op<void>(`closing ${path}`, (s, cb) => s.close(handle, cb)).catch(() => undefined);
   }
 
-  async stat(path: string): Promise<RemoteStat | null> {
+  async stat(path: string): Promise<HostStat | null> {
     try {
-      return toRemoteStat(await this.op<Stats>(`stat ${path}`, (s, cb) => s.stat(path, cb)));
+      return toHostStat(await this.op<Stats>(`stat ${path}`, (s, cb) => s.stat(path, cb)));
     } catch (err) {
       if (err instanceof SftpStatusError && err.status === NO_SUCH_FILE) return null;
       throw err;
@@ -440,11 +421,11 @@ export class SshSession {
    */
   async writeNew(
     path: string,
-    content: string,
-    opts: { like?: RemoteStat | null; sync?: boolean } = {},
-  ): Promise<void> {
+    content: Buffer | string,
+    opts: { like?: HostStat | null; sync?: boolean } = {},
+  ): Promise<WriteResult> {
     const { like, sync = true } = opts;
-    const data = Buffer.from(content, 'utf8');
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const mode = like ? like.mode & 0o7777 : 0o644;
     const doSync = sync && !!(await this.extensions)['fsync@openssh.com'];
     const handle = await this.op<Buffer>(`creating ${path}`, (s, cb) => s.open(path, 'wx', { mode }, cb));
@@ -458,8 +439,9 @@ export class SshSession {
       // Keep the owner (e.g. root:bind) and the exact mode (the server's umask applies at open) an
       // operator gave the live file. Only root may chown: after one refusal, set the mode alone.
       let attrs: Promise<unknown> = Promise.resolve();
+      const chownWanted = !this.chownRefused;
       if (like) {
-        const chown = !this.chownRefused;
+        const chown = chownWanted;
         attrs = this.op<void>(`setting owner and mode of ${path}`, (s, cb) =>
           s.fsetstat(handle, chown ? { uid: like.uid, gid: like.gid, mode } : { mode }, cb),
         ).catch((err) => {
@@ -474,6 +456,12 @@ export class SshSession {
       closed = true;
       const results = await Promise.all([...steps, close]);
       if (results.includes('retry')) await this.op<void>(`chmod ${path}`, (s, cb) => s.setstat(path, { mode }, cb));
+      if (!like || (chownWanted && !this.chownRefused)) return {};
+      const now = await this.stat(path);
+      if (now && now.uid === like.uid && now.gid === like.gid) return {};
+      return {
+        ownerProblem: `cannot keep owner ${like.uid}:${like.gid} (the server refused the chown: ${this.ep.user} is not root); the new file is owned by ${this.ep.user}`,
+      };
     } finally {
       if (!closed) this.closeHandle(handle, path);
     }
@@ -508,12 +496,6 @@ export class SshSession {
     );
     await Promise.all([...unlinks, this.rmdir(dir)]);
   }
-
-  /** A temp name beside `file`, in the pattern the local target uses (and the sweep recognises). */
-  static tempName(file: string): string {
-    const slash = file.lastIndexOf('/');
-    return `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.nat64-health-${randomBytes(4).toString('hex')}`;
-  }
 }
 
 export class SftpStatusError extends SshError {
@@ -525,7 +507,7 @@ export class SftpStatusError extends SshError {
   }
 }
 
-function toRemoteStat(st: Stats): RemoteStat {
+function toHostStat(st: Stats): HostStat {
   return {
     mode: st.mode & 0o7777,
     uid: st.uid,

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { quoteArg, remoteCommand, shellQuote, ShellQuoteError } from '../../../src/apply/ssh-quote.js';
+import { quoteArg, remoteCommand, shellQuote, ShellQuoteError } from '../../../../src/apply/ssh/quote.js';
 
 const HOSTILE = [
   '',

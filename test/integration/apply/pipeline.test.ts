@@ -11,7 +11,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
-import { SshBindTarget, type RemoteBindSettings } from '../../../src/apply/ssh-target.js';
+import { BindTarget, type BindSettings } from '../../../src/apply/pipeline.js';
+import { LocalHost } from '../../../src/apply/local/host.js';
+import { SshHost } from '../../../src/apply/ssh/host.js';
+
+type RemoteBindSettings = BindSettings;
+type Kind = 'local' | 'ssh';
+/** the SSH target under test (its session), for the SSH-only checks */
+const sessionOf = (t: BindTarget) => (t.host as SshHost).session;
 
 const A = 'dns64 2001:db8:64:a::/96 { clients { any; }; };\n';
 const B = 'dns64 2001:db8:64:b::/96 { clients { any; }; };\n';
@@ -22,7 +29,7 @@ const WWW_B = '2001:db8:64:b::c000:20a';
 let sshd: SshdInstance;
 let named: NamedInstance;
 let work: string;
-const targets: SshBindTarget[] = [];
+const targets: BindTarget[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'nh-sshtarget-'));
@@ -52,29 +59,40 @@ function bindFor(n: NamedInstance, over: Partial<RemoteBindSettings> = {}): Remo
   };
 }
 
-function target(
+function makeTarget(
   over: Partial<RemoteBindSettings> = {},
   ep: Partial<{ port: number; known_hosts: string; private_key: string; timeout: number }> = {},
   n = named,
-): SshBindTarget {
-  const t = new SshBindTarget(
-    'dns64-2',
-    {
-      host: '127.0.0.1',
-      port: ep.port ?? sshd.port,
-      user: 'root',
-      private_key: ep.private_key ?? sshd.clientKey,
-      known_hosts: ep.known_hosts ?? sshd.knownHosts,
-      timeout: ep.timeout ?? 5_000,
-      keepalive: 1_000,
-    },
-    bindFor(n, over),
-    // a remote tmp of its own: /tmp is shared with everything else running on this host
-    { staleAfterMs: 0, remoteTmp: path.join(work, 'rtmp') },
-  );
+  kind: Kind = 'ssh',
+): BindTarget {
+  const host =
+    kind === 'local'
+      ? new LocalHost()
+      : new SshHost({
+          name: 'dns64-2',
+          host: '127.0.0.1',
+          port: ep.port ?? sshd.port,
+          user: 'root',
+          private_key: ep.private_key ?? sshd.clientKey,
+          known_hosts: ep.known_hosts ?? sshd.knownHosts,
+          timeout: ep.timeout ?? 5_000,
+          keepalive: 1_000,
+        });
+  const t = new BindTarget(kind === 'local' ? 'local' : 'dns64-2', host, bindFor(n, over), {
+    background: kind === 'ssh',
+    // a tmp of its own: /tmp is shared with everything else running on this host
+    staleAfterMs: 0,
+    tmpDir: path.join(work, 'rtmp'),
+  });
   targets.push(t);
   return t;
 }
+
+const target = (
+  over: Partial<RemoteBindSettings> = {},
+  ep: Partial<{ port: number; known_hosts: string; private_key: string; timeout: number }> = {},
+  n = named,
+) => makeTarget(over, ep, n, 'ssh');
 
 async function reset(text = '') {
   await writeFile(named.includeFile, text);
@@ -111,13 +129,14 @@ function sshKeygenFingerprint(pub: string): string {
   return execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: pub }).toString().split(' ')[1]!;
 }
 
-describe('SshBindTarget: apply', () => {
-  it('uploads, validates, renames and reloads: named answers with the new set; the connection is reused', async () => {
+describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) => {
+  const target = (over: Partial<RemoteBindSettings> = {}, _ep = {}, n = named) => makeTarget(over, {}, n, kind);
+  it('writes, validates, renames and reloads: named answers with the new set; an SSH connection is reused', async () => {
     await reset();
     const before = await acceptedLogins();
     const t = target();
     const r1 = await t.apply(A);
-    expect(r1, r1.error).toMatchObject({ target: 'dns64-2', result: 'applied' });
+    expect(r1, r1.error).toMatchObject({ target: kind === 'ssh' ? 'dns64-2' : 'local', result: 'applied' });
     expect(await readFile(named.includeFile, 'utf8')).toBe(A);
     expect(await named.aaaa('www.example.test')).toEqual([WWW_A]);
 
@@ -125,8 +144,8 @@ describe('SshBindTarget: apply', () => {
     const r3 = await t.apply(AB);
     expect(r3.result).toBe('applied');
     expect(await named.aaaa('www.example.test')).toEqual([WWW_A, WWW_B]);
-    expect(await acceptedLogins()).toBe(before + 1);
-    expect(t.session.generation).toBe(1);
+    expect(await acceptedLogins()).toBe(before + (kind === 'ssh' ? 1 : 0));
+    if (kind === 'ssh') expect(sessionOf(t).generation).toBe(1);
     expect(await leftovers()).toEqual([]);
   });
 
@@ -141,7 +160,7 @@ describe('SshBindTarget: apply', () => {
   });
 
   it('creates the directory of a new include file', async () => {
-    const d = path.join(work, 'fresh-host');
+    const d = path.join(work, `fresh-host-${kind}`);
     await mkdir(d);
     await writeFile(
       path.join(d, 'named.conf'),
@@ -165,14 +184,20 @@ describe('SshBindTarget: apply', () => {
     expect(await leftovers()).toEqual([]);
   });
 
-  it('block mode: splices the managed block into the remote named.conf.options', async () => {
+  it('block mode: splices the managed block into named.conf.options, every other byte kept (Latin-1 too)', async () => {
     const blockNamed = await startNamed({ listen: '127.0.0.1', mode: 'block' });
     try {
-      const original = await readFile(blockNamed.optionsConf, 'utf8');
+      // a Latin-1 e-acute in a comment: not UTF-8, and BIND does not mind
+      await writeFile(
+        blockNamed.optionsConf,
+        Buffer.concat([Buffer.from('// caf\xe9 au lait\n', 'latin1'), await readFile(blockNamed.optionsConf)]),
+      );
+      await blockNamed.reconfig();
+      const original = (await readFile(blockNamed.optionsConf)).toString('latin1');
       const t = target({ mode: 'block', output: blockNamed.optionsConf }, {}, blockNamed);
       const r = await t.apply(A);
       expect(r, r.error).toMatchObject({ result: 'applied' });
-      const now = await readFile(blockNamed.optionsConf, 'utf8');
+      const now = (await readFile(blockNamed.optionsConf)).toString('latin1');
       expect(now).toContain('// BEGIN nat64-health managed block');
       expect(now.replace(/\t\/\/ BEGIN nat64-health[\s\S]*?\/\/ END nat64-health managed block\n/, '')).toBe(original);
       expect(await blockNamed.aaaa('www.example.test')).toEqual([WWW_A]);
@@ -180,10 +205,8 @@ describe('SshBindTarget: apply', () => {
       await blockNamed.stop();
     }
   });
-});
 
-describe('SshBindTarget: failures never reach the live file', () => {
-  it('remote checkconf fails: live file untouched, error names the live file, nothing left behind', async () => {
+  it('checkconf fails: live file untouched, error names the live file, nothing left behind', async () => {
     await reset(A);
     const r = await target().apply('dns64 2001:db8:64:b::/96 { no-such-option yes; };\n');
     expect(r).toMatchObject({ result: 'failed', stage: 'validate' });
@@ -202,7 +225,7 @@ describe('SshBindTarget: failures never reach the live file', () => {
     expect(r.error).toMatch(/does not include .*elsewhere\.conf/);
   });
 
-  it('reload fails: the previous file is put back', async () => {
+  it('a failed reload puts the previous file back', async () => {
     await reset(A);
     const r = await target({ reload: ['sh', '-c', 'echo "rndc: connect failed" >&2; exit 1'] }).apply(AB);
     expect(r).toMatchObject({ result: 'failed', stage: 'reload', rolled_back: true });
@@ -220,11 +243,11 @@ describe('SshBindTarget: failures never reach the live file', () => {
     expect(r, r.error).toMatchObject({ result: 'failed', stage: 'reload', rolled_back: true });
     expect(r.error).toMatch(/timed out after 500 ms/);
     expect(await readFile(named.includeFile, 'utf8')).toBe(A);
-    expect(t.session.generation).toBe(2);
+    if (kind === 'ssh') expect(sessionOf(t).generation).toBe(2);
   });
 });
 
-describe('SshBindTarget: host keys and private keys', () => {
+describe('SSH host: host keys and private keys', () => {
   it('unknown host: refused, naming the target and the fingerprint seen', async () => {
     const kh = path.join(work, 'kh-empty');
     await writeFile(kh, '# nothing pinned\n');
@@ -265,7 +288,7 @@ describe('SshBindTarget: host keys and private keys', () => {
   });
 });
 
-describe('SshBindTarget: the connection comes and goes', () => {
+describe('SSH host: the connection comes and goes', () => {
   it('target down at first, then up: the next apply converges', async () => {
     await reset(A);
     const t = target();
@@ -288,7 +311,7 @@ describe('SshBindTarget: the connection comes and goes', () => {
     await sshd.dropSessions();
     await new Promise((r) => setTimeout(r, 200));
     expect((await t.apply(AB)).result).toBe('applied');
-    expect(t.session.generation).toBe(2);
+    expect(sessionOf(t).generation).toBe(2);
   });
 
   it('connection dropped during validation: live file untouched, leftovers swept, then it converges', async () => {
@@ -387,14 +410,14 @@ describe('SshBindTarget: the connection comes and goes', () => {
       proxy.stall(false);
       const r2 = await t.apply(A);
       expect(r2, r2.error).toMatchObject({ result: 'applied' });
-      expect(t.session.generation).toBe(2);
+      expect(sessionOf(t).generation).toBe(2);
     } finally {
       await proxy.close();
     }
   });
 });
 
-describe('SshBindTarget: targets test', () => {
+describe('SSH host: targets test', () => {
   it('reports every check ok for a good target, and changes nothing', async () => {
     await reset(A);
     const before = await readFile(named.includeFile, 'utf8');

@@ -1,0 +1,215 @@
+// One runner per target: its apply in flight (never two at once), its backoff, the text it is
+// known to serve and what BIND was last found serving. Runners outlive config reloads when their
+// target's settings did not change, so nothing they know is lost (a pending reload included).
+import { errorDetail } from '../format.js';
+import type { Logger } from '../log.js';
+import type { AppliedRecord } from '../daemon/state-file.js';
+import type { ApplyOutcome, ApplyTarget } from './pipeline.js';
+import { compareServed } from './verify.js';
+
+const MAX_BACKOFF_MS = 60_000;
+
+export interface Verification {
+  at: string;
+  ok: boolean;
+  /** the prefixes BIND answered with, or null when it did not answer */
+  served: string[] | null;
+  /** the set it should serve */
+  decided: string[];
+  detail: string;
+}
+
+export interface RunnerHooks {
+  log: Logger;
+  now(): number;
+  dryRun: boolean;
+  /** every apply that did something, and every verification: the daemon's history and snapshot */
+  recorded(runner: TargetRunner, record: AppliedRecord | null): void;
+  /** current selection, for log lines */
+  fields(): Record<string, unknown>;
+}
+
+interface Wanted {
+  text: string;
+  /** the active prefixes of `text`: what BIND should answer ipv4only.arpa with */
+  active: string[];
+  reason: string;
+}
+
+export class TargetRunner {
+  /** rendered text this target is known to serve */
+  served: string | null = null;
+  /** the active prefixes of that text */
+  servedSet: string[] | null = null;
+  lastApply: AppliedRecord | null = null;
+  verification: Verification | null = null;
+  private failure: { count: number; retryAt: number; text: string } | null = null;
+  private inflight: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private wanted: Wanted | null = null;
+  private verifyDueAt = 0;
+  private warned = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    readonly target: ApplyTarget,
+    /** what the target is made of: an equal key on a config reload keeps this runner */
+    readonly key: unknown,
+    /** where it writes: a replacement writing the same file inherits "reload pending" */
+    readonly outputKey: string,
+    private readonly hooks: RunnerHooks,
+    /** an apply of the runner this one replaces, still in flight */
+    private readonly after: Promise<void> = Promise.resolve(),
+  ) {}
+
+  get name(): string {
+    return this.target.name;
+  }
+
+  get background(): boolean {
+    return !!this.target.background;
+  }
+
+  /** The text to serve now; resolves when this runner is done with it (at once for a background target). */
+  offer(text: string, active: string[], reason: string): Promise<void> {
+    if (this.wanted?.text !== text) this.wanted = { text, active: [...active], reason };
+    const run = this.kick();
+    return this.background ? Promise.resolve() : run;
+  }
+
+  /** Resolves when nothing is in flight. */
+  async idle(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  get busy(): boolean {
+    return this.inflight !== null;
+  }
+
+  /** No more applies; the one in flight finishes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.idle();
+  }
+
+  /**
+   * Applies the wanted text unless it is served, or it is the text that just failed and its retry
+   * is not due (a different text goes at once, backoff or not), or verifies when that is due.
+   */
+  private kick(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    const want = this.wanted;
+    if (!want || this.stopped) return Promise.resolve();
+    const now = this.hooks.now();
+    let work: (() => Promise<void>) | null = null;
+    if (this.served !== want.text) {
+      const retrying = this.failure?.text === want.text;
+      if (retrying && now < this.failure!.retryAt) return Promise.resolve();
+      work = () => this.applyNow(want, retrying ? 'retry after a failed apply' : want.reason);
+    } else if (this.target.verification && !this.hooks.dryRun && now >= this.verifyDueAt) {
+      work = () => this.verify(want);
+    }
+    if (!work) return Promise.resolve();
+    const job = work;
+    const run = (async () => {
+      await this.after;
+      await job();
+    })()
+      .catch((err: unknown) => this.hooks.log.error(`apply to ${this.name} crashed`, { error: errorDetail(err) }))
+      .finally(() => {
+        this.inflight = null;
+        this.afterRun();
+      });
+    this.inflight = run;
+    return run;
+  }
+
+  /** Converge (the wanted text may have moved on) or schedule the retry; background targets only. */
+  private afterRun() {
+    if (this.stopped || !this.background) return;
+    if (this.failure && this.failure.text === this.wanted?.text) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(
+        () => {
+          this.retryTimer = null;
+          void this.kick();
+        },
+        Math.max(0, this.failure.retryAt - this.hooks.now()),
+      );
+    } else if (this.wanted && this.served !== this.wanted.text) {
+      void this.kick();
+    }
+  }
+
+  private async applyNow(want: Wanted, reason: string): Promise<void> {
+    const outcome = await this.target.apply(want.text, { dryRun: this.hooks.dryRun });
+    this.record(outcome, want, reason);
+    if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification) return;
+    await this.verify(want);
+  }
+
+  /** Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is final. */
+  private async verify(want: Wanted): Promise<void> {
+    const v = this.target.verification!;
+    let verdict = compareServed(want.active, await v.ask());
+    // BIND answered with something else: reload once. No answer at all: a reload would not help.
+    if (!verdict.ok && verdict.served !== null) {
+      this.hooks.log.warn(`${this.name}: BIND does not serve the decided set; applying again with a reload`, {
+        detail: verdict.detail,
+      });
+      const outcome = await this.target.apply(want.text, { reload: true });
+      this.record(outcome, want, 'BIND did not serve the decided set');
+      if (outcome.result !== 'failed') verdict = compareServed(want.active, await v.ask());
+    }
+    const now = this.hooks.now();
+    this.verifyDueAt = now + v.interval;
+    const before = this.verification;
+    this.verification = { at: new Date(now).toISOString(), ...verdict, decided: want.active };
+    if (!verdict.ok)
+      this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
+    else if (before && !before.ok) this.hooks.log.info(`${this.name}: BIND serves the decided set again`);
+    this.hooks.recorded(this, null);
+  }
+
+  private record(outcome: ApplyOutcome, want: Wanted, reason: string) {
+    const now = this.hooks.now();
+    const record: AppliedRecord = { ...outcome, at: new Date(now).toISOString(), reason };
+    const log = this.hooks.log;
+    for (const w of outcome.warnings ?? []) {
+      // said once per runner: the same cause repeats on every apply
+      if (this.warned.has(w)) continue;
+      this.warned.add(w);
+      log.warn(`${this.name}: ${w}`);
+    }
+    if (outcome.result === 'failed') {
+      const count = this.failure?.text === want.text ? this.failure.count + 1 : 1;
+      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (count - 1));
+      this.failure = { count, retryAt: now + backoff, text: want.text };
+      this.served = null;
+      log.error(`apply to ${this.name} failed; BIND keeps its previous configuration`, {
+        stage: outcome.stage,
+        error: outcome.error,
+        rolled_back: outcome.rolled_back,
+        retry_in_ms: backoff,
+        reason,
+      });
+    } else {
+      this.failure = null;
+      this.served = want.text;
+      this.servedSet = want.active;
+      const fields = {
+        ...this.hooks.fields(),
+        ms: Math.round(outcome.ms),
+        reload_ms: outcome.reload_ms && Math.round(outcome.reload_ms),
+        reason,
+      };
+      if (outcome.result === 'applied') log.info(`applied to ${this.name}`, fields);
+      else if (outcome.result === 'dry-run')
+        log.info(`dry run: would apply to ${this.name}`, { ...fields, text: want.text });
+      else log.info(`${this.name} already serves this set`, fields);
+    }
+    if (outcome.result !== 'unchanged') this.lastApply = record;
+    this.hooks.recorded(this, outcome.result !== 'unchanged' ? record : null);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Served = decided, against a real named on host loopback: after an apply the runner asks BIND for
+ * AAAA ipv4only.arpa and compares the prefixes in the answer with the decided set. The four cases
+ * the check exists for: the plain one, a view with its own dns64, an include BIND does not read,
+ * and a named that was stopped.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { createLogger } from '../../../src/log.js';
+import { BindTarget } from '../../../src/apply/pipeline.js';
+import { LocalHost } from '../../../src/apply/local/host.js';
+import { TargetRunner } from '../../../src/apply/runner.js';
+import { queryServedPrefixes } from '../../../src/apply/verify.js';
+
+/** one prefix of every RFC 6052 length, and one that drains */
+const EVERY_LENGTH = [
+  '2001:db8::/32',
+  '2001:db8:100::/40',
+  '2001:db8:48::/48',
+  '2001:db8:56:5600::/56',
+  '2001:db8:64:64::/64',
+  '2001:db8:96:96::/96',
+];
+const DRAINING = '2001:db8:d::/96';
+const render = (active: string[], draining: string[] = []) =>
+  active.map((p) => `dns64 ${p} { clients { any; }; };\n`).join('') +
+  draining.map((p) => `dns64 ${p} { clients { none; }; };\n`).join('');
+
+let named: NamedInstance;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  named = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+});
+afterAll(async () => named?.stop());
+
+function runner(n: NamedInstance, over: { output?: string; checkconf?: string[] } = {}) {
+  const target = new BindTarget(
+    'local',
+    new LocalHost(),
+    {
+      mode: 'include',
+      output: over.output ?? n.includeFile,
+      checkconf: over.checkconf ?? n.checkconfArgv,
+      reload: [...n.rndcArgv, 'reconfig'],
+      command_timeout: 10_000,
+    },
+    { verify: { server: n.listen, port: n.port, timeout: 1000, interval: 60_000 } },
+  );
+  const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
+  const r = new TargetRunner(target, 'k', 'o', {
+    log,
+    now: Date.now,
+    dryRun: false,
+    recorded: () => undefined,
+    fields: () => ({}),
+  });
+  return { target, r };
+}
+
+describe('served = decided', () => {
+  it('recovers the prefixes of every RFC 6052 length from 192.0.0.170/171; a draining one is absent', async () => {
+    const { r } = runner(named);
+    await r.offer(render(EVERY_LENGTH, [DRAINING]), EVERY_LENGTH, 'test');
+    expect(r.lastApply).toMatchObject({ result: 'applied' });
+    expect(r.verification).toMatchObject({ ok: true, served: [...EVERY_LENGTH].sort() });
+    expect(await queryServedPrefixes({ server: named.listen, port: named.port, timeout: 1000 })).toEqual(
+      [...EVERY_LENGTH].sort(),
+    );
+    // BIND's own answer, for the record: a /64 embeds 192.0.0.170 around the u-octet
+    expect(await named.dig(['+short', 'AAAA', 'ipv4only.arpa'])).toContain('2001:db8:64:64:c0:0:aa00:0');
+  });
+
+  it("a view with its own dns64: BIND serves the view's prefixes; one re-apply, then an error", async () => {
+    const viewNamed = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    try {
+      const conf = await readFile(viewNamed.namedConf, 'utf8');
+      const at = conf.indexOf('zone ');
+      await writeFile(
+        viewNamed.namedConf,
+        `${conf.slice(0, at)}view "all" {\n\tmatch-clients { any; };\n\tdns64 2001:db8:99::/96 { clients { any; }; };\n${conf.slice(at)}};\n`,
+      );
+      await viewNamed.reconfig();
+      const { r } = runner(viewNamed);
+      const before = logs.length;
+      await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+      expect(r.verification).toMatchObject({ ok: false, served: ['2001:db8:99::/96'] });
+      expect(r.verification!.detail).toMatch(/BIND serves 2001:db8:99::\/96, not the decided 2001:db8:96:96::\/96/);
+      const said = logs.slice(before).join('\n');
+      expect(said).toMatch(/applying again with a reload/);
+      expect(said).toMatch(/ERROR local: BIND does not serve the decided set/);
+      expect(r.lastApply).toMatchObject({ result: 'applied', reason: 'BIND did not serve the decided set' });
+    } finally {
+      await viewNamed.stop();
+    }
+  });
+
+  it('an include BIND does not read (checkconf validated another named.conf): caught', async () => {
+    // checkconf reads a copy of named.conf that includes the output; the running named never does
+    const shadowConf = path.join(named.dir, 'checked.conf');
+    const shadowOptions = path.join(named.dir, 'checked.options');
+    const output = path.join(named.dir, 'unread.conf');
+    await writeFile(
+      shadowOptions,
+      (await readFile(named.optionsConf, 'utf8')).replace(`include "${named.includeFile}";`, `include "${output}";`),
+    );
+    await writeFile(shadowConf, (await readFile(named.namedConf, 'utf8')).replace(named.optionsConf, shadowOptions));
+    await writeFile(named.includeFile, render(['2001:db8:48::/48']));
+    await named.reconfig();
+    const { r } = runner(named, { output, checkconf: ['named-checkconf', shadowConf] });
+    await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+    expect(r.lastApply).toMatchObject({ result: 'applied' });
+    expect(r.verification).toMatchObject({ ok: false, served: ['2001:db8:48::/48'], decided: ['2001:db8:96:96::/96'] });
+  });
+
+  it('a named that was stopped: no answer is an error, not a match', async () => {
+    const gone = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    const { r, target } = runner(gone);
+    await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+    expect(r.verification).toMatchObject({ ok: true });
+    await gone.stop();
+    const answer = await target.verification!.ask();
+    expect(answer.ok).toBe(false);
+    expect(!answer.ok && answer.error).toMatch(
+      new RegExp(`asking 127\\.0\\.0\\.1:${gone.port} for ipv4only\\.arpa AAAA: .*ECONNREFUSED`),
+    );
+    // the periodic check finds it (due at once here); with no answer at all, no reload is tried
+    const applied = r.lastApply;
+    (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
+    await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+    expect(r.verification).toMatchObject({ ok: false, served: null });
+    expect(r.verification!.detail).toMatch(/ECONNREFUSED/);
+    expect(r.lastApply).toBe(applied);
+  });
+
+  it('a named that forwards globally has no ipv4only.arpa zone until given one: said so, with the fix', async () => {
+    const fwd = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    try {
+      const options = await readFile(fwd.optionsConf, 'utf8');
+      await writeFile(
+        fwd.optionsConf,
+        options.replace('notify no;', 'notify no;\n\tforwarders { 127.0.0.2; };\n\tforward only;'),
+      );
+      await fwd.reconfig();
+      const { r } = runner(fwd);
+      await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+      expect(r.verification).toMatchObject({ ok: false });
+      expect(r.verification!.detail).toMatch(
+        /zone "ipv4only\.arpa" \{ type forward; forward first; forwarders \{ \}; \};/,
+      );
+      await writeFile(
+        fwd.namedConf,
+        `${await readFile(fwd.namedConf, 'utf8')}zone "ipv4only.arpa" { type forward; forward first; forwarders { }; };\n`,
+      );
+      await fwd.reconfig();
+      (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
+      await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
+      expect(r.verification).toMatchObject({ ok: true, served: ['2001:db8:96:96::/96'] });
+    } finally {
+      await fwd.stop();
+    }
+  });
+
+  it('a clients ACL that does not admit the daemon: a mismatch, unless the query comes from an admitted source', async () => {
+    const text = 'dns64 2001:db8:96:96::/96 { clients { 127.0.0.2; }; };\n';
+    const { r } = runner(named);
+    await r.offer(text, ['2001:db8:96:96::/96'], 'test');
+    expect(r.verification).toMatchObject({ ok: false, served: [] });
+    const ask = (source?: string) =>
+      queryServedPrefixes({ server: named.listen, port: named.port, timeout: 1000, ...(source ? { source } : {}) });
+    expect(await ask('127.0.0.2')).toEqual(['2001:db8:96:96::/96']);
+    expect(await ask()).toEqual([]);
+  });
+});
