@@ -13,7 +13,15 @@ import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner } from '../apply/runner.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
-import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
+import {
+  readState,
+  restoredSelection,
+  writeState,
+  type AppliedRecord,
+  type StateSnapshot,
+  stateWriteDue,
+  type StateWriteMemo,
+} from './state-file.js';
 
 export interface DaemonHooks {
   /** after the first completed round (systemd READY=1) */
@@ -68,6 +76,8 @@ export type Prober = (
 ) => Promise<RoundResult>;
 
 const HISTORY = 50;
+/** unchanged snapshots are written at most this often (stateWriteDue) */
+const STATE_HEARTBEAT_MS = 1000;
 /** on stop, how long applies in flight (SSH) may take to finish */
 const STOP_WAIT_MS = 20_000;
 
@@ -80,6 +90,7 @@ export class Daemon {
   private retiring = new Set<TargetRunner>();
   private snapshotQueue: Promise<void> = Promise.resolve();
   private applies: AppliedRecord[] = [];
+  private stateWritten: StateWriteMemo | null = null;
   private round = 0;
   private lastRoundMs: number | null = null;
   private lastDecision: Decision | null = null;
@@ -445,10 +456,15 @@ export class Daemon {
 
   private async writeSnapshot(now: number) {
     const snapshot = this.snapshot(now);
-    try {
-      await writeState(this.config.state_file, snapshot);
-    } catch (err) {
-      this.log.warn('cannot write the state file', { file: this.config.state_file, error: (err as Error).message });
+    // every round while rounds are a second or more apart; faster ones only on change or each second
+    const write = stateWriteDue(this.stateWritten, snapshot, now, STATE_HEARTBEAT_MS);
+    if (write.due) {
+      try {
+        await writeState(this.config.state_file, snapshot);
+        this.stateWritten = write.memo;
+      } catch (err) {
+        this.log.warn('cannot write the state file', { file: this.config.state_file, error: (err as Error).message });
+      }
     }
     const names = snapshot.active.map((id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id);
     this.opts.hooks?.status?.(`${snapshot.failsafe ? 'FAIL-SAFE ' : ''}active: ${names.join(', ') || 'none'}`);

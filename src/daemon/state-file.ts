@@ -69,6 +69,40 @@ export async function writeState(file: string, snapshot: StateSnapshot): Promise
   await writeFileAtomic(file, JSON.stringify(snapshot, null, 2) + '\n');
 }
 
+/** What the last written snapshot held of the parts that matter, and when it was written. */
+export interface StateWriteMemo {
+  key: string;
+  at: number;
+}
+
+/**
+ * Whether a snapshot is written to the state file now. At once when something an operator or a
+ * restart acts on changed (the set, drains, fail-safe, a prefix's state, a target's apply or
+ * verification, a config reload); otherwise at most every `heartbeatMs`, so that a daemon running
+ * several rounds a second does not rewrite and fsync the file on each (the status page, /metrics
+ * and /status.json still see every round).
+ */
+export function stateWriteDue(
+  memo: StateWriteMemo | null,
+  snapshot: StateSnapshot,
+  now: number,
+  heartbeatMs: number,
+): { due: boolean; memo: StateWriteMemo | null } {
+  const key = JSON.stringify([
+    snapshot.failsafe,
+    snapshot.dry_run,
+    snapshot.active,
+    snapshot.draining_since ?? snapshot.draining,
+    snapshot.target_faults,
+    snapshot.prefixes.map((p) => [p.prefix, p.status, p.active, p.draining]),
+    snapshot.targets,
+    snapshot.applies,
+    snapshot.last_config_reload,
+  ]);
+  if (memo && memo.key === key && now - memo.at < heartbeatMs) return { due: false, memo };
+  return { due: true, memo: { key, at: now } };
+}
+
 // What a later run reads back. The file sits on /run and is written by the daemon, but anyone with
 // write access there could have changed it: what goes from it towards BIND is checked (restoredSelection).
 const stateFileSchema = z.looseObject({
