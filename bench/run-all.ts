@@ -2,8 +2,10 @@
 import { benchApply } from './apply.js';
 import { benchProbeRound } from './probe-round.js';
 import { benchDaemonRss } from './daemon-rss.js';
+import { benchDaemonFast } from './daemon-fast.js';
 
 console.log(`nat64-health benchmarks, node ${process.version}, ${new Date().toISOString()}`);
 await benchApply();
 await benchProbeRound();
 await benchDaemonRss();
+await benchDaemonFast();

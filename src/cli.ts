@@ -15,7 +15,8 @@ import { combineHooks, Daemon } from './daemon/daemon.js';
 import { systemdNotifier } from './daemon/systemd.js';
 import { formatStatus, useColor } from './observe/status-table.js';
 import { readState } from './daemon/state-file.js';
-import { errorMessage, formatMs, formatTable } from './format.js';
+import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
+import { lossRatio } from './health/state.js';
 import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
 
 /** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
@@ -67,6 +68,8 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
       group: p.group,
       healthy: v.good,
       latency_ms: v.latency_ms,
+      // one round: the unanswered share of this round's counted probes
+      loss_ratio: lossRatio(d.health.get(p.id)!),
       answered: v.answered,
       counted: v.counted,
       required: v.required,
@@ -88,6 +91,7 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
         r.name === r.prefix ? '' : r.name,
         r.healthy ? 'healthy' : 'UNHEALTHY',
         formatMs(r.latency_ms),
+        formatPercent(r.loss_ratio),
         r.targets
           .map((t) => {
             const result = t.ok ? formatMs(t.latency_ms) : (t.error ?? 'failed');
@@ -97,7 +101,7 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
           .join('; '),
       ];
     });
-    process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'TARGETS'], table) + '\n');
+    process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'LATENCY', 'LOSS', 'TARGETS'], table) + '\n');
     process.stdout.write(`${healthy} of ${rows.length} prefixes healthy (round took ${formatMs(round.duration_ms)})\n`);
   }
   return healthy === rows.length ? EXIT.ok : healthy > 0 ? EXIT.some : EXIT.none;

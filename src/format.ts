@@ -6,6 +6,12 @@ export function formatMs(value: number | null | undefined): string {
   return value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`;
 }
 
+/** A ratio as a whole percentage ("30%"; "<1%" for a little above zero); "-" when unknown. */
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio == null || !Number.isFinite(ratio)) return '-';
+  return ratio > 0 && ratio < 0.005 ? '<1%' : `${Math.round(ratio * 100)}%`;
+}
+
 /** A compact duration: 45s, 3m12s, 2h05m, 3d04h. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

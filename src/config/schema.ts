@@ -119,6 +119,8 @@ export const configSchema = z
         jitter: z.number().min(0).max(0.5).default(0),
         /** smoothing factor of the latency EWMA: weight of the newest round */
         latency_alpha: z.number().gt(0).max(1).default(0.3),
+        /** how many recent rounds the loss ratio is counted over */
+        loss_window: z.number().int().min(1).max(1000).default(20),
       })
       .prefault({}),
     select: z
@@ -133,6 +135,8 @@ export const configSchema = z
         switch_min_gain: duration.default(10),
         /** ... for this long before it replaces an active prefix of the same group */
         switch_after: duration.default(120_000),
+        /** what a lost probe costs in the ranking score: latency + loss ratio x this */
+        loss_penalty: duration.default(1000),
       })
       .prefault({}),
     bind: z

@@ -3,17 +3,25 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import type { PrefixHealth } from '../health/state.js';
+import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
-import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
+import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner } from '../apply/runner.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
-import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
+import {
+  readState,
+  restoredSelection,
+  writeState,
+  type AppliedRecord,
+  type StateSnapshot,
+  stateWriteDue,
+  type StateWriteMemo,
+} from './state-file.js';
 
 export interface DaemonHooks {
   /** after the first completed round (systemd READY=1) */
@@ -68,6 +76,8 @@ export type Prober = (
 ) => Promise<RoundResult>;
 
 const HISTORY = 50;
+/** unchanged snapshots are written at most this often (stateWriteDue) */
+const STATE_HEARTBEAT_MS = 1000;
 /** on stop, how long applies in flight (SSH) may take to finish */
 const STOP_WAIT_MS = 20_000;
 
@@ -80,6 +90,7 @@ export class Daemon {
   private retiring = new Set<TargetRunner>();
   private snapshotQueue: Promise<void> = Promise.resolve();
   private applies: AppliedRecord[] = [];
+  private stateWritten: StateWriteMemo | null = null;
   private round = 0;
   private lastRoundMs: number | null = null;
   private lastDecision: Decision | null = null;
@@ -396,6 +407,7 @@ export class Daemon {
     const d = this.lastDecision;
     const nextAt = this.stopping ? null : new Date(now + nextDelay(this.config, this.health, () => 0.5)).toISOString();
     const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+    const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
     return {
       version: 1,
       pid: process.pid,
@@ -423,6 +435,8 @@ export class Daemon {
           draining: p.id in this.selection.draining,
           draining_since: iso(this.selection.draining[p.id]),
           latency_ms: h.latency_ms,
+          loss_ratio: lossRatio(h),
+          score_ms: finiteOrNull(rankScore(h, this.config.select.loss_penalty)),
           good_streak: h.good_streak,
           bad_streak: h.bad_streak,
           since: iso(h.since),
@@ -442,10 +456,15 @@ export class Daemon {
 
   private async writeSnapshot(now: number) {
     const snapshot = this.snapshot(now);
-    try {
-      await writeState(this.config.state_file, snapshot);
-    } catch (err) {
-      this.log.warn('cannot write the state file', { file: this.config.state_file, error: (err as Error).message });
+    // every round while rounds are a second or more apart; faster ones only on change or each second
+    const write = stateWriteDue(this.stateWritten, snapshot, now, STATE_HEARTBEAT_MS);
+    if (write.due) {
+      try {
+        await writeState(this.config.state_file, snapshot);
+        this.stateWritten = write.memo;
+      } catch (err) {
+        this.log.warn('cannot write the state file', { file: this.config.state_file, error: (err as Error).message });
+      }
     }
     const names = snapshot.active.map((id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id);
     this.opts.hooks?.status?.(`${snapshot.failsafe ? 'FAIL-SAFE ' : ''}active: ${names.join(', ') || 'none'}`);

@@ -18,6 +18,10 @@ export interface PrefixStatus {
   draining: boolean;
   draining_since: string | null;
   latency_ms: number | null;
+  /** unanswered share of the probes over the last `health.loss_window` rounds */
+  loss_ratio: number | null;
+  /** the ranking score (select rule 1): latency plus loss ratio x loss_penalty, ms */
+  score_ms: number | null;
   good_streak: number;
   bad_streak: number;
   since: string | null;
@@ -63,6 +67,40 @@ export interface StateSnapshot {
 
 export async function writeState(file: string, snapshot: StateSnapshot): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(snapshot, null, 2) + '\n');
+}
+
+/** What the last written snapshot held of the parts that matter, and when it was written. */
+export interface StateWriteMemo {
+  key: string;
+  at: number;
+}
+
+/**
+ * Whether a snapshot is written to the state file now. At once when something an operator or a
+ * restart acts on changed (the set, drains, fail-safe, a prefix's state, a target's apply or
+ * verification, a config reload); otherwise at most every `heartbeatMs`, so that a daemon running
+ * several rounds a second does not rewrite and fsync the file on each (the status page, /metrics
+ * and /status.json still see every round).
+ */
+export function stateWriteDue(
+  memo: StateWriteMemo | null,
+  snapshot: StateSnapshot,
+  now: number,
+  heartbeatMs: number,
+): { due: boolean; memo: StateWriteMemo | null } {
+  const key = JSON.stringify([
+    snapshot.failsafe,
+    snapshot.dry_run,
+    snapshot.active,
+    snapshot.draining_since ?? snapshot.draining,
+    snapshot.target_faults,
+    snapshot.prefixes.map((p) => [p.prefix, p.status, p.active, p.draining]),
+    snapshot.targets,
+    snapshot.applies,
+    snapshot.last_config_reload,
+  ]);
+  if (memo && memo.key === key && now - memo.at < heartbeatMs) return { due: false, memo };
+  return { due: true, memo: { key, at: now } };
 }
 
 // What a later run reads back. The file sits on /run and is written by the daemon, but anyone with

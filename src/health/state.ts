@@ -11,6 +11,8 @@ export interface PrefixHealth {
   bad_streak: number;
   /** smoothed (EWMA) latency of good rounds, ms */
   latency_ms: number | null;
+  /** probes counted and probes answered in each of the last `loss_window` rounds, oldest first */
+  recent: Array<{ counted: number; answered: number }>;
   since: number | null;
   last_round: PrefixVerdict | null;
 }
@@ -19,6 +21,7 @@ export interface HealthSettings {
   rise: number;
   fall: number;
   latency_alpha: number;
+  loss_window: number;
 }
 
 export interface Transition {
@@ -29,7 +32,30 @@ export interface Transition {
 }
 
 export function initialHealth(id: string): PrefixHealth {
-  return { id, status: 'unknown', good_streak: 0, bad_streak: 0, latency_ms: null, since: null, last_round: null };
+  return {
+    id,
+    status: 'unknown',
+    good_streak: 0,
+    bad_streak: 0,
+    latency_ms: null,
+    recent: [],
+    since: null,
+    last_round: null,
+  };
+}
+
+/**
+ * The share of probes through the prefix that got no answer over the last `loss_window` rounds
+ * (targets blamed for a round are not counted in it); null before any probe was counted.
+ */
+export function lossRatio(h: Pick<PrefixHealth, 'recent'>): number | null {
+  let counted = 0;
+  let answered = 0;
+  for (const r of h.recent) {
+    counted += r.counted;
+    answered += r.answered;
+  }
+  return counted === 0 ? null : (counted - answered) / counted;
 }
 
 /**
@@ -57,12 +83,14 @@ export function advanceHealth(
   else if (prev.status === 'up' && bad_streak >= s.fall) status = 'down';
   else if (prev.status === 'down' && good_streak >= s.rise) status = 'up';
 
+  const recent = [...prev.recent, { counted: verdict.counted, answered: verdict.answered }].slice(-s.loss_window);
   const next: PrefixHealth = {
     ...prev,
     status,
     good_streak,
     bad_streak,
     latency_ms,
+    recent,
     last_round: verdict,
     since: status !== prev.status ? now : prev.since,
   };

@@ -87,6 +87,16 @@ export class Metrics {
     'Smoothed (EWMA) latency of good rounds, used for ranking',
     ['prefix'],
   );
+  private readonly prefixLoss = this.gauge(
+    'prefix_loss_ratio',
+    'Share of unanswered probes through the prefix over the last health.loss_window rounds',
+    ['prefix'],
+  );
+  private readonly prefixScore = this.gauge(
+    'prefix_score_seconds',
+    'Ranking score: smoothed latency plus loss ratio times select.loss_penalty',
+    ['prefix'],
+  );
   private readonly prefixLatency = this.histogram(
     'prefix_latency_seconds',
     "A good round's latency through the prefix (median over the targets that answered)",
@@ -261,6 +271,8 @@ export class Metrics {
       this.prefixActive,
       this.prefixDraining,
       this.prefixSmoothed,
+      this.prefixLoss,
+      this.prefixScore,
       this.targetFault,
       this.targetLastOk,
       this.targetInSync,
@@ -275,6 +287,8 @@ export class Metrics {
       this.prefixActive.set({ prefix }, p.active ? 1 : 0);
       this.prefixDraining.set({ prefix }, p.draining ? 1 : 0);
       if (p.latency_ms != null) this.prefixSmoothed.set({ prefix }, p.latency_ms / 1000);
+      if (p.loss_ratio != null) this.prefixLoss.set({ prefix }, p.loss_ratio);
+      if (p.score_ms != null) this.prefixScore.set({ prefix }, p.score_ms / 1000);
       if (newRound && p.last_round?.good && p.last_round.latency_ms != null) {
         this.observe(`prefix ${prefix}`, this.prefixLatency, { prefix }, p.last_round.latency_ms / 1000);
       }

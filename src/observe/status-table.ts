@@ -1,6 +1,15 @@
 // `nat64-health status`: the state file as aligned text tables. Colour only when asked (on a TTY).
 import type { StateSnapshot } from '../daemon/state-file.js';
-import { formatAgo, formatMs, formatTable, formatTime, paint as paintIf, type Cell, type Style } from '../format.js';
+import {
+  formatAgo,
+  formatMs,
+  formatPercent,
+  formatTable,
+  formatTime,
+  paint as paintIf,
+  type Cell,
+  type Style,
+} from '../format.js';
 import { applyDetail, lastRound, role } from './format.js';
 
 const APPLIES_SHOWN = 5;
@@ -28,12 +37,17 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
       c(p.status, stateStyle(p.status)),
       c(r === 'standby' ? '-' : r, r === 'active' ? 'blue' : r === 'draining' ? 'yellow' : undefined),
       c(formatMs(p.latency_ms)),
+      c(formatPercent(p.loss_ratio), p.loss_ratio ? 'yellow' : undefined),
       c(p.since ? formatAgo(p.since, now) : '-'),
       c(lastRound(p), p.last_round && p.last_round.failures.length ? 'dim' : undefined),
     ];
   });
   out.push(
-    formatTable(['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'SINCE', 'LAST ROUND'], prefixRows, opts.color),
+    formatTable(
+      ['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'LOSS', 'SINCE', 'LAST ROUND'],
+      prefixRows,
+      opts.color,
+    ),
   );
 
   const up = snapshot.prefixes.filter((p) => p.status === 'up').length;

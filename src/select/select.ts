@@ -1,9 +1,12 @@
 // Chooses the active prefix set. A pure function of the previous selection, health, config and clock.
 //
 // Rules (README.md, "Selection rules", states them word for word; a unit test keeps the two equal):
-// 1. Only `up` prefixes are eligible. Rank: earlier group in `select.groups` first (prefixes with no
-//    group, or a group not listed, rank after the listed ones), then lower smoothed latency, then
-//    config order.
+// 1. Only `up` prefixes are eligible; loss never makes a prefix ineligible (up and down stay the
+//    rise/fall decision). Rank: earlier group in `select.groups` first (prefixes with no group, or a
+//    group not listed, rank after the listed ones), then lower score, then config order. The score is
+//    the smoothed latency plus the loss ratio times `select.loss_penalty` (1 s): the loss ratio is the
+//    share of unanswered probes over the last `health.loss_window` (20) rounds, so a gateway that
+//    drops packets ranks behind a clean one.
 // 2. Groups and size: the best group that has an eligible prefix is always used; each next worse
 //    group is used only while the eligible prefixes of the better groups number fewer than
 //    `min_active`. The set holds the eligible prefixes of the used groups, at most `max_active`.
@@ -12,10 +15,10 @@
 //    round, and the prefixes of a group that is no longer used leave at once.
 // 3. Stability: an active prefix stays while it is eligible and its group keeps its slot (when a group
 //    gets fewer slots than it has active prefixes, the best ranked of them stay). Free slots are filled in
-//    rank order at once. A prefix of the same group replaces the slowest active one only when it has been
-//    clearly faster - by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for `switch_after` (2 min);
-//    at most one swap a round. So within a group a healed gateway comes back only into a free slot or by
-//    being clearly faster for a while; a full, healthy set is left alone.
+//    rank order at once. A prefix of the same group replaces the worst-scored active one only when its
+//    score has been clearly better - lower by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for
+//    `switch_after` (2 min); at most one swap a round. So within a group a healed gateway comes back only
+//    into a free slot or by being clearly better for a while; a full, healthy set is left alone.
 // 4. Fail-safe: when no prefix is eligible the active set stays as it was (after a restart: the set
 //    recorded in the state file), at most `max_active` of it, and is marked fail-safe. If there never
 //    was a set, the first `max_active` configured prefixes by group and config order (the static
@@ -24,7 +27,8 @@
 //    BIND stops synthesizing with it but still answers reverse (PTR) lookups of its addresses. A
 //    prefix removed from the config drains the same way (`drain: 0` removes it at once). A drain ends
 //    in the first round at least `drain` after it began, or when the prefix is active again.
-import type { PrefixHealth } from '../health/state.js';
+import { formatMs } from '../format.js';
+import { lossRatio, type PrefixHealth } from '../health/state.js';
 
 export interface SelectablePrefix {
   id: string;
@@ -39,6 +43,7 @@ export interface SelectSettings {
   switch_margin: number;
   switch_min_gain: number;
   switch_after: number;
+  loss_penalty: number;
 }
 
 export interface SelectionState {
@@ -46,7 +51,7 @@ export interface SelectionState {
   active: string[];
   /** id -> when it started draining */
   draining: Record<string, number>;
-  /** id -> since when it has been clearly faster than the slowest active prefix of its group */
+  /** id -> since when it has been clearly better than the worst active prefix of its group */
   challengers: Record<string, number>;
   failsafe: boolean;
 }
@@ -67,9 +72,9 @@ export function selectActive(
   now: number,
 ): { next: SelectionState; changes: SelectionChange[] } {
   const byId = new Map(prefixes.map((p) => [p.id, p]));
-  const latency = (id: string) => health.get(id)?.latency_ms ?? Number.POSITIVE_INFINITY;
+  const score = (id: string) => rankScore(health.get(id), s.loss_penalty);
   const byRank = (a: SelectablePrefix, b: SelectablePrefix) =>
-    a.groupRank - b.groupRank || latency(a.id) - latency(b.id) || a.order - b.order;
+    a.groupRank - b.groupRank || score(a.id) - score(b.id) || a.order - b.order;
   const eligible = prefixes.filter((p) => health.get(p.id)?.status === 'up').sort(byRank);
   const why = new Map<string, string>();
   let challengers: Record<string, number> = {};
@@ -116,7 +121,7 @@ export function selectActive(
         );
       chosen.push(...kept, ...fill);
     }
-    ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, latency, why));
+    ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, score, why));
   }
 
   const activeIds = new Set(chosen.map((p) => p.id));
@@ -144,14 +149,24 @@ export function selectActive(
   return { next: { active, draining, challengers, failsafe }, changes };
 }
 
-/** Rule 3: the fastest outsider of a group may replace that group's slowest active prefix. */
+/**
+ * Rule 1's score, in ms: the smoothed latency plus the loss ratio times `loss_penalty` (a lost
+ * probe stands for a retransmission: TCP's first SYN retry comes after 1 s, RFC 6298). Infinite
+ * before the prefix ever answered.
+ */
+export function rankScore(h: PrefixHealth | undefined, lossPenalty: number): number {
+  if (!h || h.latency_ms === null) return Number.POSITIVE_INFINITY;
+  return h.latency_ms + (lossRatio(h) ?? 0) * lossPenalty;
+}
+
+/** Rule 3: the best outsider of a group may replace that group's worst active prefix. */
 function challenge(
   chosen: SelectablePrefix[],
   eligible: SelectablePrefix[],
   prev: SelectionState,
   s: SelectSettings,
   now: number,
-  latency: (id: string) => number,
+  score: (id: string) => number,
   why: Map<string, string>,
 ): { chosen: SelectablePrefix[]; challengers: Record<string, number> } {
   const challengers: Record<string, number> = {};
@@ -160,25 +175,19 @@ function challenge(
     if (chosen.includes(c)) continue;
     const sameGroup = chosen.filter((p) => p.groupRank === c.groupRank);
     if (sameGroup.length === 0) continue;
-    const slowest = sameGroup.reduce((a, b) => (latency(b.id) > latency(a.id) ? b : a));
-    const gain = latency(slowest.id) - latency(c.id);
-    const clearlyFaster = gain >= s.switch_min_gain && latency(c.id) < latency(slowest.id) * (1 - s.switch_margin);
-    if (!clearlyFaster) continue;
+    const worst = sameGroup.reduce((a, b) => (score(b.id) > score(a.id) ? b : a));
+    const gain = score(worst.id) - score(c.id);
+    const clearlyBetter = gain >= s.switch_min_gain && score(c.id) < score(worst.id) * (1 - s.switch_margin);
+    if (!clearlyBetter) continue;
     const since = prev.challengers[c.id] ?? now;
     challengers[c.id] = since;
-    if (!swap && now - since >= s.switch_after) swap = { out: slowest, in: c };
+    if (!swap && now - since >= s.switch_after) swap = { out: worst, in: c };
   }
   if (!swap) return { chosen, challengers };
   const { out, in: incoming } = swap;
   delete challengers[incoming.id];
-  why.set(
-    incoming.id,
-    `faster than ${out.id} (${fmt(latency(incoming.id))} vs ${fmt(latency(out.id))}) for ${Math.round(s.switch_after / 1000)}s`,
-  );
-  why.set(out.id, `replaced by faster ${incoming.id}`);
+  const scores = `score ${formatMs(score(incoming.id))} vs ${formatMs(score(out.id))}`;
+  why.set(incoming.id, `better than ${out.id} (${scores}) for ${Math.round(s.switch_after / 1000)}s`);
+  why.set(out.id, `replaced by better ${incoming.id} (${scores})`);
   return { chosen: chosen.map((p) => (p === out ? incoming : p)), challengers };
-}
-
-function fmt(ms: number): string {
-  return `${ms.toFixed(1)} ms`;
 }

@@ -270,6 +270,7 @@ export interface StateSnapshot {
     draining: boolean;
     good_streak: number;
     bad_streak: number;
+    loss_ratio: number | null;
   }>;
 }
 

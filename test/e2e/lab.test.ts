@@ -370,4 +370,59 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     await lab('start-service', 'http');
     await waitFor('the target fault to clear', async () => (await readState()).target_faults.length === 0, WAIT);
   });
+
+  it('8. a lossy gateway (30% loss) gives way to a clean standby once and stays while alone', async () => {
+    // quorum 1, so the loss shows in the ranking score rather than in bad rounds; a short switch_after
+    let mark = daemon.mark();
+    profile = { ...E2E, quorum: 1, extraSelect: '  switch_after: 5s\n' };
+    await writeConfig(profile);
+    await daemon.waitLog('config reload (quorum 1, switch_after 5s)', mark, 'configuration reloaded', 5000);
+    steady = await settle();
+    const victim = steady.active[0]!;
+    const standby = standbyOf(steady);
+    mark = daemon.mark();
+    const reconfigs = await reconfigCount();
+    await lab('loss', String(gwOf(victim)), '30');
+
+    // replaced through rule 3: within switch_after plus a few rounds, with one apply
+    const s = await waitFor(
+      `${victim} to give way to ${standby}`,
+      async () => {
+        const st = await readState();
+        return st.active.includes(standby) && !st.active.includes(victim) ? st : false;
+      },
+      5000 + 10 * INTERVAL,
+      100,
+    );
+    expect(s.prefixes.find((p) => p.prefix === victim)!.loss_ratio).toBeGreaterThan(0.1);
+    expect(await clientAAAA()).toEqual(expectedAAAA(s.active));
+    const swap = daemon.since(mark, `prefix ${victim} deactivated`);
+    expect(swap).toHaveLength(1);
+    expect(String(swap[0]!.reason)).toMatch(/replaced by better/);
+
+    // no flapping: 15 more rounds of steady loss change nothing
+    const settled = daemon.mark();
+    await sleep(15 * INTERVAL);
+    expect(daemon.applies(settled)).toHaveLength(0);
+    expect((await readState()).active).toEqual(s.active);
+    expect((await reconfigCount()) - reconfigs).toBe(1);
+
+    // the only healthy gateway left: loss alone never removes it
+    for (const p of s.active) await fail(gwOf(p));
+    const alone = await waitFor(
+      `${victim} to be the only active prefix`,
+      async () => {
+        const st = await readState();
+        return JSON.stringify(st.active) === JSON.stringify([victim]) ? st : false;
+      },
+      WAIT,
+      100,
+    );
+    expect(alone.failsafe).toBe(false);
+    await sleep(10 * INTERVAL);
+    const later = await readState();
+    expect(later.active).toEqual([victim]);
+    expect(later.prefixes.find((p) => p.prefix === victim)!.status).toBe('up');
+    expect(await clientAAAA()).toEqual(expectedAAAA([victim]));
+  });
 });

@@ -18,6 +18,8 @@ export function prefix(id: string, over: Partial<PrefixStatus> = {}): PrefixStat
     draining: false,
     draining_since: null,
     latency_ms: 12,
+    loss_ratio: 0,
+    score_ms: 12,
     good_streak: 3,
     bad_streak: 0,
     since: new Date(T0 - 60_000).toISOString(),
@@ -31,6 +33,8 @@ export function deadPrefix(id: string, over: Partial<PrefixStatus> = {}): Prefix
     status: 'down',
     active: false,
     latency_ms: null,
+    loss_ratio: 1,
+    score_ms: null,
     good_streak: 0,
     bad_streak: 4,
     last_round: {

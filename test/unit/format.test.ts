@@ -6,6 +6,7 @@ import {
   formatAgo,
   formatDuration,
   formatMs,
+  formatPercent,
   formatTable,
   formatTime,
   paint,
@@ -20,6 +21,10 @@ describe('text helpers', () => {
       '-',
       '-',
     ]);
+  });
+
+  it('formats ratios as whole percentages', () => {
+    expect([0, 0.001, 0.3, 1, null].map(formatPercent)).toEqual(['0%', '<1%', '30%', '100%', '-']);
   });
 
   it('formats compact durations and relative times', () => {

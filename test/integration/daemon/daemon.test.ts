@@ -63,6 +63,7 @@ interface CheckJson {
   prefixes: Array<{
     prefix: string;
     healthy: boolean;
+    loss_ratio: number | null;
     targets: Array<{ probe: string; ok: boolean; address: string }>;
   }>;
 }
@@ -78,8 +79,8 @@ describe('one-shot commands', () => {
     const { file } = await writeConfig({ prefixes: [A, C, DEAD], named });
     const r = await cli(['check', '-c', file]);
     expect(r.exitCode, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`^${DEAD.replace(/[/.]/g, '\\$&')}\\s+UNHEALTHY`, 'm'));
-    expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+(\.\d)? ms\s+tcp 192\.0\.2\.10:80: \d/m);
+    expect(r.stdout).toMatch(new RegExp(`^${DEAD.replace(/[/.]/g, '\\$&')}\\s+UNHEALTHY\\s+-\\s+100%`, 'm'));
+    expect(r.stdout).toMatch(/^2001:db8:64:a::\/96\s+healthy\s+\d+(\.\d)? ms\s+0%\s+tcp 192\.0\.2\.10:80: \d/m);
     expect(r.stdout).toMatch(/2 of 3 prefixes healthy/);
     const json = JSON.parse((await cli(['check', '-c', file, '--json'])).stdout) as CheckJson;
     expect(json.prefixes.map((p: { prefix: string; healthy: boolean }) => [p.prefix, p.healthy])).toEqual([
@@ -88,6 +89,7 @@ describe('one-shot commands', () => {
       [DEAD, false],
     ]);
     expect(json.prefixes[2]!.targets.every((t) => !t.ok)).toBe(true);
+    expect(json.prefixes.map((p) => p.loss_ratio)).toEqual([0, 0, 1]);
   });
 
   it('check: exit 0 when all are healthy, 2 when none is', async () => {

@@ -371,6 +371,9 @@ describe('GET /status.json and `nat64-health status`', () => {
         byRound.set((JSON.parse(r.body) as { round: number }).round, r.body);
       }
     })();
+    // An unchanged round reaches the state file at most once a second (two rounds here): collect
+    // three rounds before the CLI reads the file, so the round it prints has been fetched too.
+    await waitForAny('three rounds fetched', () => Promise.resolve(byRound.size >= 3), 10_000, 50);
     const cli = await ns
       .run([process.execPath, CLI, 'status', '--json', '-c', configFile], { check: true })
       .finally(() => (cliDone = true));
@@ -388,10 +391,10 @@ describe('GET /status.json and `nat64-health status`', () => {
     expect(r.stdout).not.toContain('\x1b['); // stdout is a pipe, not a TTY
     const lines = r.stdout.split('\n');
     const header = lines[0]!;
-    expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+SINCE\s+LAST ROUND$/);
+    expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+LOSS\s+SINCE\s+LAST ROUND$/);
     const row = (p: string) => lines.find((l) => l.startsWith(`${p} `))!;
     expect(row(A)).toMatch(/gw-a\s+east\s+up\s+active\s+[\d.]+ ms/);
-    expect(row(B)).toMatch(/gw-b\s+east\s+down\s+-\s+-\s+.* ago\s+0\/3 answered: .*ENETUNREACH/);
+    expect(row(B)).toMatch(/gw-b\s+east\s+down\s+-\s+-\s+100%\s+.* ago\s+0\/3 answered: .*ENETUNREACH/);
     expect(row(C)).toMatch(/gw-c\s+west\s+up\s+active/);
     for (const col of ['NAME', 'GROUP', 'STATE', 'ROLE']) {
       const at = header.indexOf(col);

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readState, restoredSelection } from '../../../src/daemon/state-file.js';
+import { readState, restoredSelection, stateWriteDue } from '../../../src/daemon/state-file.js';
+import { apply, prefix, snapshot } from '../../support/observe-fixtures.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-state-'));
 const A = '2001:db8:64:a::/96';
@@ -69,5 +70,37 @@ describe('state file', () => {
     expect(Object.keys(r.draining)).toHaveLength(256);
     expect(r.draining['2001:db8:0::/96'.replace(':0::', '::')]).toBe(NOW - 1000);
     expect(r.dropped).toEqual(['44 drains beyond the 256 most recent']);
+  });
+});
+
+describe('state file writes (stateWriteDue)', () => {
+  it('writes a round that changed nothing that matters at most once a heartbeat', () => {
+    const first = stateWriteDue(null, snapshot(), NOW, 1000);
+    expect(first.due).toBe(true);
+    // the next round: new round number, latency, streaks and last round, nothing else
+    const next = snapshot({
+      round: 2,
+      prefixes: [prefix(A, { latency_ms: 13, good_streak: 4, loss_ratio: 0.05 }), prefix(B, { active: false })],
+    });
+    const base = snapshot({ prefixes: [prefix(A), prefix(B, { active: false })] });
+    const memo = stateWriteDue(null, base, NOW, 1000).memo;
+    expect(stateWriteDue(memo, next, NOW + 200, 1000).due).toBe(false);
+    expect(stateWriteDue(memo, next, NOW + 999, 1000).due).toBe(false);
+    expect(stateWriteDue(memo, next, NOW + 1000, 1000).due).toBe(true);
+  });
+
+  it('writes at once when the set, a drain, a prefix state, an apply or the fail-safe changed', () => {
+    const base = snapshot({ prefixes: [prefix(A), prefix(B, { active: false })] });
+    const memo = stateWriteDue(null, base, NOW, 1000).memo;
+    const changed = [
+      snapshot({ ...base, active: [A, B] }),
+      snapshot({ ...base, draining: [B], draining_since: { [B]: new Date(NOW).toISOString() } }),
+      snapshot({ ...base, prefixes: [prefix(A, { status: 'down' }), prefix(B, { active: false })] }),
+      snapshot({ ...base, failsafe: true }),
+      snapshot({ ...base, applies: [apply()] }),
+      snapshot({ ...base, last_config_reload: { at: new Date(NOW).toISOString(), ok: false, error: 'x' } }),
+    ];
+    for (const s of changed)
+      expect(stateWriteDue(memo, s, NOW + 10, 1000).due, JSON.stringify(s).slice(0, 80)).toBe(true);
   });
 });

@@ -1,7 +1,11 @@
+// decide(): counterexamples of the property tests, and runs over many rounds with lossy gateways
+// (probe outcomes drawn from a seeded generator, the clock advanced by nextDelay(), so each run is
+// the same and a failure can be replayed).
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { decide } from '../../../src/daemon/step.js';
+import { parseConfig, type Config } from '../../../src/config/load.js';
+import { carryOverHealth, decide, nextDelay } from '../../../src/daemon/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
+import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
 
 const L = '2001:db8:64::/96';
@@ -41,5 +45,117 @@ select: { min_active: 2, max_active: 2, drain: 60, groups: [local] }
     expect(d.transitions).toEqual([expect.objectContaining({ id: L, to: 'up' })]);
     expect(d.selection.active).toEqual([L, X]);
     expect(d.rendered.match(/^dns64 \S+/gm)).toEqual([`dns64 ${L}`, `dns64 ${X}`, `dns64 ${Y}`]); // Y drains
+  });
+});
+
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const C = '2001:db8:64:c::/96';
+
+/** mulberry32: a small seeded generator, so every run draws the same outcomes */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function config(extra = ''): Config {
+  const text = `
+prefixes: [ "${A}", "${B}", "${C}" ]
+probes:
+  - { type: tcp, address: 192.0.2.10, port: 80 }
+  - { type: tcp, address: 192.0.2.11, port: 80 }
+  - { type: tcp, address: 198.51.100.10, port: 7 }
+select: { min_active: 2, max_active: 2, drain: 0s }
+${extra}`;
+  return parseConfig(text, '/etc/nat64-health/config.yaml', '/etc/nat64-health');
+}
+
+interface Gateway {
+  latency: number;
+  loss: number;
+  dead?: boolean;
+}
+
+/** Runs decide() for `minutes` of simulated time; returns every active set and when it began. */
+function simulate(cfg: Config, gateways: Record<string, Gateway>, minutes: number, seed = 1) {
+  const random = seeded(seed);
+  let health: Map<string, PrefixHealth> = carryOverHealth(cfg, new Map());
+  let selection: SelectionState = EMPTY_SELECTION;
+  const sets: Array<{ at: number; active: string[] }> = [];
+  for (let now = 0; now < minutes * 60_000; now += nextDelay(cfg, health, random)) {
+    const outcomes: ProbeOutcome[] = cfg.prefixes.flatMap((p) =>
+      cfg.probes.map((probe) => {
+        const g = gateways[p.id]!;
+        const ok = !g.dead && random() >= g.loss;
+        return {
+          prefix: p.id,
+          probe: probe.id,
+          address: '2001:db8::1',
+          ok,
+          latency_ms: ok ? g.latency * (0.9 + 0.2 * random()) : cfg.health.timeout,
+          ...(ok ? {} : { error: 'timeout' }),
+        };
+      }),
+    );
+    const d = decide(cfg, health, selection, outcomes, now);
+    health = d.health;
+    selection = d.selection;
+    if (sets.at(-1)?.active.join() !== selection.active.join()) sets.push({ at: now, active: selection.active });
+  }
+  return { sets, health };
+}
+
+describe('selection under packet loss', () => {
+  it('a gateway with steady 30% loss leaves for a clean standby once, within switch_after, and stays out', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { sets } = simulate(
+        config(),
+        { [A]: { latency: 5, loss: 0.3 }, [B]: { latency: 8, loss: 0 }, [C]: { latency: 9, loss: 0 } },
+        10,
+        seed,
+      );
+      // at most 2 set changes in 10 minutes: the initial set, then one swap
+      expect(sets.length, JSON.stringify(sets)).toBeLessThanOrEqual(2);
+      expect(sets.at(-1)!.active).toEqual([B, C]);
+      // switch_after (2 min) plus a few rounds of 5 s
+      expect(sets.at(-1)!.at).toBeLessThanOrEqual(120_000 + 4 * 5_000);
+    }
+  });
+
+  it('never takes a lossy gateway in and out of the set, also when its rounds are often bad (quorum 3)', () => {
+    const cfg = config('health: { quorum: 3 }');
+    for (const seed of [1, 2, 3]) {
+      const { sets } = simulate(
+        cfg,
+        { [A]: { latency: 5, loss: 0.3 }, [B]: { latency: 8, loss: 0 }, [C]: { latency: 9, loss: 0 } },
+        10,
+        seed,
+      );
+      expect(sets.length, JSON.stringify(sets)).toBeLessThanOrEqual(2);
+      expect(sets.at(-1)!.active).toEqual([B, C]);
+    }
+  });
+
+  it('keeps a lossy gateway when it is the only healthy one: loss alone never removes it', () => {
+    const { sets, health } = simulate(
+      config(),
+      {
+        [A]: { latency: 5, loss: 0.3 },
+        [B]: { latency: 8, loss: 0, dead: true },
+        [C]: { latency: 9, loss: 0, dead: true },
+      },
+      10,
+    );
+    expect(health.get(A)!.status).toBe('up');
+    expect(
+      sets.every((s) => s.active.includes(A)),
+      JSON.stringify(sets),
+    ).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PrefixVerdict } from '../../../src/health/evaluate.js';
-import { advanceHealth, initialHealth, type HealthStatus } from '../../../src/health/state.js';
+import { advanceHealth, initialHealth, lossRatio, type HealthStatus } from '../../../src/health/state.js';
 
 const SEED = 20261203;
 
@@ -24,6 +24,7 @@ describe('health properties', () => {
           rise: fc.integer({ min: 1, max: 5 }),
           fall: fc.integer({ min: 1, max: 5 }),
           latency_alpha: fc.double({ min: 0.01, max: 1, noNaN: true }),
+          loss_window: fc.integer({ min: 1, max: 30 }),
         }),
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 500 })), { minLength: 1, maxLength: 40 }),
         (s, history) => {
@@ -31,6 +32,7 @@ describe('health properties', () => {
           let good = 0;
           let bad = 0;
           let now = 0;
+          const seen: boolean[] = [];
           for (const [isGood, latency] of history) {
             now += 1000;
             const before = h;
@@ -57,6 +59,11 @@ describe('health properties', () => {
               expect(r.next.latency_ms!).toBeGreaterThanOrEqual(lo - 1e-9);
               expect(r.next.latency_ms!).toBeLessThanOrEqual(hi + 1e-9);
             }
+            // the loss ratio is the unanswered share of the last loss_window rounds (one probe each)
+            seen.push(isGood);
+            const last = seen.slice(-s.loss_window);
+            expect(r.next.recent.length).toBe(last.length);
+            expect(lossRatio(r.next)).toBeCloseTo(last.filter((g) => !g).length / last.length, 12);
             h = r.next;
           }
         },

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { PrefixVerdict } from '../../../src/health/evaluate.js';
-import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth } from '../../../src/health/state.js';
+import {
+  advanceHealth,
+  initialHealth,
+  lossRatio,
+  wantsFastRecheck,
+  type PrefixHealth,
+} from '../../../src/health/state.js';
 
-const S = { rise: 2, fall: 3, latency_alpha: 0.5 };
+const S = { rise: 2, fall: 3, latency_alpha: 0.5, loss_window: 20 };
 const good = (latency = 10): PrefixVerdict => ({
   good: true,
   latency_ms: latency,
@@ -75,5 +81,40 @@ describe('health state machine', () => {
     expect(wantsFastRecheck(run([bad]).h)).toBe(false);
     expect(wantsFastRecheck(run([bad, good()]).h)).toBe(true);
     expect(wantsFastRecheck(initialHealth('x'))).toBe(true);
+  });
+});
+
+describe('loss ratio', () => {
+  const verdict = (counted: number, answered: number): PrefixVerdict => ({
+    good: answered > 0,
+    latency_ms: answered > 0 ? 5 : null,
+    answered,
+    counted,
+    required: 1,
+    failures: [],
+  });
+
+  it('counts unanswered probes over the last loss_window rounds only', () => {
+    let h = initialHealth('p');
+    expect(lossRatio(h)).toBeNull();
+    const settings = { ...S, loss_window: 4 };
+    // 3 targets a round: 1 of 3 lost twice, then two clean rounds: 2 lost of 12
+    for (const [c, a] of [
+      [3, 2],
+      [3, 2],
+      [3, 3],
+      [3, 3],
+    ] as const)
+      h = advanceHealth(h, verdict(c, a), settings, 0).next;
+    expect(lossRatio(h)).toBeCloseTo(2 / 12);
+    // the two lossy rounds slide out of the window
+    for (let i = 0; i < 2; i++) h = advanceHealth(h, verdict(3, 3), settings, 0).next;
+    expect(h.recent).toHaveLength(4);
+    expect(lossRatio(h)).toBe(0);
+  });
+
+  it('leaves out rounds in which no target counted (all blamed on the targets)', () => {
+    const h = advanceHealth(initialHealth('p'), verdict(0, 0), S, 0).next;
+    expect(lossRatio(h)).toBeNull();
   });
 });

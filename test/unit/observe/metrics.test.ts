@@ -30,6 +30,10 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_prefix_info', { prefix: A, name: 'gw-a', group: 'east' })).toBe(1);
     expect(sample(text, 'nat64_health_prefix_smoothed_latency_seconds', { prefix: A })).toBeCloseTo(0.012);
     expect(sample(text, 'nat64_health_prefix_smoothed_latency_seconds', { prefix: B })).toBeUndefined();
+    expect(sample(text, 'nat64_health_prefix_loss_ratio', { prefix: A })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_loss_ratio', { prefix: B })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_score_seconds', { prefix: A })).toBeCloseTo(0.012);
+    expect(sample(text, 'nat64_health_prefix_score_seconds', { prefix: B })).toBeUndefined();
     expect(sample(text, 'nat64_health_prefix_latency_seconds_count', { prefix: A })).toBe(1);
     expect(sample(text, 'nat64_health_prefix_latency_seconds_bucket', { prefix: A, le: '0.01' })).toBe(0);
     expect(sample(text, 'nat64_health_prefix_latency_seconds_bucket', { prefix: A, le: '0.025' })).toBe(1);

@@ -25,18 +25,18 @@ describe('status table', () => {
     expect(out).not.toContain(ESC);
     const lines = out.split('\n');
     const header = lines[0]!;
-    expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+SINCE\s+LAST ROUND$/);
+    expect(header).toMatch(/^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+LATENCY\s+LOSS\s+SINCE\s+LAST ROUND$/);
     const rowA = lines.find((l) => l.startsWith(A))!;
     const rowB = lines.find((l) => l.startsWith(B))!;
-    for (const col of ['NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY']) {
+    for (const col of ['NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'LOSS']) {
       const at = header.indexOf(col);
       expect(rowA[at - 1]).toBe(' ');
       expect(rowA[at]).not.toBe(' ');
       expect(rowB[at]).not.toBe(' ');
     }
-    expect(rowA).toMatch(/gw-a\s+east\s+up\s+active\s+12\.0 ms\s+1m00s ago\s+2\/2 answered$/);
+    expect(rowA).toMatch(/gw-a\s+east\s+up\s+active\s+12\.0 ms\s+0%\s+1m00s ago\s+2\/2 answered$/);
     expect(rowB).toMatch(
-      /down\s+-\s+-\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/,
+      /down\s+-\s+-\s+100%\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/,
     );
     expect(out).toContain('1 of 2 up, 1 active; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)');
     expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96\s+-$/m);

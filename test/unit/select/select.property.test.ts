@@ -18,7 +18,7 @@ interface Scenario {
   prefixes: SelectablePrefix[];
   settings: SelectSettings;
   start: SelectionState;
-  rounds: Array<{ dt: number; health: Array<{ status: HealthStatus; latency: number }> }>;
+  rounds: Array<{ dt: number; health: Array<{ status: HealthStatus; latency: number; lost: number }> }>;
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc
@@ -29,8 +29,9 @@ const scenario: fc.Arbitrary<Scenario> = fc
     extra: fc.integer({ min: 0, max: 3 }),
     drain: fc.constantFrom(0, 5_000, 30_000, 120_000),
     switch_after: fc.constantFrom(0, 10_000, 60_000),
+    loss_penalty: fc.constantFrom(0, 1000),
   })
-  .chain(({ n, groups, min, extra, drain, switch_after }) =>
+  .chain(({ n, groups, min, extra, drain, switch_after, loss_penalty }) =>
     fc.record({
       prefixes: fc
         .tuple(...Array.from({ length: n }, () => fc.integer({ min: 0, max: groups })))
@@ -42,6 +43,7 @@ const scenario: fc.Arbitrary<Scenario> = fc
         switch_margin: 0.2,
         switch_min_gain: 10,
         switch_after,
+        loss_penalty,
       }),
       // a previous run's set, possibly with prefixes no longer configured, and drains in progress
       start: fc.oneof(
@@ -61,6 +63,8 @@ const scenario: fc.Arbitrary<Scenario> = fc
               fc.record({
                 status: fc.constantFrom<HealthStatus>('up', 'up', 'up', 'down', 'unknown'),
                 latency: fc.constantFrom(1, 5, 10, 20, 50, 100),
+                // probes lost of the last 10 (the loss ratio is lost / 10)
+                lost: fc.constantFrom(0, 0, 1, 3, 9),
               }),
             ),
           ),
@@ -72,7 +76,15 @@ const scenario: fc.Arbitrary<Scenario> = fc
 
 function healthMap(prefixes: SelectablePrefix[], h: Scenario['rounds'][number]['health']) {
   return new Map<string, PrefixHealth>(
-    prefixes.map((p, i) => [p.id, { ...initialHealth(p.id), status: h[i]!.status, latency_ms: h[i]!.latency }]),
+    prefixes.map((p, i) => [
+      p.id,
+      {
+        ...initialHealth(p.id),
+        status: h[i]!.status,
+        latency_ms: h[i]!.latency,
+        recent: Array.from({ length: 10 }, (_, k) => ({ counted: 1, answered: k < h[i]!.lost ? 0 : 1 })),
+      },
+    ]),
   );
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SELECTION, selectActive, type SelectionState, type SelectSettings } from '../../../src/select/select.js';
+import {
+  EMPTY_SELECTION,
+  rankScore,
+  selectActive,
+  type SelectionState,
+  type SelectSettings,
+} from '../../../src/select/select.js';
 import { initialHealth, type PrefixHealth } from '../../../src/health/state.js';
 import { rulesInReadme, rulesInSource } from '../../support/doc-rules.js';
 
@@ -10,6 +16,7 @@ const S: SelectSettings = {
   switch_margin: 0.2,
   switch_min_gain: 10,
   switch_after: 30_000,
+  loss_penalty: 1000,
 };
 const P = (id: string, groupRank = 0, order = 0) => ({ id, groupRank, order });
 type H = Record<string, ['up' | 'down', number?]>;
@@ -128,7 +135,7 @@ describe('selection', () => {
     expect(state.challengers).toEqual({ d: 0 });
     const r = selectActive(state, four, h, S, 30_000);
     expect(r.next.active).toEqual(['b', 'c', 'd']);
-    expect(r.changes.find((c) => c.id === 'd')!.reason).toMatch(/faster than a/);
+    expect(r.changes.find((c) => c.id === 'd')!.reason).toMatch(/better than a \(score /);
     expect(r.next.draining).toEqual({ a: 30_000 });
   });
 
@@ -273,8 +280,57 @@ describe('selection', () => {
   });
 
   it('states the same rules as the README, word for word', () => {
-    expect(rulesInReadme('1. Only `up` prefixes are eligible.')).toBe(
-      rulesInSource('src/select/select.ts', '1. Only `up` prefixes are eligible.'),
+    expect(rulesInReadme('1. Only `up` prefixes are eligible')).toBe(
+      rulesInSource('src/select/select.ts', '1. Only `up` prefixes are eligible'),
     );
+  });
+});
+
+describe('loss in the ranking score', () => {
+  const lossy = (id: string, latency: number, lost: number, of = 20) => ({
+    ...initialHealth(id),
+    status: 'up' as const,
+    latency_ms: latency,
+    recent: Array.from({ length: of }, (_, i) => ({ counted: 1, answered: i < lost ? 0 : 1 })),
+  });
+
+  it('scores latency plus loss ratio times loss_penalty; no answer yet is infinitely bad', () => {
+    expect(rankScore(lossy('a', 5, 6), 1000)).toBeCloseTo(5 + 0.3 * 1000);
+    expect(rankScore(lossy('a', 5, 0), 1000)).toBe(5);
+    expect(rankScore(initialHealth('x'), 1000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('ranks a fast gateway with heavy loss below a slower clean one', () => {
+    const h = new Map([
+      ['a', lossy('a', 5, 6)],
+      ['b', lossy('b', 20, 0)],
+      ['c', lossy('c', 30, 0)],
+    ]);
+    const { next } = selectActive(
+      EMPTY_SELECTION,
+      [P('a', 0, 0), P('b', 0, 1), P('c', 0, 2)],
+      h,
+      { ...S, max_active: 2 },
+      0,
+    );
+    expect(next.active).toEqual(['b', 'c']);
+  });
+
+  it('replaces an active lossy gateway by a clean standby only after switch_after (rule 3)', () => {
+    const prefixes = [P('a', 0, 0), P('b', 0, 1), P('c', 0, 2)];
+    const h = new Map([
+      ['a', lossy('a', 5, 6)],
+      ['b', lossy('b', 5, 0)],
+      ['c', lossy('c', 6, 0)],
+    ]);
+    const s = { ...S, max_active: 2 };
+    let sel: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b'] };
+    for (let t = 0; t < S.switch_after; t += 1000) {
+      sel = selectActive(sel, prefixes, h, s, t).next;
+      expect(sel.active).toEqual(['a', 'b']);
+    }
+    const r = selectActive(sel, prefixes, h, s, S.switch_after);
+    expect(r.next.active).toEqual(['b', 'c']);
+    expect(r.changes.find((c) => c.id === 'a')!.reason).toMatch(/replaced by better c/);
   });
 });
