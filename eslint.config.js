@@ -31,7 +31,6 @@ export default tseslint.config(
     // strings, template literals and comments alone.
     // TODO(coordinator): drop these ignores after the merges
     ignores: [
-      'src/apply/**',
       'src/config/**',
       'src/select/**',
       'src/health/**',
@@ -39,13 +38,11 @@ export default tseslint.config(
       'src/probe/**',
       'src/render/**',
       'src/log.ts',
-      'test/unit/apply/**',
       'test/unit/config/**',
       'test/unit/select/**',
       'test/unit/health/**',
       'test/unit/daemon/**',
       'test/unit/render/**',
-      'test/integration/apply/**',
       'test/package/**',
       'debian/**',
     ],

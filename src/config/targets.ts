@@ -64,7 +64,9 @@ const targetEntry = z
         ctx.addIssue({
           code: 'custom',
           path: ['name'],
-          message: `a target without ssh: is the local BIND (top-level bind:) and must be named "local"; add ssh: to manage a remote one`,
+          message:
+            'a target without ssh: is the local BIND (top-level bind:) and must be named "local"; ' +
+            'add ssh: to manage a remote one',
         });
       if (t.bind)
         ctx.addIssue({
@@ -93,13 +95,15 @@ export const targetsSchema = z
     list.forEach((t, i) => {
       if (!t.bind) return;
       const args = parseCheckconf(t.bind.checkconf);
-      for (const p of [args.namedConf, args.chroot ?? '/'])
-        if (!p.startsWith('/'))
-          ctx.addIssue({
-            code: 'custom',
-            path: [i, 'bind', 'checkconf'],
-            message: `${p === args.namedConf ? 'named.conf' : 'the -t directory'} "${p}" must be an absolute path on the remote host`,
-          });
+      for (const p of [args.namedConf, args.chroot ?? '/']) {
+        if (p.startsWith('/')) continue;
+        const label = p === args.namedConf ? 'named.conf' : 'the -t directory';
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'bind', 'checkconf'],
+          message: `${label} "${p}" must be an absolute path on the remote host`,
+        });
+      }
     });
   })
   .optional();

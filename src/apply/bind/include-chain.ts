@@ -26,7 +26,9 @@ export interface Shadow {
 }
 
 export function notIncludedMessage(root: string, live: string): string {
-  return `${root} does not include ${live} (directly or through its includes): BIND would never read it; add \`include "${live}";\` inside options { } (e.g. in named.conf.options)`;
+  const problem = `${root} does not include ${live} (directly or through its includes): BIND would never read it`;
+  const fix = `add \`include "${live}";\` inside options { } (e.g. in named.conf.options)`;
+  return `${problem}; ${fix}`;
 }
 
 /** The directory relative paths start from before any `directory` option: where checkconf runs. */

@@ -154,8 +154,9 @@ export function spliceManagedBlock(text: string, rendered: string, file: string)
     return text.slice(0, insertAt) + block + text.slice(insertAt);
   }
   if (begins.length !== 1 || ends.length !== 1 || ends[0]! < begins[0]!) {
+    const found = `found ${begins.length} BEGIN and ${ends.length} END lines`;
     throw new NamedConfError(
-      `${file}: the nat64-health managed block markers are damaged (found ${begins.length} BEGIN and ${ends.length} END lines); fix or remove them by hand`,
+      `${file}: the nat64-health managed block markers are damaged (${found}); fix or remove them by hand`,
     );
   }
   const [begin, end] = [begins[0]!, ends[0]!];

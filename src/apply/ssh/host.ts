@@ -20,10 +20,13 @@ export class SshHost implements Host {
     try {
       await s.connect();
       const k = s.hostKey;
+      const hostKey = k
+        ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}`
+        : 'verified';
       checks.push({
         check: 'connect',
         ok: true,
-        detail: `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${k ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}` : 'verified'}`,
+        detail: `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${hostKey}`,
       });
       const ext = await s.extensions;
       const missing = ['posix-rename@openssh.com'].filter((e) => !ext[e]);

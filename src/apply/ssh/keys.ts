@@ -6,6 +6,9 @@ import { ssh2 } from './ssh2-module.js';
 
 export class PrivateKeyError extends Error {}
 
+const UNATTENDED =
+  'nat64-health runs unattended and needs an unencrypted key (protect it with file permissions instead)';
+
 /** Needs loadSsh2() to have resolved (the SSH session does that before it reads the key). */
 export function readPrivateKey(file: string): Buffer {
   let fd: number;
@@ -22,8 +25,9 @@ export function readPrivateKey(file: string): Buffer {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new PrivateKeyError(`private key ${file} is not a regular file`);
     if (st.mode & 0o077) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
       throw new PrivateKeyError(
-        `private key ${file} is accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); refusing it: chmod 600 ${file}`,
+        `private key ${file} is accessible by group or others (mode ${mode}); refusing it: chmod 600 ${file}`,
       );
     }
     const uid = process.getuid?.();
@@ -43,7 +47,7 @@ export function readPrivateKey(file: string): Buffer {
     const encrypted = key instanceof Error && /passphrase|encrypted/i.test(key.message);
     throw new PrivateKeyError(
       encrypted
-        ? `private key ${file} is protected by a passphrase: nat64-health runs unattended and needs an unencrypted key (protect it with file permissions instead)`
+        ? `private key ${file} is protected by a passphrase: ${UNATTENDED}`
         : `private key ${file} is not a usable SSH private key (OpenSSH, PEM or PuTTY format expected)`,
     );
   }

@@ -105,17 +105,21 @@ export function checkHostKey(entries: KnownHostEntry[], name: string, blob: Buff
   const pinned = mine.filter((e) => e.marker === null);
   if (pinned.length > 0) {
     const known = pinned.map((e) => `${e.type} ${fingerprint(e.key)} (line ${e.line})`).join(', ');
-    return {
-      ok: false,
-      reason: 'mismatch',
-      message: `HOST KEY MISMATCH for ${name}: the server presented ${seen}, but ${file} pins ${known}; someone may be intercepting the connection, or the host key was changed (then replace its line after checking the new fingerprint out of band)`,
-    };
+    const mismatch = `HOST KEY MISMATCH for ${name}: the server presented ${seen}, but ${file} pins ${known}`;
+    const causes =
+      'someone may be intercepting the connection, or the host key was changed ' +
+      '(then replace its line after checking the new fingerprint out of band)';
+    return { ok: false, reason: 'mismatch', message: `${mismatch}; ${causes}` };
   }
-  return {
-    ok: false,
-    reason: 'unknown',
-    message: `unknown host ${name}: no entry in ${file}; the server presented ${seen}; after checking that fingerprint out of band, pin it (e.g. ssh-keyscan${name.startsWith('[') ? ` -p ${name.slice(name.lastIndexOf(':') + 1)}` : ''} ${name.replace(/^\[(.*)\]:\d+$/, '$1')} >> ${file})`,
-  };
+  const unknown = `unknown host ${name}: no entry in ${file}; the server presented ${seen}`;
+  const pin = `after checking that fingerprint out of band, pin it (e.g. ${keyscanCommand(name)} >> ${file})`;
+  return { ok: false, reason: 'unknown', message: `${unknown}; ${pin}` };
+}
+
+/** The ssh-keyscan command that fetches the key of a known_hosts name: `[host]:port` becomes `-p port host`. */
+function keyscanCommand(name: string): string {
+  const bracketed = /^\[(.*)\]:(\d+)$/.exec(name);
+  return bracketed ? `ssh-keyscan -p ${bracketed[2]} ${bracketed[1]}` : `ssh-keyscan ${name}`;
 }
 
 /** Host key algorithms to offer, in the order of the pinned keys (as OpenSSH does). */
@@ -148,9 +152,8 @@ export function readKnownHosts(file: string): KnownHostEntry[] {
   }
   if (!st.isFile()) throw new KnownHostsError(`known_hosts ${file} is not a regular file`);
   if (st.mode & 0o022) {
-    throw new KnownHostsError(
-      `known_hosts ${file} is writable by group or others (mode ${(st.mode & 0o777).toString(8)}): anyone could pin their own key; chmod go-w ${file}`,
-    );
+    const problem = `known_hosts ${file} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
+    throw new KnownHostsError(`${problem}: anyone could pin their own key; chmod go-w ${file}`);
   }
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) {

@@ -214,7 +214,10 @@ export class SshSession {
     });
   }
 
-  /** Runs argv remotely (quoted, through the login shell), with a timeout. Never throws for the command's own failure. */
+  /**
+   * Runs argv remotely (quoted, through the login shell), with a timeout. Never throws for the
+   * command's own failure.
+   */
   async exec(argv: readonly string[], opts: { timeoutMs: number; cwd?: string }): Promise<ExecResult> {
     const command = argv.join(' ');
     const line = remoteCommand(argv, opts.cwd);
@@ -459,8 +462,10 @@ export class SshSession {
       if (!like || (chownWanted && !this.chownRefused)) return {};
       const now = await this.stat(path);
       if (now && now.uid === like.uid && now.gid === like.gid) return {};
+      const user = this.ep.user;
+      const refused = `the server refused the chown: ${user} is not root`;
       return {
-        ownerProblem: `cannot keep owner ${like.uid}:${like.gid} (the server refused the chown: ${this.ep.user} is not root); the new file is owned by ${this.ep.user}`,
+        ownerProblem: `cannot keep owner ${like.uid}:${like.gid} (${refused}); the new file is owned by ${user}`,
       };
     } finally {
       if (!closed) this.closeHandle(handle, path);

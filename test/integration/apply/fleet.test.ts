@@ -88,7 +88,8 @@ beforeAll(async () => {
   stateFile = path.join(dir, 'state.json');
   configFile = path.join(dir, 'config.yaml');
   const ssh = (knownHosts: string) =>
-    `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
+    `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, ` +
+    `known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
   await writeFile(
     configFile,
     `prefixes: [${A}, ${B}, ${C}]

@@ -131,7 +131,7 @@ function sshKeygenFingerprint(pub: string): string {
 
 describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) => {
   const target = (over: Partial<RemoteBindSettings> = {}, _ep = {}, n = named) => makeTarget(over, {}, n, kind);
-  it('writes, validates, renames and reloads: named answers with the new set; an SSH connection is reused', async () => {
+  it('writes, validates, renames, reloads: named answers with the new set; an SSH connection is reused', async () => {
     await reset();
     const before = await acceptedLogins();
     const t = target();

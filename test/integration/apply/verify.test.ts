@@ -81,7 +81,13 @@ describe('served = decided', () => {
       const at = conf.indexOf('zone ');
       await writeFile(
         viewNamed.namedConf,
-        `${conf.slice(0, at)}view "all" {\n\tmatch-clients { any; };\n\tdns64 2001:db8:99::/96 { clients { any; }; };\n${conf.slice(at)}};\n`,
+        [
+          `${conf.slice(0, at)}view "all" {`,
+          '\tmatch-clients { any; };',
+          '\tdns64 2001:db8:99::/96 { clients { any; }; };',
+          `${conf.slice(at)}};`,
+          '',
+        ].join('\n'),
       );
       await viewNamed.reconfig();
       const { r } = runner(viewNamed);
@@ -150,13 +156,10 @@ describe('served = decided', () => {
       const { r } = runner(fwd);
       await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
       expect(r.verification).toMatchObject({ ok: false });
-      expect(r.verification!.detail).toMatch(
-        /zone "ipv4only\.arpa" \{ type forward; forward first; forwarders \{ \}; \};/,
-      );
-      await writeFile(
-        fwd.namedConf,
-        `${await readFile(fwd.namedConf, 'utf8')}zone "ipv4only.arpa" { type forward; forward first; forwarders { }; };\n`,
-      );
+      // The fix the message names, word for word, is what the operator then adds.
+      const fix = 'zone "ipv4only.arpa" { type forward; forward first; forwarders { }; };';
+      expect(r.verification!.detail).toContain(fix);
+      await writeFile(fwd.namedConf, `${await readFile(fwd.namedConf, 'utf8')}${fix}\n`);
       await fwd.reconfig();
       (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
       await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
@@ -166,7 +169,7 @@ describe('served = decided', () => {
     }
   });
 
-  it('a clients ACL that does not admit the daemon: a mismatch, unless the query comes from an admitted source', async () => {
+  it('a clients ACL that does not admit the daemon: a mismatch unless asked from an admitted source', async () => {
     const text = 'dns64 2001:db8:96:96::/96 { clients { 127.0.0.2; }; };\n';
     const { r } = runner(named);
     await r.offer(text, ['2001:db8:96:96::/96'], 'test');

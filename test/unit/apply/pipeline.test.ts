@@ -159,10 +159,17 @@ describe('apply pipeline on this host', () => {
     // The unit's system call filter forbids chown; without CAP_CHOWN root gets the same EPERM.
     const script = path.join(dir, 'apply.mts');
     const src = fileURLToPath(new URL('../../../src/apply/', import.meta.url));
+    const settings = {
+      mode: 'include',
+      output: out,
+      checkconf: ['true', out],
+      reload: ['true'],
+      command_timeout: 5000,
+    };
     writeFileSync(
       script,
       `import { BindTarget } from '${src}pipeline.js';\nimport { LocalHost } from '${src}local/host.js';\n` +
-        `const t = new BindTarget('local', new LocalHost(), { mode: 'include', output: ${JSON.stringify(out)}, checkconf: ['true', ${JSON.stringify(out)}], reload: ['true'], command_timeout: 5000 });\n` +
+        `const t = new BindTarget('local', new LocalHost(), ${JSON.stringify(settings)});\n` +
         `console.log(JSON.stringify(await t.apply('newer;\\n')));\n`,
     );
     const child = await execa(
@@ -181,7 +188,7 @@ describe('apply pipeline on this host', () => {
     expect(statSync(out).mode & 0o777).toBe(0o640);
   });
 
-  it('named-checkconf -t: the shadow is checked inside the chroot, messages name the files as BIND sees them', async () => {
+  it('named-checkconf -t: the shadow is checked in the chroot, messages name the files as BIND sees them', async () => {
     const chroot = mkdtempSync(path.join(os.tmpdir(), 'nh-chroot-'));
     mkdirSync(path.join(chroot, 'etc/bind'), { recursive: true });
     mkdirSync(path.join(chroot, 'var/lib/nh'), { recursive: true });

@@ -74,8 +74,11 @@ describe('targets config', () => {
   it('defaults to the local BIND, remote defaults like the top-level bind:, key paths relative to the config', () => {
     expect(parseConfig(HEAD, 'c.yaml', dir).targets).toEqual([{ name: 'local', kind: 'local' }]);
     const c = parseConfig(
-      HEAD +
-        'targets:\n  - name: r1\n    ssh: { host: dns.example.net, user: u, private_key: keys/id, known_hosts: kh, timeout: 3s, keepalive: 0 }\n    bind: { mode: block }\n',
+      `${HEAD}targets:
+  - name: r1
+    ssh: { host: dns.example.net, user: u, private_key: keys/id, known_hosts: kh, timeout: 3s, keepalive: 0 }
+    bind: { mode: block }
+`,
       'c.yaml',
       dir,
     );
@@ -106,6 +109,8 @@ describe('targets config', () => {
   });
 
   const SSH = '{ host: 192.0.2.53, user: u, private_key: /k, known_hosts: /kh }';
+  /** One remote target `r` with this ssh: mapping (its ssh: line is line 6 of the config) */
+  const withSsh = (ssh: string) => `targets:\n  - name: r\n    ssh: ${ssh}\n    bind: {}\n`;
 
   it.each([
     [
@@ -146,7 +151,7 @@ describe('targets config', () => {
     [
       'a template per target',
       `targets:\n  - name: r\n    ssh: ${SSH}\n    bind: { template: x.hbs }\n`,
-      /targets\[0\]\.bind\.template: template comes from the top-level bind: \(every target serves the same rendered text\)/,
+      'targets[0].bind.template: template comes from the top-level bind: (every target serves the same rendered text)',
     ],
     [
       'dns64 options per target',
@@ -155,22 +160,22 @@ describe('targets config', () => {
     ],
     [
       'a misspelt ssh key',
-      `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k, known_hosts: /kh, prot: 22 }\n    bind: {}\n`,
+      withSsh('{ host: h, user: u, private_key: /k, known_hosts: /kh, prot: 22 }'),
       /c\.yaml:6:\d+: targets\[0\]\.ssh\.prot: unknown key/,
     ],
     [
       'a missing known_hosts',
-      `targets:\n  - name: r\n    ssh: { host: h, user: u, private_key: /k }\n    bind: {}\n`,
+      withSsh('{ host: h, user: u, private_key: /k }'),
       /targets\[0\]\.ssh\.known_hosts: missing/,
     ],
     [
       'a bad port',
-      `targets:\n  - name: r\n    ssh: { host: h, port: 70000, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`,
+      withSsh('{ host: h, port: 70000, user: u, private_key: /k, known_hosts: /kh }'),
       /targets\[0\]\.ssh\.port/,
     ],
     [
       'an option-like host',
-      `targets:\n  - name: r\n    ssh: { host: -oProxyCommand=x, user: u, private_key: /k, known_hosts: /kh }\n    bind: {}\n`,
+      withSsh('{ host: -oProxyCommand=x, user: u, private_key: /k, known_hosts: /kh }'),
       /targets\[0\]\.ssh\.host: expected a host name or an IP address/,
     ],
     ['an empty list', 'targets: []\n', /targets: list at least one target/],

@@ -31,7 +31,14 @@ describe('shadowChain', () => {
   it('rewrites only the files on the chain to the candidate; files off it are read in place', async () => {
     const fs = memory({
       '/etc/bind/named.conf': 'include "/etc/bind/named.conf.options";\ninclude "named.conf.local";\n',
-      '/etc/bind/named.conf.options': `options {\n\tdirectory "/var/cache/bind";\n\t// include "/nope";\n\tinclude "${LIVE}";\n};\n`,
+      '/etc/bind/named.conf.options': [
+        'options {',
+        '\tdirectory "/var/cache/bind";',
+        '\t// include "/nope";',
+        `\tinclude "${LIVE}";`,
+        '};',
+        '',
+      ].join('\n'),
       '/var/cache/bind/named.conf.local': 'zone "x" { type primary; file "db.x"; };\n',
     });
     const shadow = await shadowChain(fs, CC, LIVE, CAND);
@@ -46,7 +53,7 @@ describe('shadowChain', () => {
     expect(shadow?.originals.get(CAND)).toBe(LIVE);
   });
 
-  it("resolves relative includes against `directory` once it is parsed, as BIND does (not named.conf's folder)", async () => {
+  it("resolves relative includes against `directory` once parsed, as BIND does (not named.conf's folder)", async () => {
     const fs = memory({
       '/etc/bind/named.conf': 'options { directory "/var/cache/bind"; };\ninclude "nh/dns64.conf";\n',
       '/etc/bind/nh/dns64.conf': '',

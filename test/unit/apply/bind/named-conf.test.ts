@@ -24,7 +24,14 @@ logging { channel x { stderr; }; };
 
 describe('named.conf text', () => {
   it('finds include statements outside comments, and the options-level directory, in order', () => {
-    const text = `include "/etc/bind/a.conf";\n// include "/nope";\n/* include "/nope2"; */\noptions { directory "/d"; include "b.conf"; };\nzone "z" { directory "/no"; };\n`;
+    const text = [
+      'include "/etc/bind/a.conf";',
+      '// include "/nope";',
+      '/* include "/nope2"; */',
+      'options { directory "/d"; include "b.conf"; };',
+      'zone "z" { directory "/no"; };',
+      '',
+    ].join('\n');
     const found = scanStatements(text);
     expect(found.map((st) => `${st.kind} ${st.path}`)).toEqual([
       'include /etc/bind/a.conf',
@@ -77,7 +84,18 @@ describe('named.conf text', () => {
   });
 
   it('markers inside a /* */ comment, a string or another comment are not the block', () => {
-    const text = `options {\n\t/* old:\n\t${BLOCK_BEGIN}\n\t${BLOCK_END}\n\t*/\n\tversion "${BLOCK_BEGIN}";\n\t# ${BLOCK_END}\n\tdirectory "/tmp";\n};\n`;
+    const text = [
+      'options {',
+      '\t/* old:',
+      `\t${BLOCK_BEGIN}`,
+      `\t${BLOCK_END}`,
+      '\t*/',
+      `\tversion "${BLOCK_BEGIN}";`,
+      `\t# ${BLOCK_END}`,
+      '\tdirectory "/tmp";',
+      '};',
+      '',
+    ].join('\n');
     const out = spliceManagedBlock(text, 'dns64 2001:db8::/96 { };\n', 'f');
     // untouched up to the end of options, the real block inserted there
     expect(out).toBe(text.replace('};\n', `\t${BLOCK_BEGIN}\n\tdns64 2001:db8::/96 { };\n\t${BLOCK_END}\n};\n`));
@@ -93,7 +111,12 @@ describe('named.conf text', () => {
   it('the dns64 prefixes a text serves (clients { none; } drops out)', () => {
     expect(
       servingDns64Prefixes(
-        'dns64 2001:db8:64:a::/96 { clients { any; }; };\ndns64 2001:db8:64:b::/96 { clients { none; }; };\ndns64 2001:db8:64:c::/64 { };\n',
+        [
+          'dns64 2001:db8:64:a::/96 { clients { any; }; };',
+          'dns64 2001:db8:64:b::/96 { clients { none; }; };',
+          'dns64 2001:db8:64:c::/64 { };',
+          '',
+        ].join('\n'),
       ),
     ).toEqual(['2001:db8:64:a::/96', '2001:db8:64:c::/64']);
   });
