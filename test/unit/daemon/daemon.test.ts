@@ -161,20 +161,29 @@ describe('daemon with background targets', () => {
     remote.script = ['failed'];
     const start = Date.now();
     await daemon.step();
-    await vi.waitFor(() =>
-      expect(target(snapshots.at(-1)!, 'dns64-2').last_apply).toMatchObject({
-        result: 'failed',
-        stage: 'connect',
-        error: 'dns64-2: ECONNREFUSED',
-      }),
+    // generous waits: this runs beside heavy integration tests; what matters is the order of events
+    const wait = { timeout: 10_000 };
+    await vi.waitFor(
+      () =>
+        expect(target(snapshots.at(-1)!, 'dns64-2').last_apply).toMatchObject({
+          result: 'failed',
+          stage: 'connect',
+          error: 'dns64-2: ECONNREFUSED',
+        }),
+      wait,
     );
     expect(local.applies).toHaveLength(1);
     // no further round: the retry comes from the backoff timer (1 s after the first failure)
-    await vi.waitFor(() => expect(remote.applies).toHaveLength(2), { timeout: 3_000 });
+    await vi.waitFor(() => expect(remote.applies).toHaveLength(2), wait);
     expect(Date.now() - start).toBeGreaterThanOrEqual(900);
     await daemon.settled();
-    await vi.waitFor(() =>
-      expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({ last_apply: { result: 'applied' }, serving: [A] }),
+    await vi.waitFor(
+      () =>
+        expect(target(snapshots.at(-1)!, 'dns64-2')).toMatchObject({
+          last_apply: { result: 'applied' },
+          serving: [A],
+        }),
+      wait,
     );
   });
 
