@@ -1,5 +1,6 @@
 // The long-running daemon: the imperative shell around decide(). It owns the timers, the watcher,
 // the state file and the one apply at a time. Signals are the CLI's: it calls reload() and stop().
+import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
@@ -13,6 +14,13 @@ import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner } from '../apply/runner.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
+import {
+  maintenanceFile,
+  maintenanceInForce,
+  maintenanceStatus,
+  readMaintenance,
+  type MaintenanceEntry,
+} from './maintenance.js';
 import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
 
 export interface DaemonHooks {
@@ -89,6 +97,15 @@ export class Daemon {
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
+  private maintenanceWatcher: FSWatcher | null = null;
+  /** the last good maintenance file's entries (a malformed file leaves them as they are) */
+  private maintenance = new Map<string, MaintenanceEntry>();
+  private maintenanceText: string | null = null;
+  private maintenanceError: string | null = null;
+  /** the prefixes whose maintenance held in the last round (to log an `until` that has come) */
+  private heldLastRound = new Set<string>();
+  /** the watcher saw the file change since the loop last read it */
+  private maintenanceChanged = false;
   private loopDone: Promise<void> | null = null;
   private reloadPending = false;
   private readonly now: () => number;
@@ -173,7 +190,9 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
     });
     if (this.opts.watch !== false) this.startWatcher();
+    this.watchMaintenance();
     await this.restoreSelection();
+    await this.refreshMaintenance();
     this.loopDone = this.loop();
     return this.loopDone;
   }
@@ -220,6 +239,8 @@ export class Daemon {
     this.wakeUp?.();
     await this.watcher?.close();
     this.watcher = null;
+    await this.maintenanceWatcher?.close();
+    this.maintenanceWatcher = null;
     await this.loopDone;
     // Let applies in flight (SSH) finish, so no target is left with a new file and no reload.
     const all = [...this.runners, ...this.retiring];
@@ -254,6 +275,51 @@ export class Daemon {
     this.watcher.on('error', (err) => this.log.warn('config watcher error', { error: String(err) }));
   }
 
+  /** `nat64-health maintenance` writes the file: the next round starts at once and takes it into account. */
+  private watchMaintenance() {
+    const file = maintenanceFile(this.config.state_file);
+    this.maintenanceWatcher = watch(file, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 },
+    });
+    this.maintenanceWatcher.on('all', () => {
+      this.maintenanceChanged = true;
+      this.wakeUp?.();
+    });
+    this.maintenanceWatcher.on('error', (err) => this.log.warn('maintenance watcher error', { error: String(err) }));
+  }
+
+  /**
+   * Re-reads the maintenance file (every round: cheap, and it also covers a missed watcher event).
+   * A malformed file is logged once and changes nothing: the last good maintenance stays.
+   */
+  private async refreshMaintenance() {
+    const file = maintenanceFile(this.config.state_file);
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text === this.maintenanceText) return;
+    let next: Map<string, MaintenanceEntry>;
+    try {
+      next = await readMaintenance(file);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.maintenanceError)
+        this.log.error('maintenance file rejected; keeping the previous maintenance', { file, error: message });
+      this.maintenanceError = message;
+      return;
+    }
+    this.maintenanceText = text;
+    this.maintenanceError = null;
+    for (const [id, e] of next)
+      if (!this.maintenance.has(id))
+        this.log.info(`prefix ${id} put into maintenance`, {
+          reason: e.reason,
+          until: e.until === null ? null : new Date(e.until).toISOString(),
+          configured: this.config.prefixes.some((p) => p.id === id),
+        });
+    for (const id of this.maintenance.keys()) if (!next.has(id)) this.log.info(`prefix ${id} taken out of maintenance`);
+    this.maintenance = next;
+  }
+
   /** The reload happens between rounds, in the loop, so it never races an apply. */
   private requestReload() {
     this.reloadPending = true;
@@ -274,6 +340,7 @@ export class Daemon {
     }
     for (const w of next.warnings) this.log.warn(w);
     const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
+    const stateDirChanged = maintenanceFile(next.state_file) !== maintenanceFile(this.config.state_file);
     this.config = next;
     this.health = carryOverHealth(next, this.health);
     this.runners = this.makeRunners(next, this.runners);
@@ -283,6 +350,11 @@ export class Daemon {
       prefixes: next.prefixes.length,
       probes: next.probes.length,
     });
+    if (stateDirChanged) {
+      void this.maintenanceWatcher?.close();
+      this.maintenanceText = null;
+      this.watchMaintenance();
+    }
     if (watchedChanged && this.opts.watch !== false) {
       void this.watcher?.close();
       this.startWatcher();
@@ -292,6 +364,8 @@ export class Daemon {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       if (this.reloadPending) this.reloadConfig();
+      this.maintenanceChanged = false;
+      await this.refreshMaintenance();
       const roundStart = performance.now();
       try {
         await this.step();
@@ -309,7 +383,7 @@ export class Daemon {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.reloadPending) return Promise.resolve();
+    if (this.reloadPending || this.maintenanceChanged) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -328,7 +402,11 @@ export class Daemon {
     const config = this.config;
     const round = await this.prober(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
     const now = this.now();
-    const decision = decide(config, this.health, this.selection, round.outcomes, now);
+    const held = maintenanceInForce(this.maintenance, now);
+    for (const id of this.heldLastRound)
+      if (!held.has(id) && this.maintenance.has(id)) this.log.info(`prefix ${id}: maintenance ended (--until)`);
+    this.heldLastRound = new Set(held.keys());
+    const decision = decide(config, this.health, this.selection, round.outcomes, now, held);
     this.round++;
     this.lastRoundMs = round.duration_ms;
     this.health = decision.health;
@@ -396,6 +474,7 @@ export class Daemon {
     const d = this.lastDecision;
     const nextAt = this.stopping ? null : new Date(now + nextDelay(this.config, this.health, () => 0.5)).toISOString();
     const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+    const held = maintenanceInForce(this.maintenance, now);
     return {
       version: 1,
       pid: process.pid,
@@ -412,8 +491,11 @@ export class Daemon {
         Object.entries(this.selection.draining).map(([id, since]) => [id, new Date(since).toISOString()]),
       ),
       target_faults: d?.verdict.targetFaults ?? [],
+      maintenance_file: maintenanceFile(this.config.state_file),
+      maintenance: Object.fromEntries([...held].map(([id, m]) => [id, maintenanceStatus(m)])),
       prefixes: this.config.prefixes.map((p) => {
         const h = this.health.get(p.id)!;
+        const m = held.get(p.id);
         return {
           prefix: p.id,
           name: p.name,
@@ -422,6 +504,7 @@ export class Daemon {
           active: this.selection.active.includes(p.id),
           draining: p.id in this.selection.draining,
           draining_since: iso(this.selection.draining[p.id]),
+          maintenance: m ? maintenanceStatus(m) : null,
           latency_ms: h.latency_ms,
           good_streak: h.good_streak,
           bad_streak: h.bad_streak,
