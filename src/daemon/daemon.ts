@@ -11,7 +11,8 @@ import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
-import { TargetRunner } from '../apply/runner.js';
+import { TargetRunner, type ServedChange } from '../apply/runner.js';
+import { Notifier } from './notify.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import {
@@ -67,6 +68,8 @@ export interface DaemonOptions {
   /** runs one probe round (default: the real probers; tests hand in canned outcomes) */
   prober?: Prober;
   now?: () => number;
+  /** every finished notify hook (tests) */
+  hookDone?: ConstructorParameters<typeof Notifier>[2];
 }
 
 export type Prober = (
@@ -108,6 +111,7 @@ export class Daemon {
   private maintenanceChanged = false;
   private loopDone: Promise<void> | null = null;
   private reloadPending = false;
+  private readonly notifier: Notifier;
   private readonly now: () => number;
   private readonly prober: Prober;
   private readonly log: Logger;
@@ -117,6 +121,7 @@ export class Daemon {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.prober = opts.prober ?? runRound;
+    this.notifier = new Notifier(this.config.hooks, this.log, opts.hookDone);
     this.runners = this.makeRunners(this.config, []);
     this.health = carryOverHealth(this.config, this.health);
   }
@@ -158,6 +163,19 @@ export class Daemon {
     return runners;
   }
 
+  private notifyChange(target: string, c: ServedChange) {
+    this.notifier.fire('on_change', {
+      document: { event: 'change', target, ...c },
+      env: {
+        NAT64_HEALTH_TARGET: target,
+        NAT64_HEALTH_ACTIVE: c.new.join(' '),
+        NAT64_HEALTH_OLD: c.old?.join(' ') ?? '',
+        NAT64_HEALTH_DRAINING: c.draining.join(' '),
+        NAT64_HEALTH_REASON: c.reason,
+      },
+    });
+  }
+
   /** A runner left out of the config: it finishes its apply in flight, then its target is closed. */
   private retire(r: TargetRunner) {
     this.retiring.add(r);
@@ -178,6 +196,7 @@ export class Daemon {
         // background applies and verifications publish when they end; rounds write their own snapshot
         if (runner.background) void this.queueSnapshot(this.now());
       },
+      changed: (runner: TargetRunner, change: ServedChange) => this.notifyChange(runner.name, change),
     };
   }
 
@@ -344,6 +363,7 @@ export class Daemon {
     this.config = next;
     this.health = carryOverHealth(next, this.health);
     this.runners = this.makeRunners(next, this.runners);
+    this.notifier.configure(next.hooks);
     this.lastConfigReload = { at, ok: true };
     this.log.info('configuration reloaded', {
       config: next.source,
@@ -424,6 +444,11 @@ export class Daemon {
     if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
+      const at = new Date(now).toISOString();
+      this.notifier.fire('on_state', {
+        document: { event: 'state', prefix: t.id, name: p?.name ?? t.id, from: t.from, to: t.to, reason: t.reason, at },
+        env: { NAT64_HEALTH_PREFIX: t.id, NAT64_HEALTH_STATE: t.to, NAT64_HEALTH_FROM: t.from },
+      });
       this.log[t.to === 'down' ? 'warn' : 'info'](`prefix ${t.id} is ${t.to}`, {
         name: p?.name,
         from: t.from,
@@ -446,7 +471,11 @@ export class Daemon {
   /** Foreground targets hold the round; background (SSH) ones never delay it or the others. */
   private async applyAll(rendered: string) {
     const active = [...this.selection.active];
-    await Promise.all(this.runners.map((r) => r.offer(rendered, active, this.applyReason(r))));
+    const context = {
+      draining: Object.keys(this.selection.draining),
+      changes: (this.lastDecision?.changes ?? []).map((c) => ({ ...c })),
+    };
+    await Promise.all(this.runners.map((r) => r.offer(rendered, active, this.applyReason(r), context)));
   }
 
   /** State file writes, one at a time and in order (rounds and background applies both write). */
@@ -459,6 +488,11 @@ export class Daemon {
   /** Resolves when no apply is in flight (tests, benchmarks). */
   async settled(): Promise<void> {
     while (this.runners.some((r) => r.busy)) await Promise.all(this.runners.map((r) => r.idle()));
+  }
+
+  /** Resolves when no notify hook runs or waits (tests). */
+  hooksIdle(): Promise<void> {
+    return this.notifier.idle();
   }
 
   /** Why a target is written this round: for its log line, the state file and the status page. */
