@@ -14,7 +14,16 @@ import { renderDns64, staticSelection } from './render/render.js';
 import { combineHooks, Daemon } from './daemon/daemon.js';
 import { systemdNotifier } from './daemon/systemd.js';
 import { formatStatus, useColor } from './observe/status-table.js';
-import { readState } from './daemon/state-file.js';
+import { readState, type StateSnapshot } from './daemon/state-file.js';
+import {
+  maintenanceFile,
+  MaintenanceFileError,
+  maintenanceInForce,
+  parseUntil,
+  predictSelection,
+  readMaintenance,
+  writeMaintenance,
+} from './daemon/maintenance.js';
 import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
 import { lossRatio } from './health/state.js';
 import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
@@ -208,6 +217,117 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
   return EXIT.ok;
 }
 
+/** The daemon's last state file, or null when there is none (the daemon has not run). */
+async function lastState(config: Config): Promise<StateSnapshot | null> {
+  try {
+    return await readState(config.state_file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CliError(`cannot read ${config.state_file}: ${(err as Error).message}`, EXIT.noState);
+  }
+}
+
+async function readMaintenanceOrFail(file: string) {
+  try {
+    return await readMaintenance(file);
+  } catch (err) {
+    if (err instanceof MaintenanceFileError)
+      throw new CliError(`${err.message}\n(nothing changed: fix or remove the file first)`, EXIT.dataErr);
+    throw err;
+  }
+}
+
+/**
+ * `maintenance PREFIX on|off`: writes the maintenance file beside the state file; the running daemon
+ * watches it. Putting the last healthy prefix of the set into maintenance needs --force.
+ */
+async function maintenance(
+  argv: Common & { prefix: string; state: 'on' | 'off'; reason?: string; until?: string; force?: boolean },
+): Promise<number> {
+  const { config } = load(argv);
+  const file = maintenanceFile(config.state_file);
+  let id: string;
+  try {
+    id = parsePrefix(argv.prefix).text;
+  } catch (err) {
+    if (err instanceof PrefixError) throw new CliError(`${argv.prefix}: ${err.message}`, EXIT.dataErr);
+    throw err;
+  }
+  const now = Date.now();
+  const set = await readMaintenanceOrFail(file);
+  const configured = config.prefixes.some((p) => p.id === id);
+  const names = (ids: string[]) => ids.join(', ') || 'none';
+  if (argv.state === 'off') {
+    if (!set.has(id)) {
+      if (!configured) throw new CliError(`${id} is not a configured prefix (${config.source})`, EXIT.dataErr);
+      process.stdout.write(`${id} is not in maintenance; nothing changed\n`);
+      return EXIT.ok;
+    }
+    set.delete(id);
+    await writeMaintenance(file, set);
+    process.stdout.write(`${id}: maintenance off (${file}); it comes back by the selection rules\n`);
+    return EXIT.ok;
+  }
+  if (!configured) throw new CliError(`${id} is not a configured prefix (${config.source})`, EXIT.dataErr);
+  let until: number | null = null;
+  if (argv.until !== undefined) {
+    try {
+      until = parseUntil(argv.until, now);
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.usage);
+    }
+  }
+  const reason = argv.reason ?? '';
+  if (reason.length > 200 || /[\r\n]/.test(reason))
+    throw new CliError('--reason: one line of at most 200 characters', EXIT.usage);
+  const state = await lastState(config);
+  const before = predictSelection(config, state, set, now);
+  const after = new Map(set).set(id, { reason, since: set.get(id)?.since ?? now, until });
+  const next = predictSelection(config, state, after, now);
+  const becomes = `the set would become: ${names(next.active)}${next.failsafe ? ' (fail-safe)' : ''}`;
+  const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
+  if (next.healthy.length === 0 && before.active.includes(id) && !argv.force)
+    throw new CliError(
+      `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
+        'Use --force to put it into maintenance anyway.',
+      EXIT.some,
+    );
+  await writeMaintenance(file, after);
+  const untilText = until === null ? 'until `maintenance off`' : `until ${new Date(until).toISOString()}`;
+  process.stdout.write(
+    `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n` +
+      `active now: ${names(state?.active ?? [])}; ${becomes}${unknown}\n`,
+  );
+  return EXIT.ok;
+}
+
+async function maintenanceList(argv: Common & { json?: boolean }): Promise<number> {
+  const { config } = load(argv);
+  const file = maintenanceFile(config.state_file);
+  const set = await readMaintenanceOrFail(file);
+  const now = Date.now();
+  const held = maintenanceInForce(set, now);
+  const rows = [...set].map(([id, e]) => ({
+    prefix: id,
+    name: config.prefixes.find((p) => p.id === id)?.name ?? null,
+    reason: e.reason,
+    since: new Date(e.since).toISOString(),
+    until: e.until === null ? null : new Date(e.until).toISOString(),
+    state: !config.prefixes.some((p) => p.id === id) ? 'not configured' : held.has(id) ? 'in force' : 'ended',
+  }));
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ file, prefixes: rows }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(`no prefix in maintenance (${file})\n`);
+    return EXIT.ok;
+  }
+  const table = rows.map((r) => [r.prefix, r.name ?? '', r.state, r.since, r.until ?? '-', r.reason]);
+  process.stdout.write(formatTable(['PREFIX', 'NAME', 'STATE', 'SINCE', 'UNTIL', 'REASON'], table) + '\n');
+  return EXIT.ok;
+}
+
 /** `targets test`: connect to every target and check it, changing nothing (exit 0 all ready, 1 some, 2 none). */
 async function targetsTest(argv: Common & { json?: boolean }): Promise<number> {
   const { config } = load(argv);
@@ -300,6 +420,28 @@ export function buildCli(args: string[]): Argv {
           (a: unknown) => finish(targetsTest(a as never)),
         )
         .demandCommand(1, 'name a targets command (test)')) as Builder)
+    .command('maintenance', 'take prefixes out of the active set and back (maintenance PREFIX on|off, list)', ((
+      y: Argv,
+    ) =>
+      y
+        .command('list', 'the prefixes in maintenance (from the maintenance file)', withJson, (a: unknown) =>
+          finish(maintenanceList(a as never)),
+        )
+        .command(
+          '$0 <prefix> <state>',
+          'put PREFIX into maintenance (on) or take it out (off)',
+          ((z: Argv) =>
+            z
+              .positional('prefix', { type: 'string', demandOption: true })
+              .positional('state', { choices: ['on', 'off'] as const, demandOption: true })
+              .option('reason', { type: 'string', describe: 'why (shown in status and logs)' })
+              .option('until', { type: 'string', describe: 'end it at this time (ISO 8601) or after this long (2h)' })
+              .option('force', {
+                type: 'boolean',
+                describe: 'also when it is the last healthy prefix of the active set',
+              })) as Builder,
+          (a: unknown) => finish(maintenance(a as never)),
+        )) as Builder)
     .command(
       'synth <prefix> <ipv4>',
       'print the RFC 6052 address of IPV4 under PREFIX',

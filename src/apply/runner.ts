@@ -27,6 +27,27 @@ export interface RunnerHooks {
   recorded(runner: TargetRunner, record: AppliedRecord | null): void;
   /** current selection, for log lines */
   fields(): Record<string, unknown>;
+  /** an apply changed what this target serves (notify hooks) */
+  changed?(runner: TargetRunner, change: ServedChange): void;
+}
+
+/** What an apply changed on a target: the on_change hook's document. */
+export interface ServedChange {
+  /** the active set it served before; null: not known (first apply since the start) */
+  old: string[] | null;
+  new: string[];
+  draining: string[];
+  /** why it was applied */
+  reason: string;
+  /** the selection changes of the decision that wanted this text */
+  changes: Array<{ id: string; change: string; reason: string }>;
+  at: string;
+}
+
+/** What the daemon decided besides the set, carried with the text to the apply. */
+export interface OfferContext {
+  draining: string[];
+  changes: ServedChange['changes'];
 }
 
 interface Wanted {
@@ -34,6 +55,7 @@ interface Wanted {
   /** the active prefixes of `text`: what BIND should answer ipv4only.arpa with */
   active: string[];
   reason: string;
+  context: OfferContext;
 }
 
 export class TargetRunner {
@@ -49,6 +71,8 @@ export class TargetRunner {
   private wanted: Wanted | null = null;
   private verifyDueAt = 0;
   private warned = new Set<string>();
+  /** the last text an apply wrote or found in place (a failure does not reset it) */
+  private lastGood: string | null = null;
   private stopped = false;
 
   constructor(
@@ -71,8 +95,13 @@ export class TargetRunner {
   }
 
   /** The text to serve now; resolves when this runner is done with it (at once for a background target). */
-  offer(text: string, active: string[], reason: string): Promise<void> {
-    if (this.wanted?.text !== text) this.wanted = { text, active: [...active], reason };
+  offer(
+    text: string,
+    active: string[],
+    reason: string,
+    context: OfferContext = { draining: [], changes: [] },
+  ): Promise<void> {
+    if (this.wanted?.text !== text) this.wanted = { text, active: [...active], reason, context };
     const run = this.kick();
     return this.background ? Promise.resolve() : run;
   }
@@ -195,9 +224,21 @@ export class TargetRunner {
         reason,
       });
     } else {
+      const old = this.servedSet;
+      const changed = outcome.result === 'applied' && this.lastGood !== want.text;
       this.failure = null;
       this.served = want.text;
       this.servedSet = want.active;
+      this.lastGood = want.text;
+      if (changed)
+        this.hooks.changed?.(this, {
+          old,
+          new: want.active,
+          draining: want.context.draining,
+          reason,
+          changes: want.context.changes,
+          at: new Date(now).toISOString(),
+        });
       const fields = {
         ...this.hooks.fields(),
         ms: Math.round(outcome.ms),

@@ -1,7 +1,7 @@
 // The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
-import { bindFields, dnsName, dnsNameProblem, duration, label, verify } from './schema-types.js';
+import { argv, bindFields, dnsName, dnsNameProblem, duration, label, verify } from './schema-types.js';
 import { parsePrefix, PrefixError } from './prefix.js';
 import { targetsSchema } from './targets.js';
 import { parseListen } from '../observe/listen.js';
@@ -163,6 +163,14 @@ export const configSchema = z
     state_file: z.string().min(1).default('/var/lib/nat64-health/state.json'),
     /** the BIND servers to manage; absent: only the local one (bind:) */
     targets: targetsSchema,
+    /** commands run on changes (src/daemon/notify.ts); argv lists, never a shell */
+    hooks: z
+      .strictObject({
+        on_change: argv.optional(),
+        on_state: argv.optional(),
+        timeout: duration.refine((ms) => ms >= 100, { message: 'at least 100ms' }).default(10_000),
+      })
+      .prefault({}),
     /** metrics and status page; off when absent, on loopback when `http: {}` */
     http: z
       .strictObject({

@@ -1,5 +1,6 @@
 // The long-running daemon: the imperative shell around decide(). It owns the timers, the watcher,
 // the state file and the one apply at a time. Signals are the CLI's: it calls reload() and stop().
+import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
@@ -10,16 +11,24 @@ import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js
 import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
-import { TargetRunner } from '../apply/runner.js';
+import { TargetRunner, type ServedChange } from '../apply/runner.js';
+import { Notifier } from './notify.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import {
+  maintenanceFile,
+  maintenanceInForce,
+  maintenanceStatus,
+  readMaintenance,
+  type MaintenanceEntry,
+} from './maintenance.js';
+import {
   readState,
   restoredSelection,
+  stateWriteDue,
   writeState,
   type AppliedRecord,
   type StateSnapshot,
-  stateWriteDue,
   type StateWriteMemo,
 } from './state-file.js';
 
@@ -67,6 +76,8 @@ export interface DaemonOptions {
   /** runs one probe round (default: the real probers; tests hand in canned outcomes) */
   prober?: Prober;
   now?: () => number;
+  /** every finished notify hook (tests) */
+  hookDone?: ConstructorParameters<typeof Notifier>[2];
 }
 
 export type Prober = (
@@ -100,8 +111,18 @@ export class Daemon {
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
+  private maintenanceWatcher: FSWatcher | null = null;
+  /** the last good maintenance file's entries (a malformed file leaves them as they are) */
+  private maintenance = new Map<string, MaintenanceEntry>();
+  private maintenanceText: string | null = null;
+  private maintenanceError: string | null = null;
+  /** the prefixes whose maintenance held in the last round (to log an `until` that has come) */
+  private heldLastRound = new Set<string>();
+  /** the watcher saw the file change since the loop last read it */
+  private maintenanceChanged = false;
   private loopDone: Promise<void> | null = null;
   private reloadPending = false;
+  private readonly notifier: Notifier;
   private readonly now: () => number;
   private readonly prober: Prober;
   private readonly log: Logger;
@@ -111,6 +132,7 @@ export class Daemon {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.prober = opts.prober ?? runRound;
+    this.notifier = new Notifier(this.config.hooks, this.log, opts.hookDone);
     this.runners = this.makeRunners(this.config, []);
     this.health = carryOverHealth(this.config, this.health);
   }
@@ -152,6 +174,19 @@ export class Daemon {
     return runners;
   }
 
+  private notifyChange(target: string, c: ServedChange) {
+    this.notifier.fire('on_change', {
+      document: { event: 'change', target, ...c },
+      env: {
+        NAT64_HEALTH_TARGET: target,
+        NAT64_HEALTH_ACTIVE: c.new.join(' '),
+        NAT64_HEALTH_OLD: c.old?.join(' ') ?? '',
+        NAT64_HEALTH_DRAINING: c.draining.join(' '),
+        NAT64_HEALTH_REASON: c.reason,
+      },
+    });
+  }
+
   /** A runner left out of the config: it finishes its apply in flight, then its target is closed. */
   private retire(r: TargetRunner) {
     this.retiring.add(r);
@@ -172,6 +207,7 @@ export class Daemon {
         // background applies and verifications publish when they end; rounds write their own snapshot
         if (runner.background) void this.queueSnapshot(this.now());
       },
+      changed: (runner: TargetRunner, change: ServedChange) => this.notifyChange(runner.name, change),
     };
   }
 
@@ -184,7 +220,9 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
     });
     if (this.opts.watch !== false) this.startWatcher();
+    this.watchMaintenance();
     await this.restoreSelection();
+    await this.refreshMaintenance();
     this.loopDone = this.loop();
     return this.loopDone;
   }
@@ -231,6 +269,8 @@ export class Daemon {
     this.wakeUp?.();
     await this.watcher?.close();
     this.watcher = null;
+    await this.maintenanceWatcher?.close();
+    this.maintenanceWatcher = null;
     await this.loopDone;
     // Let applies in flight (SSH) finish, so no target is left with a new file and no reload.
     const all = [...this.runners, ...this.retiring];
@@ -265,6 +305,51 @@ export class Daemon {
     this.watcher.on('error', (err) => this.log.warn('config watcher error', { error: String(err) }));
   }
 
+  /** `nat64-health maintenance` writes the file: the next round starts at once and takes it into account. */
+  private watchMaintenance() {
+    const file = maintenanceFile(this.config.state_file);
+    this.maintenanceWatcher = watch(file, {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 },
+    });
+    this.maintenanceWatcher.on('all', () => {
+      this.maintenanceChanged = true;
+      this.wakeUp?.();
+    });
+    this.maintenanceWatcher.on('error', (err) => this.log.warn('maintenance watcher error', { error: String(err) }));
+  }
+
+  /**
+   * Re-reads the maintenance file (every round: cheap, and it also covers a missed watcher event).
+   * A malformed file is logged once and changes nothing: the last good maintenance stays.
+   */
+  private async refreshMaintenance() {
+    const file = maintenanceFile(this.config.state_file);
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text === this.maintenanceText) return;
+    let next: Map<string, MaintenanceEntry>;
+    try {
+      next = await readMaintenance(file);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.maintenanceError)
+        this.log.error('maintenance file rejected; keeping the previous maintenance', { file, error: message });
+      this.maintenanceError = message;
+      return;
+    }
+    this.maintenanceText = text;
+    this.maintenanceError = null;
+    for (const [id, e] of next)
+      if (!this.maintenance.has(id))
+        this.log.info(`prefix ${id} put into maintenance`, {
+          reason: e.reason,
+          until: e.until === null ? null : new Date(e.until).toISOString(),
+          configured: this.config.prefixes.some((p) => p.id === id),
+        });
+    for (const id of this.maintenance.keys()) if (!next.has(id)) this.log.info(`prefix ${id} taken out of maintenance`);
+    this.maintenance = next;
+  }
+
   /** The reload happens between rounds, in the loop, so it never races an apply. */
   private requestReload() {
     this.reloadPending = true;
@@ -285,15 +370,22 @@ export class Daemon {
     }
     for (const w of next.warnings) this.log.warn(w);
     const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
+    const stateDirChanged = maintenanceFile(next.state_file) !== maintenanceFile(this.config.state_file);
     this.config = next;
     this.health = carryOverHealth(next, this.health);
     this.runners = this.makeRunners(next, this.runners);
+    this.notifier.configure(next.hooks);
     this.lastConfigReload = { at, ok: true };
     this.log.info('configuration reloaded', {
       config: next.source,
       prefixes: next.prefixes.length,
       probes: next.probes.length,
     });
+    if (stateDirChanged) {
+      void this.maintenanceWatcher?.close();
+      this.maintenanceText = null;
+      this.watchMaintenance();
+    }
     if (watchedChanged && this.opts.watch !== false) {
       void this.watcher?.close();
       this.startWatcher();
@@ -303,6 +395,8 @@ export class Daemon {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       if (this.reloadPending) this.reloadConfig();
+      this.maintenanceChanged = false;
+      await this.refreshMaintenance();
       const roundStart = performance.now();
       try {
         await this.step();
@@ -320,7 +414,7 @@ export class Daemon {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.reloadPending) return Promise.resolve();
+    if (this.reloadPending || this.maintenanceChanged) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -339,7 +433,11 @@ export class Daemon {
     const config = this.config;
     const round = await this.prober(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
     const now = this.now();
-    const decision = decide(config, this.health, this.selection, round.outcomes, now);
+    const held = maintenanceInForce(this.maintenance, now);
+    for (const id of this.heldLastRound)
+      if (!held.has(id) && this.maintenance.has(id)) this.log.info(`prefix ${id}: maintenance ended (--until)`);
+    this.heldLastRound = new Set(held.keys());
+    const decision = decide(config, this.health, this.selection, round.outcomes, now, held);
     this.round++;
     this.lastRoundMs = round.duration_ms;
     this.health = decision.health;
@@ -357,6 +455,11 @@ export class Daemon {
     if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
     for (const t of d.transitions) {
       const p = this.config.prefixes.find((x) => x.id === t.id);
+      const at = new Date(now).toISOString();
+      this.notifier.fire('on_state', {
+        document: { event: 'state', prefix: t.id, name: p?.name ?? t.id, from: t.from, to: t.to, reason: t.reason, at },
+        env: { NAT64_HEALTH_PREFIX: t.id, NAT64_HEALTH_STATE: t.to, NAT64_HEALTH_FROM: t.from },
+      });
       this.log[t.to === 'down' ? 'warn' : 'info'](`prefix ${t.id} is ${t.to}`, {
         name: p?.name,
         from: t.from,
@@ -379,7 +482,11 @@ export class Daemon {
   /** Foreground targets hold the round; background (SSH) ones never delay it or the others. */
   private async applyAll(rendered: string) {
     const active = [...this.selection.active];
-    await Promise.all(this.runners.map((r) => r.offer(rendered, active, this.applyReason(r))));
+    const context = {
+      draining: Object.keys(this.selection.draining),
+      changes: (this.lastDecision?.changes ?? []).map((c) => ({ ...c })),
+    };
+    await Promise.all(this.runners.map((r) => r.offer(rendered, active, this.applyReason(r), context)));
   }
 
   /** State file writes, one at a time and in order (rounds and background applies both write). */
@@ -392,6 +499,11 @@ export class Daemon {
   /** Resolves when no apply is in flight (tests, benchmarks). */
   async settled(): Promise<void> {
     while (this.runners.some((r) => r.busy)) await Promise.all(this.runners.map((r) => r.idle()));
+  }
+
+  /** Resolves when no notify hook runs or waits (tests). */
+  hooksIdle(): Promise<void> {
+    return this.notifier.idle();
   }
 
   /** Why a target is written this round: for its log line, the state file and the status page. */
@@ -408,6 +520,7 @@ export class Daemon {
     const nextAt = this.stopping ? null : new Date(now + nextDelay(this.config, this.health, () => 0.5)).toISOString();
     const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
     const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+    const held = maintenanceInForce(this.maintenance, now);
     return {
       version: 1,
       pid: process.pid,
@@ -424,8 +537,11 @@ export class Daemon {
         Object.entries(this.selection.draining).map(([id, since]) => [id, new Date(since).toISOString()]),
       ),
       target_faults: d?.verdict.targetFaults ?? [],
+      maintenance_file: maintenanceFile(this.config.state_file),
+      maintenance: Object.fromEntries([...held].map(([id, m]) => [id, maintenanceStatus(m)])),
       prefixes: this.config.prefixes.map((p) => {
         const h = this.health.get(p.id)!;
+        const m = held.get(p.id);
         return {
           prefix: p.id,
           name: p.name,
@@ -434,6 +550,7 @@ export class Daemon {
           active: this.selection.active.includes(p.id),
           draining: p.id in this.selection.draining,
           draining_since: iso(this.selection.draining[p.id]),
+          maintenance: m ? maintenanceStatus(m) : null,
           latency_ms: h.latency_ms,
           loss_ratio: lossRatio(h),
           score_ms: finiteOrNull(rankScore(h, this.config.select.loss_penalty)),

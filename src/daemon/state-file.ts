@@ -8,6 +8,7 @@ import type { ApplyOutcome } from '../apply/pipeline.js';
 import type { Verification } from '../apply/runner.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
 import { writeFileAtomic } from '../apply/local/files.js';
+import type { MaintenanceStatus } from './maintenance.js';
 
 export interface PrefixStatus {
   prefix: string;
@@ -17,6 +18,8 @@ export interface PrefixStatus {
   active: boolean;
   draining: boolean;
   draining_since: string | null;
+  /** in maintenance (select.ts, rule 6); absent in files of older versions */
+  maintenance?: MaintenanceStatus | null;
   latency_ms: number | null;
   /** unanswered share of the probes over the last `health.loss_window` rounds */
   loss_ratio: number | null;
@@ -59,6 +62,10 @@ export interface StateSnapshot {
   /** when each draining prefix started draining (also prefixes no longer configured) */
   draining_since?: Record<string, string>;
   target_faults: string[];
+  /** where `nat64-health maintenance` writes */
+  maintenance_file?: string;
+  /** prefix -> its maintenance, for those in force */
+  maintenance?: Record<string, MaintenanceStatus>;
   prefixes: PrefixStatus[];
   targets: TargetStatus[];
   applies: AppliedRecord[];

@@ -5,7 +5,7 @@ import { evaluateRound, type RoundVerdict } from '../health/evaluate.js';
 import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth, type Transition } from '../health/state.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { renderDns64 } from '../render/render.js';
-import { selectActive, type SelectionChange, type SelectionState } from '../select/select.js';
+import { selectActive, type Maintenance, type SelectionChange, type SelectionState } from '../select/select.js';
 
 export interface Decision {
   verdict: RoundVerdict;
@@ -24,6 +24,7 @@ export function decide(
   prevSelection: SelectionState,
   outcomes: ProbeOutcome[],
   now: number,
+  maintenance: ReadonlyMap<string, Maintenance> = new Map(),
 ): Decision {
   const verdict = evaluateRound(
     outcomes,
@@ -43,7 +44,14 @@ export function decide(
     health.set(p.id, next);
     if (transition) transitions.push(transition);
   }
-  const { next: selection, changes } = selectActive(prevSelection, config.prefixes, health, config.select, now);
+  const { next: selection, changes } = selectActive(
+    prevSelection,
+    config.prefixes,
+    health,
+    config.select,
+    now,
+    maintenance,
+  );
   return { verdict, health, transitions, selection, changes, rendered: renderDns64(config, selection), outcomes };
 }
 

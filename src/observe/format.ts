@@ -19,3 +19,11 @@ export function applyDetail(a: AppliedRecord): string {
   const stage = a.stage ? ` (${a.stage})` : '';
   return `failed${stage}${a.rolled_back ? ', rolled back' : ''}${a.error ? `: ${a.error}` : ''}`;
 }
+
+/** A prefix's maintenance in words: "maintenance until 18:00 (upgrade)", or '' when it has none. */
+export function maintenanceNote(p: Pick<PrefixStatus, 'maintenance'>): string {
+  const m = p.maintenance;
+  if (!m) return '';
+  const until = m.until ? ` until ${m.until}` : '';
+  return `maintenance${until}${m.reason ? ` (${m.reason})` : ''}`;
+}

@@ -82,6 +82,11 @@ export class Metrics {
     'Whether the prefix is draining (rendered with clients { none; }) (1) or not (0)',
     ['prefix'],
   );
+  private readonly prefixMaintenance = this.gauge(
+    'prefix_maintenance',
+    'Whether an operator put the prefix into maintenance (1) or not (0) (`nat64-health maintenance`)',
+    ['prefix'],
+  );
   private readonly prefixSmoothed = this.gauge(
     'prefix_smoothed_latency_seconds',
     'Smoothed (EWMA) latency of good rounds, used for ranking',
@@ -270,6 +275,7 @@ export class Metrics {
       this.prefixState,
       this.prefixActive,
       this.prefixDraining,
+      this.prefixMaintenance,
       this.prefixSmoothed,
       this.prefixLoss,
       this.prefixScore,
@@ -286,6 +292,7 @@ export class Metrics {
       for (const state of HEALTH_STATES) this.prefixState.set({ prefix, state }, p.status === state ? 1 : 0);
       this.prefixActive.set({ prefix }, p.active ? 1 : 0);
       this.prefixDraining.set({ prefix }, p.draining ? 1 : 0);
+      this.prefixMaintenance.set({ prefix }, p.maintenance ? 1 : 0);
       if (p.latency_ms != null) this.prefixSmoothed.set({ prefix }, p.latency_ms / 1000);
       if (p.loss_ratio != null) this.prefixLoss.set({ prefix }, p.loss_ratio);
       if (p.score_ms != null) this.prefixScore.set({ prefix }, p.score_ms / 1000);

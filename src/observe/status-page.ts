@@ -3,7 +3,7 @@
 import type { AppliedRecord, StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
 import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
-import { applyDetail, lastRound, role } from './format.js';
+import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
 import { html, type Html, type HtmlValue } from './html.js';
 import { STYLE } from './status-style.js';
 
@@ -185,6 +185,11 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     const text = 'FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.';
     banners.push(html`<div class="banner" id="failsafe">${text}</div>`);
   }
+  const held = s.prefixes.filter((p) => p.maintenance);
+  if (held.length) {
+    const list = held.map((p) => `${p.prefix}: ${maintenanceNote(p)}`).join('; ');
+    banners.push(html`<div class="banner warn" id="maintenance">In maintenance: ${list}</div>`);
+  }
   if (s.dry_run) banners.push(html`<div class="banner warn">Dry run: BIND is never changed.</div>`);
   if (s.target_faults.length) {
     const text = 'Probe target(s) down through every prefix, not counted against the prefixes';
@@ -209,9 +214,11 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
   const scale = Number.isInteger(maxMs) ? `${maxMs} ms` : formatMs(maxMs);
   const prefixRows = s.prefixes.map((p, i) => {
     const r = role(p);
-    const roleText = r === 'draining' && p.draining_since ? `draining since ${formatAgo(p.draining_since, now)}` : r;
+    const drainText = r === 'draining' && p.draining_since ? `draining since ${formatAgo(p.draining_since, now)}` : r;
+    const roleText = p.maintenance ? `${drainText}; ${maintenanceNote(p)}` : drainText;
     const answered = p.last_round ? `${p.last_round.answered}/${p.last_round.counted}` : '-';
-    return html`<tr class="prefix" data-prefix="${p.prefix}" data-state="${p.status}" data-role="${r}">
+    const data = html`data-prefix="${p.prefix}" data-state="${p.status}" data-role="${r}"`;
+    return html`<tr class="prefix" ${data} data-maintenance="${p.maintenance ? 'on' : 'off'}">
       <td><code>${p.prefix}</code></td>
       <td>${p.name === p.prefix ? '' : p.name}</td>
       <td>${p.group ?? ''}</td>

@@ -10,7 +10,7 @@ import {
   type Cell,
   type Style,
 } from '../format.js';
-import { applyDetail, lastRound, role } from './format.js';
+import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
 
 const APPLIES_SHOWN = 5;
 
@@ -35,7 +35,10 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
       c(p.name === p.prefix ? '' : p.name),
       c(p.group ?? ''),
       c(p.status, stateStyle(p.status)),
-      c(r === 'standby' ? '-' : r, r === 'active' ? 'blue' : r === 'draining' ? 'yellow' : undefined),
+      c(
+        `${r === 'standby' ? '-' : r}${p.maintenance ? ', maintenance' : ''}`,
+        r === 'active' ? 'blue' : r === 'draining' ? 'yellow' : undefined,
+      ),
       c(formatMs(p.latency_ms)),
       c(formatPercent(p.loss_ratio), p.loss_ratio ? 'yellow' : undefined),
       c(p.since ? formatAgo(p.since, now) : '-'),
@@ -57,6 +60,8 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
   const age = `${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)}`;
   const round = `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${age})`;
   out.push(`${counts}${draining}; ${round}${snapshot.dry_run ? '; DRY RUN' : ''}`);
+  for (const p of snapshot.prefixes.filter((x) => x.maintenance))
+    out.push(paint(`${p.prefix}: ${maintenanceNote(p)}`, 'yellow'));
   if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
   if (snapshot.target_faults.length)
     out.push(

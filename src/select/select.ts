@@ -1,11 +1,11 @@
 // Chooses the active prefix set. A pure function of the previous selection, health, config and clock.
 //
 // Rules (README.md, "Selection rules", states them word for word; a unit test keeps the two equal):
-// 1. Only `up` prefixes are eligible; loss never makes a prefix ineligible (up and down stay the
-//    rise/fall decision). Rank: earlier group in `select.groups` first (prefixes with no group, or a
-//    group not listed, rank after the listed ones), then lower score, then config order. The score is
-//    the smoothed latency plus the loss ratio times `select.loss_penalty` (1 s): the loss ratio is the
-//    share of unanswered probes over the last `health.loss_window` (20) rounds, so a gateway that
+// 1. Only `up` prefixes not in maintenance are eligible; loss never makes a prefix ineligible (up and
+//    down stay the rise/fall decision). Rank: earlier group in `select.groups` first (prefixes with no
+//    group, or a group not listed, rank after the listed ones), then lower score, then config order. The
+//    score is the smoothed latency plus the loss ratio times `select.loss_penalty` (1 s): the loss ratio
+//    is the share of unanswered probes over the last `health.loss_window` (20) rounds, so a gateway that
 //    drops packets ranks behind a clean one.
 // 2. Groups and size: the best group that has an eligible prefix is always used; each next worse
 //    group is used only while the eligible prefixes of the better groups number fewer than
@@ -27,6 +27,11 @@
 //    BIND stops synthesizing with it but still answers reverse (PTR) lookups of its addresses. A
 //    prefix removed from the config drains the same way (`drain: 0` removes it at once). A drain ends
 //    in the first round at least `drain` after it began, or when the prefix is active again.
+// 6. Maintenance: a prefix put into maintenance (`nat64-health maintenance PREFIX on`) is not eligible
+//    and is left out of the fail-safe set too, so it leaves the set in the next round and drains like
+//    any prefix that leaves it; it is still probed. When its maintenance ends (`off`, or the `--until`
+//    time has come) it is eligible again and comes back by these rules. With every configured prefix
+//    in maintenance (only `--force` gets there) the set is empty.
 import { formatMs } from '../format.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
 
@@ -62,6 +67,18 @@ export interface SelectionChange {
   reason: string;
 }
 
+/** A prefix an operator took out (rule 6); `until` null: until `maintenance off`. */
+export interface Maintenance {
+  reason: string;
+  /** ms since the epoch */
+  until: number | null;
+}
+
+/** Whether `m` holds at `now` (its `until` has not come yet). */
+export function inMaintenance(m: Maintenance | undefined, now: number): m is Maintenance {
+  return m !== undefined && (m.until === null || now < m.until);
+}
+
 export const EMPTY_SELECTION: SelectionState = { active: [], draining: {}, challengers: {}, failsafe: false };
 
 export function selectActive(
@@ -70,12 +87,14 @@ export function selectActive(
   health: ReadonlyMap<string, PrefixHealth>,
   s: SelectSettings,
   now: number,
+  maintenance: ReadonlyMap<string, Maintenance> = new Map(),
 ): { next: SelectionState; changes: SelectionChange[] } {
   const byId = new Map(prefixes.map((p) => [p.id, p]));
+  const held = (id: string) => inMaintenance(maintenance.get(id), now);
   const score = (id: string) => rankScore(health.get(id), s.loss_penalty);
   const byRank = (a: SelectablePrefix, b: SelectablePrefix) =>
     a.groupRank - b.groupRank || score(a.id) - score(b.id) || a.order - b.order;
-  const eligible = prefixes.filter((p) => health.get(p.id)?.status === 'up').sort(byRank);
+  const eligible = prefixes.filter((p) => health.get(p.id)?.status === 'up' && !held(p.id)).sort(byRank);
   const why = new Map<string, string>();
   let challengers: Record<string, number> = {};
   let chosen: SelectablePrefix[];
@@ -83,12 +102,14 @@ export function selectActive(
 
   if (eligible.length === 0) {
     failsafe = true;
-    chosen = prev.active.flatMap((id) => byId.get(id) ?? []).slice(0, s.max_active);
+    chosen = prev.active.flatMap((id) => (held(id) ? [] : (byId.get(id) ?? []))).slice(0, s.max_active);
     if (chosen.length === 0) {
-      chosen = [...prefixes].sort((a, b) => a.groupRank - b.groupRank || a.order - b.order).slice(0, s.max_active);
-      chosen.forEach((p) =>
-        why.set(p.id, 'fail-safe: no prefix is healthy and none was active yet; using the static set'),
-      );
+      chosen = prefixes
+        .filter((p) => !held(p.id))
+        .sort((a, b) => a.groupRank - b.groupRank || a.order - b.order)
+        .slice(0, s.max_active);
+      const was = prev.active.length === 0 ? 'none was active yet' : 'the active ones are in maintenance';
+      chosen.forEach((p) => why.set(p.id, `fail-safe: no prefix is healthy and ${was}; using the static set`));
     }
   } else {
     // Rule 2: the groups used, and how many slots each gets (better groups first).
@@ -140,9 +161,12 @@ export function selectActive(
   for (const id of prev.active) {
     if (activeIds.has(id)) continue;
     const h = health.get(id);
+    const m = maintenance.get(id);
     const reason = !byId.has(id)
       ? 'no longer configured'
-      : (why.get(id) ?? (h?.status !== 'up' ? `prefix is ${h?.status ?? 'unknown'}` : 'a better group is available'));
+      : held(id)
+        ? `in maintenance${m!.reason ? `: ${m!.reason}` : ''}`
+        : (why.get(id) ?? (h?.status !== 'up' ? `prefix is ${h?.status ?? 'unknown'}` : 'a better group is available'));
     if (s.drain > 0) draining[id] = now;
     changes.push({ id, change: 'deactivated', reason: s.drain > 0 ? `${reason}; draining` : reason });
   }

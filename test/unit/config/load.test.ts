@@ -320,4 +320,23 @@ probes:
     const big = write('big.yaml', `${PROBES}prefixes:\n${'  - 2001:db8::/96\n'.repeat(20_000)}`);
     expect(() => loadConfig(big)).toThrow(/big\.yaml: cannot read config: larger than 262144 bytes/);
   });
+
+  it('hooks: argv lists and a timeout (default 10s); errors name file, line and field', () => {
+    const base = `prefixes: [2001:db8:64:a::/96]\n${PROBES}`;
+    const ok = parseConfig(`${base}hooks:\n  on_change: [/usr/local/bin/tell, --all]\n  timeout: 2s\n`, 'c.yaml', dir);
+    expect(ok.hooks).toEqual({ on_change: ['/usr/local/bin/tell', '--all'], timeout: 2000 });
+    expect(parseConfig(base, 'c.yaml', dir).hooks).toEqual({ timeout: 10_000 });
+    expect(problems(`${base}hooks:\n  on_change: "notify-send changed"\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:5:\d+: hooks\.on_change: /),
+    ]);
+    expect(problems(`${base}hooks:\n  on_state: []\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:5:\d+: hooks\.on_state: expected a command as a list/),
+    ]);
+    expect(problems(`${base}hooks:\n  timeout: 10ms\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:5:\d+: hooks\.timeout: at least 100ms/),
+    ]);
+    expect(problems(`${base}hooks:\n  on_apply: [x]\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:5:3: hooks\.on_apply: unknown key/),
+    ]);
+  });
 });

@@ -280,9 +280,54 @@ describe('selection', () => {
   });
 
   it('states the same rules as the README, word for word', () => {
-    expect(rulesInReadme('1. Only `up` prefixes are eligible')).toBe(
-      rulesInSource('src/select/select.ts', '1. Only `up` prefixes are eligible'),
+    expect(rulesInReadme('1. Only `up` prefixes not in maintenance are eligible')).toBe(
+      rulesInSource('src/select/select.ts', '1. Only `up` prefixes not in maintenance are eligible'),
     );
+  });
+
+  describe('maintenance (rule 6)', () => {
+    const up = health({ a: ['up', 10], b: ['up', 20], c: ['up', 30], d: ['up', 40] });
+    const prev: SelectionState = { ...EMPTY_SELECTION, active: ['a', 'b', 'c'] };
+    const m = (entries: Record<string, number | null>) =>
+      new Map(Object.entries(entries).map(([id, until]) => [id, { reason: 'gateway upgrade', until }]));
+
+    it('takes a healthy active prefix out in the next round, drains it and fills its slot', () => {
+      const r = selectActive(prev, four, up, S, 1000, m({ a: null }));
+      expect(r.next).toMatchObject({ active: ['b', 'c', 'd'], draining: { a: 1000 }, failsafe: false });
+      expect(r.changes).toContainEqual({
+        id: 'a',
+        change: 'deactivated',
+        reason: 'in maintenance: gateway upgrade; draining',
+      });
+    });
+
+    it('brings it back by the normal rules once `until` has come (a full set is left alone)', () => {
+      const out = selectActive(prev, four, up, S, 1000, m({ a: 5000 })).next;
+      expect(selectActive(out, four, up, S, 4999, m({ a: 5000 })).next.active).toEqual(['b', 'c', 'd']);
+      // a is the fastest: it waits for a free slot or switch_after, like any healed gateway
+      const back = selectActive(out, four, up, { ...S, max_active: 4 }, 5000, m({ a: 5000 })).next;
+      expect(back).toMatchObject({ active: ['a', 'b', 'c', 'd'], draining: {} });
+    });
+
+    it('is left out of the fail-safe set, and of the static set', () => {
+      const down = health({ a: ['down'], b: ['down'], c: ['down'], d: ['down'] });
+      expect(selectActive(prev, four, down, S, 1, m({ a: null })).next).toMatchObject({
+        active: ['b', 'c'],
+        failsafe: true,
+      });
+      const only: SelectionState = { ...EMPTY_SELECTION, active: ['a'] };
+      expect(selectActive(only, four, down, S, 1, m({ a: null, b: null })).next.active).toEqual(['c', 'd']);
+    });
+
+    it('every prefix in maintenance: the set is empty and every prefix drains', () => {
+      const all = m({ a: null, b: null, c: null, d: null });
+      const r = selectActive(prev, four, up, S, 7, all);
+      expect(r.next).toMatchObject({ active: [], draining: { a: 7, b: 7, c: 7 } });
+    });
+
+    it('ignores entries for prefixes that are not configured', () => {
+      expect(selectActive(prev, four, up, S, 1, m({ zz: null })).next.active).toEqual(['a', 'b', 'c']);
+    });
   });
 });
 

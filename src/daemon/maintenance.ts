@@ -1,0 +1,187 @@
+// The maintenance file: prefixes an operator took out of the active set (select.ts, rule 6). It lives
+// beside the state file; the CLI writes it and the running daemon watches it, so whoever may write
+// the state directory may change maintenance - no network port is involved.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../config/duration.js';
+import { parsePrefix, PrefixError } from '../config/prefix.js';
+import { writeFileAtomic } from '../apply/local/files.js';
+import type { Config } from '../config/load.js';
+import { initialHealth, type PrefixHealth } from '../health/state.js';
+import {
+  EMPTY_SELECTION,
+  inMaintenance,
+  selectActive,
+  type Maintenance,
+  type SelectionState,
+} from '../select/select.js';
+import type { StateSnapshot } from './state-file.js';
+
+export const MAINTENANCE_FILE_NAME = 'maintenance.json';
+const MAX_REASON = 200;
+const MAX_BYTES = 64 * 1024;
+
+/** The maintenance file of a daemon: in its state file's folder. */
+export function maintenanceFile(stateFile: string): string {
+  return path.join(path.dirname(stateFile), MAINTENANCE_FILE_NAME);
+}
+
+export interface MaintenanceEntry extends Maintenance {
+  /** when it was put into maintenance, ms since the epoch */
+  since: number;
+}
+
+/** canonical prefix id -> its maintenance */
+export type MaintenanceSet = ReadonlyMap<string, MaintenanceEntry>;
+
+export class MaintenanceFileError extends Error {}
+
+const time = z.string().refine((s) => Number.isFinite(Date.parse(s)), { message: 'expected an ISO 8601 time' });
+const schema = z.strictObject({
+  version: z.literal(1),
+  prefixes: z.record(
+    z.string(),
+    z.strictObject({
+      reason: z
+        .string()
+        .max(MAX_REASON)
+        .regex(/^[^\n\r]*$/, 'one line'),
+      since: time,
+      until: time.nullable(),
+    }),
+  ),
+});
+
+/** Parses the file's text; every problem names the file and the field. Pure. */
+export function parseMaintenance(text: string, file: string): Map<string, MaintenanceEntry> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new MaintenanceFileError(`${file}: not JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new MaintenanceFileError(`${file}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  const out = new Map<string, MaintenanceEntry>();
+  for (const [key, e] of Object.entries(parsed.data.prefixes)) {
+    let id: string;
+    try {
+      id = parsePrefix(key).text;
+    } catch (err) {
+      const message = err instanceof PrefixError ? err.message : String(err);
+      throw new MaintenanceFileError(`${file}: prefixes.${key}: ${message}`);
+    }
+    if (out.has(id)) throw new MaintenanceFileError(`${file}: prefixes.${key}: ${id} is listed twice`);
+    out.set(id, { reason: e.reason, since: Date.parse(e.since), until: e.until === null ? null : Date.parse(e.until) });
+  }
+  return out;
+}
+
+/** The file's maintenance; no file: none. */
+export async function readMaintenance(file: string): Promise<Map<string, MaintenanceEntry>> {
+  let text: string;
+  try {
+    const st = await fs.stat(file);
+    if (st.size > MAX_BYTES) throw new MaintenanceFileError(`${file}: larger than ${MAX_BYTES} bytes`);
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw err instanceof MaintenanceFileError ? err : new MaintenanceFileError(`${file}: ${(err as Error).message}`);
+  }
+  return parseMaintenance(text, file);
+}
+
+export function formatMaintenance(set: MaintenanceSet): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const prefixes = Object.fromEntries(
+    [...set].map(([id, e]) => [
+      id,
+      { reason: e.reason, since: iso(e.since), until: e.until === null ? null : iso(e.until) },
+    ]),
+  );
+  return JSON.stringify({ version: 1, prefixes }, null, 2) + '\n';
+}
+
+export async function writeMaintenance(file: string, set: MaintenanceSet): Promise<void> {
+  await writeFileAtomic(file, formatMaintenance(set));
+}
+
+/** The entries in force at `now` (an `until` that has come ends it). */
+export function maintenanceInForce(set: MaintenanceSet, now: number): Map<string, MaintenanceEntry> {
+  return new Map([...set].filter(([, e]) => inMaintenance(e, now)));
+}
+
+/** `--until`: an ISO 8601 time or a duration from now ("2h"); it must lie in the future. */
+export function parseUntil(text: string, now: number): number {
+  const relative = /^\s*\d/.test(text) && !/^\s*\d{4}-/.test(text) ? parseDuration(text) : null;
+  const at = typeof relative === 'number' ? now + relative : Date.parse(text);
+  if (!Number.isFinite(at))
+    throw new MaintenanceFileError(
+      `--until ${JSON.stringify(text)}: expected a time such as 2026-12-01T18:00:00Z or a duration such as 2h`,
+    );
+  if (at <= now) throw new MaintenanceFileError(`--until ${text}: that time has passed`);
+  return at;
+}
+
+/** As the state file shows it. */
+export function maintenanceStatus(e: MaintenanceEntry): MaintenanceStatus {
+  return {
+    reason: e.reason,
+    since: new Date(e.since).toISOString(),
+    until: e.until === null ? null : new Date(e.until).toISOString(),
+  };
+}
+
+export interface MaintenanceStatus {
+  reason: string;
+  since: string;
+  /** null: until `maintenance off` */
+  until: string | null;
+}
+
+/** What the daemon's next selection would be with `set` as the maintenance, from its last state. */
+export interface Prediction {
+  /** the set after the change, in config order */
+  active: string[];
+  failsafe: boolean;
+  /** of those, the ones that are up */
+  healthy: string[];
+  /** false: no state file, the health of the prefixes is not known */
+  known: boolean;
+}
+
+/**
+ * The selection the daemon would make in its next round with this maintenance, from the health and
+ * set its state file records (the same pure rules; a round's new probe results may still differ).
+ * Without a state file only the configuration is known: every prefix counts as healthy. Pure.
+ */
+export function predictSelection(
+  config: Pick<Config, 'prefixes' | 'select'>,
+  snapshot: Pick<StateSnapshot, 'active' | 'failsafe' | 'prefixes'> | null,
+  set: MaintenanceSet,
+  now: number,
+): Prediction {
+  const health = new Map<string, PrefixHealth>(
+    config.prefixes.map((p) => {
+      const s = snapshot?.prefixes.find((x) => x.prefix === p.id);
+      const h: PrefixHealth = {
+        ...initialHealth(p.id),
+        status: snapshot ? (s?.status ?? 'unknown') : 'up',
+        latency_ms: s?.latency_ms ?? null,
+      };
+      return [p.id, h];
+    }),
+  );
+  const prev: SelectionState = { ...EMPTY_SELECTION, active: snapshot?.active ?? [], failsafe: !!snapshot?.failsafe };
+  const { next } = selectActive(prev, config.prefixes, health, config.select, now, maintenanceInForce(set, now));
+  return {
+    active: next.active,
+    failsafe: next.failsafe,
+    healthy: next.active.filter((id) => health.get(id)?.status === 'up'),
+    known: snapshot !== null,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Notify hooks against a real named: on_change after each apply that changed what BIND serves,
+ * on_state on prefix up/down; a hanging or failing hook never delays an apply.
+ */
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import { startNamed, type NamedInstance } from '../../support/named.js';
+import { startServices, type Services } from '../../support/services.js';
+import {
+  configText,
+  DaemonProcess,
+  readFile,
+  setPrefixAlive,
+  tempDir,
+  waitFor,
+  writeFile,
+  www,
+} from '../../support/daemon-fixture.js';
+
+const A = '2001:db8:64:a::/96';
+const B = '2001:db8:64:b::/96';
+const C = '2001:db8:64:c::/96';
+const NAMED_ADDR = '2001:db8:53::1';
+
+let ns: Netns;
+let services: Services;
+let named: NamedInstance;
+let dir: string;
+let daemon: DaemonProcess | undefined;
+
+beforeAll(async () => {
+  await cleanupStaleNetns();
+  ns = await createNetns('notify');
+  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
+  dir = await tempDir('notify');
+  named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
+});
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+});
+afterAll(async () => {
+  await named?.stop();
+  await services?.stop();
+  await ns?.destroy();
+});
+
+async function script(name: string, body: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `#!/bin/sh\n${body}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+interface ChangeDoc {
+  event: string;
+  target: string;
+  old: string[] | null;
+  new: string[];
+  draining: string[];
+  reason: string;
+  changes: Array<{ id: string; change: string; reason: string }>;
+  at: string;
+  env: string;
+}
+
+/** The lines a recording hook wrote: its stdin document plus the environment it saw. */
+async function recorded<T>(file: string): Promise<T[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter(Boolean);
+  const out: T[] = [];
+  for (let i = 0; i + 1 < lines.length; i += 2) out.push({ ...JSON.parse(lines[i]!), env: lines[i + 1] } as T);
+  return out;
+}
+
+const served = async () => (await named.aaaa('www.example.test')).sort();
+
+describe('notify hooks', () => {
+  it('on_change: old set, new set, draining, reasons; on_state: up and down', async () => {
+    for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+    const changes = path.join(dir, 'changes.log');
+    const states = path.join(dir, 'states.log');
+    const onChange = await script(
+      'on-change.sh',
+      `{ cat; echo "$NAT64_HEALTH_EVENT|$NAT64_HEALTH_TARGET|$NAT64_HEALTH_ACTIVE|$NAT64_HEALTH_OLD"; } >> "$1"`,
+    );
+    const onState = await script('on-state.sh', `{ cat; echo "$NAT64_HEALTH_PREFIX|$NAT64_HEALTH_STATE"; } >> "$1"`);
+    const extra = `hooks:\n  on_change: [${onChange}, ${changes}]\n  on_state: [${onState}, ${states}]\n`;
+    const file = path.join(dir, 'config-1.yaml');
+    await writeFile(
+      file,
+      configText({ prefixes: [A, B, C], named, maxActive: 2, extra }, path.join(dir, 'st1', 'state.json')),
+    );
+    daemon = DaemonProcess.start(ns, file, path.join(dir, 'daemon-1.log'));
+    await waitFor('the first change reported', async () => (await recorded(changes)).length === 1);
+    const [first] = await recorded<ChangeDoc>(changes);
+    expect(first).toMatchObject({ event: 'change', target: 'local', old: null, draining: [] });
+    expect(first!.new).toHaveLength(2);
+    expect(await served()).toEqual(first!.new.map(www).sort());
+    expect(first!.env).toBe(`on_change|local|${first!.new.join(' ')}|`);
+    expect(first!.changes.map((c) => c.change)).toEqual(['activated', 'activated']);
+
+    const dead = first!.new[0]!;
+    await setPrefixAlive(ns, dead, false);
+    try {
+      await waitFor('the second change reported', async () => (await recorded(changes)).length === 2);
+      const second = (await recorded<ChangeDoc>(changes))[1]!;
+      const spare = [A, B, C].find((p) => !first!.new.includes(p))!;
+      expect(second).toMatchObject({ old: first!.new, draining: [dead] });
+      expect(second.new.sort()).toEqual([first!.new[1]!, spare].sort());
+      expect(second.changes).toContainEqual({ id: dead, change: 'deactivated', reason: 'prefix is down; draining' });
+      expect(second.reason).toMatch(/^selection changed: /);
+      expect(await served()).toEqual(second.new.map(www).sort());
+      const s = await recorded<{ prefix: string; from: string; to: string; reason: string; env: string }>(states);
+      expect(
+        s
+          .filter((x) => x.to === 'up')
+          .map((x) => x.prefix)
+          .sort(),
+      ).toEqual([A, B, C]);
+      expect(s.find((x) => x.to === 'down')).toMatchObject({ prefix: dead, from: 'up', env: `${dead}|down` });
+    } finally {
+      await setPrefixAlive(ns, dead, true);
+    }
+  });
+
+  it('a hook that hangs or fails never delays an apply; the hanging one is killed at its timeout', async () => {
+    for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+    const pids = path.join(dir, 'hang.pids');
+    const hang = await script('hang.sh', `echo $$ >> "${pids}"; sleep 600`);
+    const fail = await script('fail.sh', 'echo "pager unreachable" >&2; exit 7');
+    const extra = `hooks:\n  on_change: [${hang}]\n  on_state: [${fail}]\n  timeout: 10s\n`;
+    const file = path.join(dir, 'config-2.yaml');
+    await writeFile(
+      file,
+      configText({ prefixes: [A, B, C], named, maxActive: 1, drain: '0', extra }, path.join(dir, 'st2', 'state.json')),
+    );
+    daemon = DaemonProcess.start(ns, file, path.join(dir, 'daemon-2.log'));
+    const first = await waitFor('one prefix served', async () => {
+      const s = await served();
+      return s.length === 1 && s[0];
+    });
+    await waitFor('the hook started', async () => (await readFile(pids, 'utf8').catch(() => '')).length > 0);
+    const hookPid = Number((await readFile(pids, 'utf8')).trim());
+    // two more changes while the first hook still hangs: both reach named
+    const order = [A, B, C].filter((p) => www(p) !== first);
+    const firstPrefix = [A, B, C].find((p) => www(p) === first)!;
+    await setPrefixAlive(ns, firstPrefix, false);
+    await waitFor('a second set served', async () => {
+      const s = await served();
+      return s.length === 1 && s[0] !== first;
+    });
+    const secondServed = (await served())[0]!;
+    const secondPrefix = order.find((p) => www(p) === secondServed)!;
+    await setPrefixAlive(ns, secondPrefix, false);
+    await waitFor('a third set served', async () => {
+      const s = await served();
+      return s.length === 1 && s[0] !== first && s[0] !== secondServed;
+    });
+    await waitFor('three applies logged', async () => (await daemon!.count(/^applied to local$/)) === 3);
+    // the applies did not wait: the first hook is still running (not killed, not reaped)
+    expect(await readFile(`/proc/${hookPid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) [SR]/);
+    const logs = await daemon.logs();
+    expect(logs.some((l) => l.msg === 'hook on_change killed after its timeout')).toBe(false);
+    const killed = async () => daemon!.count(/^hook on_change killed after its timeout$/);
+    expect(logs.find((l) => l.msg === 'hook on_state failed')).toMatchObject({
+      level: 'warn',
+      error: 'exit status 7',
+      stderr: 'pager unreachable',
+    });
+    await waitFor('the hanging hook killed', async () => (await killed()) >= 1, 20_000);
+    expect(await readFile(`/proc/${hookPid}/stat`, 'utf8').catch(() => 'gone')).toMatch(/^gone$|^\d+ \(.*\) Z/);
+    // at most one at a time: the next queued change runs only after the kill
+    await waitFor('the next hook started', async () => (await readFile(pids, 'utf8')).trim().split('\n').length >= 2);
+    for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+  });
+});
