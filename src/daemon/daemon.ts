@@ -13,6 +13,7 @@ import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner } from '../apply/runner.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
+import { Discovery } from '../discover/discover.js';
 import { readState, restoredSelection, writeState, type AppliedRecord, type StateSnapshot } from './state-file.js';
 
 export interface DaemonHooks {
@@ -59,6 +60,8 @@ export interface DaemonOptions {
   /** runs one probe round (default: the real probers; tests hand in canned outcomes) */
   prober?: Prober;
   now?: () => number;
+  /** RFC 7050 discovery (default: the real query); tests hand in one with a fake server */
+  discovery?: Discovery;
 }
 
 export type Prober = (
@@ -72,7 +75,13 @@ const HISTORY = 50;
 const STOP_WAIT_MS = 20_000;
 
 export class Daemon {
+  /** as loaded: the configured prefixes only */
+  private loaded: Config;
+  /** what rounds work on: the configured prefixes and the discovered ones */
   private config: Config;
+  private readonly discovery: Discovery;
+  private discovering: Promise<void> | null = null;
+  private discoveryChanged = false;
   private health = new Map<string, PrefixHealth>();
   private selection: SelectionState = EMPTY_SELECTION;
   private runners: TargetRunner[];
@@ -96,9 +105,10 @@ export class Daemon {
   private readonly log: Logger;
 
   constructor(private readonly opts: DaemonOptions) {
-    this.config = opts.config;
+    this.loaded = this.config = opts.config;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.discovery = opts.discovery ?? new Discovery(this.log, this.now);
     this.prober = opts.prober ?? runRound;
     this.runners = this.makeRunners(this.config, []);
     this.health = carryOverHealth(this.config, this.health);
@@ -173,6 +183,9 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
     });
     if (this.opts.watch !== false) this.startWatcher();
+    // the first round (and the restored selection) already knows the discovered prefixes
+    await this.discovery.refresh(this.loaded.discover);
+    this.useDiscovered();
     await this.restoreSelection();
     this.loopDone = this.loop();
     return this.loopDone;
@@ -221,6 +234,7 @@ export class Daemon {
     await this.watcher?.close();
     this.watcher = null;
     await this.loopDone;
+    await this.discovering;
     // Let applies in flight (SSH) finish, so no target is left with a new file and no reload.
     const all = [...this.runners, ...this.retiring];
     await Promise.race([
@@ -274,8 +288,8 @@ export class Daemon {
     }
     for (const w of next.warnings) this.log.warn(w);
     const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
-    this.config = next;
-    this.health = carryOverHealth(next, this.health);
+    this.loaded = next;
+    this.useDiscovered();
     this.runners = this.makeRunners(next, this.runners);
     this.lastConfigReload = { at, ok: true };
     this.log.info('configuration reloaded', {
@@ -289,9 +303,32 @@ export class Daemon {
     }
   }
 
+  /** Rounds from now on work on the configured and the discovered prefixes (gone ones drain). */
+  private useDiscovered() {
+    this.config = this.discovery.apply(this.loaded);
+    this.health = carryOverHealth(this.config, this.health);
+  }
+
+  /** Re-discovery runs beside the rounds and never delays one; its result counts from the next round. */
+  private discoverInBackground() {
+    if (this.discovering || this.loaded.discover.length === 0) return;
+    this.discovering = this.discovery
+      .refresh(this.loaded.discover)
+      .then((changed) => {
+        this.discoveryChanged ||= changed;
+      })
+      .catch((err) => this.log.error('discovery failed', { error: errorDetail(err) }))
+      .finally(() => (this.discovering = null));
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
       if (this.reloadPending) this.reloadConfig();
+      if (this.discoveryChanged) {
+        this.discoveryChanged = false;
+        this.useDiscovered();
+      }
+      this.discoverInBackground();
       const roundStart = performance.now();
       try {
         await this.step();
@@ -425,6 +462,7 @@ export class Daemon {
           latency_ms: h.latency_ms,
           good_streak: h.good_streak,
           bad_streak: h.bad_streak,
+          discovered_from: p.discovered ?? null,
           since: iso(h.since),
           last_round: h.last_round,
         };
@@ -436,6 +474,7 @@ export class Daemon {
         verification: r.verification,
       })),
       applies: this.applies,
+      discovery: this.discovery.status(this.loaded.discover),
       last_config_reload: this.lastConfigReload,
     };
   }

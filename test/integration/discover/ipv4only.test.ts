@@ -3,7 +3,6 @@
  * (a /96 and a /64), and against tiny UDP servers in the test that answer wrongly or not at all.
  */
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
@@ -33,7 +32,7 @@ async function fakeServer(reply: (query: Buffer) => Buffer | null) {
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   return {
-    port: (socket.address() as AddressInfo).port,
+    port: socket.address().port,
     queries: () => queries,
     close: () => new Promise<void>((r) => socket.close(() => r())),
   };

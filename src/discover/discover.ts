@@ -1,0 +1,106 @@
+// The shell around nextDiscovery(): asks each due source (src/discover/ipv4only.ts), keeps the state
+// per source and logs what appeared and disappeared. The daemon refreshes in the background; the
+// one-shot commands once before their round.
+import type { Config, DiscoverSource } from '../config/load.js';
+import { MAX_PREFIXES } from '../config/schema.js';
+import { errorMessage } from '../format.js';
+import type { Logger } from '../log.js';
+import { askIpv4only, type Ipv4onlyAnswer, type Ipv4onlyQuery } from './ipv4only.js';
+import { initialDiscovery, nextDiscovery, type DiscoveryResult, type DiscoveryState } from './discovery.js';
+import { withDiscovered } from './prefixes.js';
+
+export type Asker = (q: Ipv4onlyQuery) => Promise<Ipv4onlyAnswer>;
+
+/** A source's state as the state file and `status` show it. */
+export interface DiscoveryStatus {
+  source: string;
+  name: string;
+  group: string | null;
+  prefixes: string[];
+  answered_at: string | null;
+  next_at: string;
+  error: string | null;
+  kept_until: string | null;
+}
+
+export class Discovery {
+  private states = new Map<string, DiscoveryState>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly ask: Asker = askIpv4only,
+  ) {}
+
+  /** Asks every due source, all at once. True when some source's set changed. */
+  async refresh(sources: readonly DiscoverSource[]): Promise<boolean> {
+    let changed = false;
+    // a source no longer configured takes its prefixes with it (they drain like removed ones)
+    for (const [id, s] of this.states)
+      if (!sources.some((x) => x.id === id)) {
+        this.states.delete(id);
+        changed ||= s.prefixes.length > 0;
+      }
+    const due = sources.filter((s) => (this.states.get(s.id)?.next_at ?? -Infinity) <= this.now());
+    const results = await Promise.all(due.map((s) => this.query(s)));
+    due.forEach((source, i) => {
+      const prev = this.states.get(source.id) ?? initialDiscovery(this.now());
+      const step = nextDiscovery(prev, results[i]!, this.now(), source.settings);
+      this.states.set(source.id, step.state);
+      this.report(source, step.state, step.appeared, step.disappeared);
+      changed ||= step.appeared.length > 0 || step.disappeared.length > 0;
+    });
+    return changed;
+  }
+
+  private async query(s: DiscoverSource): Promise<DiscoveryResult> {
+    try {
+      return { ok: true, ...(await this.ask({ server: s.server, port: s.port, timeout: s.timeout })) };
+    } catch (err) {
+      return { ok: false, error: errorMessage(err) };
+    }
+  }
+
+  private report(source: DiscoverSource, s: DiscoveryState, appeared: string[], disappeared: string[]) {
+    const next_in_s = Math.round((s.next_at - this.now()) / 1000);
+    const fields = { source: source.id, prefixes: s.prefixes, appeared, disappeared, next_in_s };
+    if (s.error === null) {
+      if (appeared.length || disappeared.length) this.log.info(`discovered prefixes from ${source.id}`, fields);
+      else this.log.debug(`discovery from ${source.id}: unchanged`, fields);
+      return;
+    }
+    const kept = s.kept_until === null ? '' : `; keeping the last set until ${new Date(s.kept_until).toISOString()}`;
+    const gone = disappeared.length ? '; the last set is no longer kept, its prefixes leave (they drain)' : '';
+    this.log.warn(`discovery from ${source.id} failed${kept}${gone}`, { ...fields, error: s.error });
+  }
+
+  /** Source id -> its discovered prefixes now. */
+  sets(): Map<string, string[]> {
+    return new Map([...this.states].map(([id, s]) => [id, s.prefixes]));
+  }
+
+  /** The config with the discovered prefixes added; what cannot be added is logged. */
+  apply(config: Config): Config {
+    const r = withDiscovered(config, this.sets());
+    if (r.left_out.length)
+      this.log.warn('too many prefixes: discovered ones left out', { left_out: r.left_out, limit: MAX_PREFIXES });
+    return r.config;
+  }
+
+  status(sources: readonly DiscoverSource[]): DiscoveryStatus[] {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return sources.map((src) => {
+      const s = this.states.get(src.id) ?? initialDiscovery(this.now());
+      return {
+        source: src.id,
+        name: src.name,
+        group: src.group,
+        prefixes: s.prefixes,
+        answered_at: iso(s.answered_at),
+        next_at: new Date(s.next_at).toISOString(),
+        error: s.error,
+        kept_until: iso(s.kept_until),
+      };
+    });
+  }
+}
