@@ -5,7 +5,8 @@ import { MAX_PREFIXES } from '../config/schema.js';
 
 /**
  * The config with each source's discovered prefixes (canonical texts) added after the configured
- * ones, in source order, each named NAME-1, NAME-2, ... in prefix order and in the source's group.
+ * ones, in source order, named NAME-1, NAME-2, ... in prefix order (counting the added ones) and in the
+ * source's group.
  * A prefix both configured and discovered is the configured one (marked as discovered too); one
  * found by two sources belongs to the first. Beyond MAX_PREFIXES in all, the rest are left out.
  */
@@ -17,20 +18,21 @@ export function withDiscovered(
   const byId = new Map(prefixes.map((p) => [p.id, p]));
   const left_out: string[] = [];
   for (const source of config.discover) {
-    [...(sets.get(source.id) ?? [])].sort().forEach((text, k) => {
+    let k = 0;
+    for (const text of [...(sets.get(source.id) ?? [])].sort()) {
       const seen = byId.get(text);
       if (seen) {
         seen.discovered ??= source.id;
-        return;
+        continue;
       }
       if (prefixes.length >= MAX_PREFIXES) {
         left_out.push(text);
-        return;
+        continue;
       }
       const p: PrefixConfig = {
         prefix: parsePrefix(text),
         id: text,
-        name: `${source.name}-${k + 1}`,
+        name: `${source.name}-${++k}`,
         group: source.group,
         groupRank: source.groupRank,
         order: prefixes.length,
@@ -39,7 +41,7 @@ export function withDiscovered(
       };
       prefixes.push(p);
       byId.set(text, p);
-    });
+    }
   }
   return { config: { ...config, prefixes }, left_out };
 }

@@ -50,7 +50,7 @@ describe('withDiscovered', () => {
     );
     expect(c.prefixes.map((p) => [p.id, p.name, p.discovered])).toEqual([
       [A, 'gw-a', '[2001:db8::53]:53'],
-      [E, 'isp-dns64-2', '[2001:db8::53]:53'],
+      [E, 'isp-dns64-1', '[2001:db8::53]:53'],
     ]);
     expect(config.prefixes[0]!.discovered).toBeUndefined();
   });
