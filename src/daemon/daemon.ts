@@ -183,12 +183,32 @@ export class Daemon {
       dry_run: !!this.opts.dryRun,
     });
     if (this.opts.watch !== false) this.startWatcher();
+    const previous = await this.readPreviousState();
     // the first round (and the restored selection) already knows the discovered prefixes
+    const dropped = this.discovery.restore(previous?.discovery, this.loaded.discover);
+    if (dropped.length > 0)
+      this.log.warn('state file: dropped what is not a well-formed discovery', {
+        file: this.config.state_file,
+        dropped,
+      });
     await this.discovery.refresh(this.loaded.discover);
     this.useDiscovered();
-    await this.restoreSelection();
+    if (previous) this.restoreSelection(previous);
     this.loopDone = this.loop();
     return this.loopDone;
+  }
+
+  private async readPreviousState(): Promise<StateSnapshot | null> {
+    try {
+      return await readState(this.config.state_file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn('cannot use the state file of the previous run; starting afresh', {
+          file: this.config.state_file,
+          error: (err as Error).message,
+        });
+      return null;
+    }
   }
 
   /**
@@ -196,18 +216,7 @@ export class Daemon {
    * says which set BIND serves: start from it, so a first round that fails everywhere keeps that
    * set (the fail-safe) instead of falling back to the static one, and drains continue.
    */
-  private async restoreSelection() {
-    let previous: StateSnapshot;
-    try {
-      previous = await readState(this.config.state_file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.log.warn('cannot use the state file of the previous run; starting afresh', {
-          file: this.config.state_file,
-          error: (err as Error).message,
-        });
-      return;
-    }
+  private restoreSelection(previous: StateSnapshot) {
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
     const { active, draining, dropped } = restoredSelection(
       previous,

@@ -200,6 +200,29 @@ describe('the daemon with a discover entry', () => {
     expect(await readFile(named.includeFile, 'utf8')).toBe(text);
   });
 
+  it('a restart while the ISP does not answer: the set from the state file is kept, BIND unchanged', async () => {
+    const text = await readFile(named.includeFile, 'utf8');
+    await daemon.stop();
+    daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-restarted.log'));
+    const s = await waitFor(
+      'the first round after the restart',
+      async () => {
+        const st = await readState(cfg.state);
+        // the new daemon's state file (ip netns exec execs node: the same pid)
+        return st.pid === daemon.child.pid && st.round >= 1 && st;
+      },
+      15_000,
+      100,
+      logTail,
+    );
+    expect(s.round).toBeGreaterThanOrEqual(1);
+    expect(await daemon.count(/^discovery from .* failed; keeping the last set until/)).toBeGreaterThan(0);
+    const st = await state(cfg.state);
+    expect(st.active).toEqual([A, E, G]);
+    expect(st.draining).toEqual([F]);
+    expect(await readFile(named.includeFile, 'utf8')).toBe(text);
+  });
+
   it('past `keep` (here after a config reload makes it 2s) the discovered prefixes leave and drain', async () => {
     await writeConfig([A, discoverEntry('2s')], cfg.file).then(async () => {
       // writeConfig picked a new state file name: keep the daemon's

@@ -86,4 +86,26 @@ describe('Discovery', () => {
     expect(await t.d.refresh([])).toBe(true);
     expect(t.d.sets().size).toBe(0);
   });
+
+  it("restore: the state file's set is kept until `keep` after its answer, the server silent", async () => {
+    const t = setup();
+    const c = config('2m');
+    const at = new Date(1_000_000 - 60_000).toISOString();
+    const dropped = t.d.restore(
+      [
+        { source: '[::1]:5300', prefixes: [F, 'not a prefix', E.toUpperCase()], answered_at: at },
+        { source: '[::1]:9999', prefixes: [G], answered_at: at },
+      ],
+      c.discover,
+    );
+    expect(dropped).toEqual([expect.stringMatching(/"not a prefix"/)]);
+    t.answer(new Error('no answer'));
+    expect(await t.d.refresh(c.discover)).toBe(false);
+    expect(t.d.sets()).toEqual(new Map([['[::1]:5300', [E, F]]]));
+    expect(t.d.status(c.discover)[0]?.kept_until).toBe(new Date(1_000_000 + 60_000).toISOString());
+    // an answer time in the future is not trusted
+    expect(
+      t.d.restore([{ source: '[::1]:5300', prefixes: [E], answered_at: '2999-01-01T00:00:00Z' }], c.discover),
+    ).toEqual([expect.stringMatching(/not a past time/)]);
+  });
 });
