@@ -26,6 +26,7 @@ import {
 } from './daemon/maintenance.js';
 import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
 import { lossRatio } from './health/state.js';
+import { Discovery } from './discover/discover.js';
 import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
 
 /** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
@@ -59,6 +60,15 @@ function load(argv: Common): { path: string | null; config: Config } {
   return { path, config: loadConfig(path) };
 }
 
+/** The config with its discovered prefixes (RFC 7050), asked once; what goes wrong is said on stderr. */
+async function loadDiscovered(argv: Common): Promise<{ path: string | null; config: Config }> {
+  const { path, config } = load(argv);
+  if (config.discover.length === 0) return { path, config };
+  const discovery = new Discovery(createLogger({ format: argv['log-format'], level: argv['log-level'] }));
+  await discovery.refresh(config.discover);
+  return { path, config: discovery.apply(config) };
+}
+
 /** One probe round decided from scratch (no history): what `check` reports and `render` prints. */
 async function oneRound(config: Config) {
   const round = await runRound(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
@@ -66,7 +76,7 @@ async function oneRound(config: Config) {
 }
 
 async function check(argv: Common & { json?: boolean }): Promise<number> {
-  const { config } = load(argv);
+  const { config } = await loadDiscovered(argv);
   const { round, d } = await oneRound(config);
   const rows = config.prefixes.map((p) => {
     const v = d.verdict.prefixes.get(p.id)!;
@@ -75,6 +85,7 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
       prefix: p.id,
       name: p.name,
       group: p.group,
+      discovered_from: p.discovered ?? null,
       healthy: v.good,
       latency_ms: v.latency_ms,
       // one round: the unanswered share of this round's counted probes
@@ -117,7 +128,7 @@ async function check(argv: Common & { json?: boolean }): Promise<number> {
 }
 
 async function render(argv: Common & { static?: boolean }): Promise<number> {
-  const { config } = load(argv);
+  const { config } = await loadDiscovered(argv);
   if (argv.static) {
     process.stdout.write(renderDns64(config, staticSelection(config)));
     return EXIT.ok;
@@ -127,9 +138,13 @@ async function render(argv: Common & { static?: boolean }): Promise<number> {
 }
 
 async function validate(argv: Common & { bind?: boolean }): Promise<number> {
-  const { path, config } = load(argv);
+  const { path, config } = await loadDiscovered(argv);
   for (const w of config.warnings) stderr('warn', `warning: ${w}`);
-  const counts = `${config.prefixes.length} prefixes, ${config.probes.length} probe targets`;
+  const found = config.prefixes.filter((p) => p.discovered !== undefined).length;
+  const discovered = config.discover.length
+    ? ` (${found} discovered from ${config.discover.length} source${config.discover.length === 1 ? '' : 's'})`
+    : '';
+  const counts = `${config.prefixes.length} prefixes${discovered}, ${config.probes.length} probe targets`;
   const out: string[] = [
     `${path ?? '(embedded default)'}: configuration is valid (${counts})`,
     `template ${config.template.file}: OK`,

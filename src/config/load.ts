@@ -2,6 +2,7 @@
 // Every problem names the file, line and field; nothing half-valid comes out of here.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from './errors.js';
@@ -13,6 +14,7 @@ import { resolveTargets, type TargetConfig } from './targets.js';
 import { DEFAULT_OUTPUT, resolveVerify } from './schema-types.js';
 import { checkconfArgv, parseCheckconf } from '../apply/bind/checkconf-args.js';
 import type { VerifySettings } from '../apply/verify.js';
+import type { DiscoverySettings } from '../discover/discovery.js';
 import { loadTemplate, resolveTemplatePath, type Dns64Template } from '../render/template.js';
 
 export interface PrefixConfig {
@@ -26,6 +28,23 @@ export interface PrefixConfig {
   /** position in the merged list: the stable render order */
   order: number;
   origin: string;
+  /** where it was discovered (RFC 7050), e.g. "[2001:db8::53]:53"; absent for a prefix only configured */
+  discovered?: string;
+}
+
+/** A `prefixes:` entry with `discover:` (RFC 7050): what its prefixes are asked of and named. */
+export interface DiscoverSource {
+  /** "[server]:port": the key of its state and what status shows */
+  id: string;
+  server: string;
+  port: number;
+  timeout: number;
+  settings: DiscoverySettings;
+  name: string;
+  group: string | null;
+  groupRank: number;
+  /** file:line of the entry */
+  origin: string;
 }
 
 export type ProbeConfig = ProbeSpec & { id: string };
@@ -33,7 +52,10 @@ export type ProbeConfig = ProbeSpec & { id: string };
 export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' | 'targets'> {
   /** the file this came from, or "(embedded default)" */
   source: string;
+  /** the configured prefixes; the daemon adds the discovered ones (src/discover/prefixes.ts) */
   prefixes: PrefixConfig[];
+  /** discovery sources (RFC 7050), in config order */
+  discover: DiscoverSource[];
   probes: ProbeConfig[];
   bind: Omit<RawConfig['bind'], 'output' | 'verify'> & {
     output: string;
@@ -134,7 +156,24 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
       origin,
     });
   };
-  raw.prefixes.forEach((p, i) => add(p.prefix, p.name, p.group, `${file}:${lineOf(doc, lc, ['prefixes', i]) ?? '?'}`));
+  const discover: DiscoverSource[] = [];
+  raw.prefixes.forEach((p, i) => {
+    const origin = `${file}:${lineOf(doc, lc, ['prefixes', i]) ?? '?'}`;
+    if (!('discover' in p)) return add(p.prefix, p.name, p.group, origin);
+    const { server, port, timeout, min_refresh, max_refresh, keep } = p.discover;
+    const address = ipaddr.parse(server).toString();
+    discover.push({
+      id: `${address.includes(':') ? `[${address}]` : address}:${port}`,
+      server: address,
+      port,
+      timeout,
+      settings: { min_refresh, max_refresh, keep },
+      name: p.name,
+      group: p.group ?? null,
+      groupRank: rank(p.group ?? null),
+      origin,
+    });
+  });
 
   const watched = file === EMBEDDED_SOURCE ? [] : [path.resolve(file)];
   if (raw.prefixes_file !== undefined) {
@@ -170,9 +209,13 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     }
     watched.push(prefixesFile);
   }
-  if (prefixes.length === 0) {
+  if (prefixes.length === 0 && discover.length === 0) {
     throw new ConfigError([
-      { file, field: 'prefixes', message: 'no NAT64 prefix is configured (prefixes or prefixes_file)' },
+      {
+        file,
+        field: 'prefixes',
+        message: 'no NAT64 prefix is configured (prefixes, a discover source or prefixes_file)',
+      },
     ]);
   }
 
@@ -225,6 +268,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     ...raw,
     source: file,
     prefixes,
+    discover,
     probes,
     bind: {
       ...raw.bind,

@@ -43,15 +43,53 @@ export const prefixText = z.string().transform((s, ctx) => {
   }
 });
 
-// A bare string is shorthand for { prefix: ... }; normalising first keeps the prefix's own error message.
-const prefixEntry = z.preprocess(
-  (v) => (typeof v === 'string' ? { prefix: v } : v),
-  z.strictObject({
-    prefix: prefixText,
-    name: label.optional(),
-    group: label.optional(),
-  }),
-);
+const prefixObject = z.strictObject({
+  prefix: prefixText,
+  name: label.optional(),
+  group: label.optional(),
+});
+
+const ipAddress = z
+  .string()
+  .refine((s) => ipaddr.isValid(s) && !s.includes('%'), { message: 'expected an IP address such as 2001:db8::53' });
+
+// RFC 7050: the NAT64 prefixes a DNS64 resolver uses, asked of it (src/discover/discovery.ts states the rules).
+const discoverObject = z.strictObject({
+  discover: z
+    .strictObject({
+      server: ipAddress,
+      port: port.default(53),
+      timeout: duration.refine((ms) => ms >= MIN_ROUND_MS && ms <= 10_000, 'between 100ms and 10s').default(1000),
+      min_refresh: duration.refine((ms) => ms >= 1000, 'at least 1s').default(60_000),
+      max_refresh: duration.default(3_600_000),
+      keep: duration.default(3_600_000),
+    })
+    .superRefine((d, ctx) => {
+      if (d.max_refresh < d.min_refresh)
+        ctx.addIssue({ code: 'custom', path: ['max_refresh'], message: 'max_refresh is shorter than min_refresh' });
+    }),
+  /** the discovered prefixes are named NAME-1, NAME-2, ... in prefix order */
+  name: label.default('discovered'),
+  group: label.optional(),
+});
+
+export type PrefixEntry = z.output<typeof prefixObject>;
+export type DiscoverEntry = z.output<typeof discoverObject>;
+
+// A bare string is shorthand for { prefix: ... }; an object with `discover` is a discovery source.
+// The schema is picked by that key rather than tried in turn (a zod union), so errors stay the entry's own.
+const prefixEntry = z.unknown().transform((v, ctx): PrefixEntry | DiscoverEntry => {
+  const input = typeof v === 'string' ? { prefix: v } : v;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a prefix, { prefix: ... } or { discover: { server: ... } }' });
+    return z.NEVER;
+  }
+  const schema = 'discover' in input ? discoverObject : prefixObject;
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue(issue as never);
+  return z.NEVER;
+});
 
 const probe = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('tcp'), address: ipv4, port }),
@@ -204,6 +242,14 @@ export const configSchema = z
     }
     const groups = new Set(cfg.select.groups);
     cfg.prefixes.forEach((p, i) => {
+      const first = 'discover' in p ? cfg.prefixes.findIndex((q) => 'discover' in q && sameSource(q, p)) : i;
+      if (first < i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prefixes', i, 'discover'],
+          message: `this server and port are already a discovery source (prefixes[${first}])`,
+        });
+      }
       if (p.group !== undefined && groups.size > 0 && !groups.has(p.group)) {
         ctx.addIssue({
           code: 'custom',
@@ -213,6 +259,13 @@ export const configSchema = z
       }
     });
   });
+
+function sameSource(a: DiscoverEntry, b: DiscoverEntry): boolean {
+  return (
+    a.discover.port === b.discover.port &&
+    ipaddr.parse(a.discover.server).toString() === ipaddr.parse(b.discover.server).toString()
+  );
+}
 
 export type RawConfig = z.output<typeof configSchema>;
 export type ProbeSpec = RawConfig['probes'][number];

@@ -15,6 +15,7 @@ import { TargetRunner, type ServedChange } from '../apply/runner.js';
 import { Notifier } from './notify.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
+import { Discovery } from '../discover/discover.js';
 import {
   maintenanceFile,
   maintenanceInForce,
@@ -78,6 +79,8 @@ export interface DaemonOptions {
   now?: () => number;
   /** every finished notify hook (tests) */
   hookDone?: ConstructorParameters<typeof Notifier>[2];
+  /** RFC 7050 discovery (default: the real query); tests hand in one with a fake server */
+  discovery?: Discovery;
 }
 
 export type Prober = (
@@ -93,7 +96,13 @@ const STATE_HEARTBEAT_MS = 1000;
 const STOP_WAIT_MS = 20_000;
 
 export class Daemon {
+  /** as loaded: the configured prefixes only */
+  private loaded: Config;
+  /** what rounds work on: the configured prefixes and the discovered ones */
   private config: Config;
+  private readonly discovery: Discovery;
+  private discovering: Promise<void> | null = null;
+  private discoveryChanged = false;
   private health = new Map<string, PrefixHealth>();
   private selection: SelectionState = EMPTY_SELECTION;
   private runners: TargetRunner[];
@@ -128,9 +137,10 @@ export class Daemon {
   private readonly log: Logger;
 
   constructor(private readonly opts: DaemonOptions) {
-    this.config = opts.config;
+    this.loaded = this.config = opts.config;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.discovery = opts.discovery ?? new Discovery(this.log, this.now);
     this.prober = opts.prober ?? runRound;
     this.notifier = new Notifier(this.config.hooks, this.log, opts.hookDone);
     this.runners = this.makeRunners(this.config, []);
@@ -221,10 +231,33 @@ export class Daemon {
     });
     if (this.opts.watch !== false) this.startWatcher();
     this.watchMaintenance();
-    await this.restoreSelection();
+    const previous = await this.readPreviousState();
+    // the first round (and the restored selection) already knows the discovered prefixes
+    const dropped = this.discovery.restore(previous?.discovery, this.loaded.discover);
+    if (dropped.length > 0)
+      this.log.warn('state file: dropped what is not a well-formed discovery', {
+        file: this.config.state_file,
+        dropped,
+      });
+    await this.discovery.refresh(this.loaded.discover);
+    this.useDiscovered();
+    if (previous) this.restoreSelection(previous);
     await this.refreshMaintenance();
     this.loopDone = this.loop();
     return this.loopDone;
+  }
+
+  private async readPreviousState(): Promise<StateSnapshot | null> {
+    try {
+      return await readState(this.config.state_file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn('cannot use the state file of the previous run; starting afresh', {
+          file: this.config.state_file,
+          error: (err as Error).message,
+        });
+      return null;
+    }
   }
 
   /**
@@ -232,18 +265,7 @@ export class Daemon {
    * says which set BIND serves: start from it, so a first round that fails everywhere keeps that
    * set (the fail-safe) instead of falling back to the static one, and drains continue.
    */
-  private async restoreSelection() {
-    let previous: StateSnapshot;
-    try {
-      previous = await readState(this.config.state_file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.log.warn('cannot use the state file of the previous run; starting afresh', {
-          file: this.config.state_file,
-          error: (err as Error).message,
-        });
-      return;
-    }
+  private restoreSelection(previous: StateSnapshot) {
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
     const { active, draining, dropped } = restoredSelection(
       previous,
@@ -272,6 +294,7 @@ export class Daemon {
     await this.maintenanceWatcher?.close();
     this.maintenanceWatcher = null;
     await this.loopDone;
+    await this.discovering;
     // Let applies in flight (SSH) finish, so no target is left with a new file and no reload.
     const all = [...this.runners, ...this.retiring];
     await Promise.race([
@@ -371,8 +394,8 @@ export class Daemon {
     for (const w of next.warnings) this.log.warn(w);
     const watchedChanged = next.watched.join('\n') !== this.config.watched.join('\n');
     const stateDirChanged = maintenanceFile(next.state_file) !== maintenanceFile(this.config.state_file);
-    this.config = next;
-    this.health = carryOverHealth(next, this.health);
+    this.loaded = next;
+    this.useDiscovered();
     this.runners = this.makeRunners(next, this.runners);
     this.notifier.configure(next.hooks);
     this.lastConfigReload = { at, ok: true };
@@ -392,11 +415,34 @@ export class Daemon {
     }
   }
 
+  /** Rounds from now on work on the configured and the discovered prefixes (gone ones drain). */
+  private useDiscovered() {
+    this.config = this.discovery.apply(this.loaded);
+    this.health = carryOverHealth(this.config, this.health);
+  }
+
+  /** Re-discovery runs beside the rounds and never delays one; its result counts from the next round. */
+  private discoverInBackground() {
+    if (this.discovering || this.loaded.discover.length === 0) return;
+    this.discovering = this.discovery
+      .refresh(this.loaded.discover)
+      .then((changed) => {
+        this.discoveryChanged ||= changed;
+      })
+      .catch((err) => this.log.error('discovery failed', { error: errorDetail(err) }))
+      .finally(() => (this.discovering = null));
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
       if (this.reloadPending) this.reloadConfig();
       this.maintenanceChanged = false;
       await this.refreshMaintenance();
+      if (this.discoveryChanged) {
+        this.discoveryChanged = false;
+        this.useDiscovered();
+      }
+      this.discoverInBackground();
       const roundStart = performance.now();
       try {
         await this.step();
@@ -556,6 +602,7 @@ export class Daemon {
           score_ms: finiteOrNull(rankScore(h, this.config.select.loss_penalty)),
           good_streak: h.good_streak,
           bad_streak: h.bad_streak,
+          discovered_from: p.discovered ?? null,
           since: iso(h.since),
           last_round: h.last_round,
         };
@@ -567,6 +614,7 @@ export class Daemon {
         verification: r.verification,
       })),
       applies: this.applies,
+      discovery: this.discovery.status(this.loaded.discover),
       last_config_reload: this.lastConfigReload,
     };
   }

@@ -7,6 +7,7 @@ import type { PrefixHealth } from '../health/state.js';
 import type { ApplyOutcome } from '../apply/pipeline.js';
 import type { Verification } from '../apply/runner.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
+import type { DiscoveryStatus } from '../discover/discover.js';
 import { writeFileAtomic } from '../apply/local/files.js';
 import type { MaintenanceStatus } from './maintenance.js';
 
@@ -29,6 +30,8 @@ export interface PrefixStatus {
   bad_streak: number;
   since: string | null;
   last_round: PrefixVerdict | null;
+  /** the discovery source (RFC 7050) that found it, "[server]:port"; null or absent: configured only */
+  discovered_from?: string | null;
 }
 
 export interface AppliedRecord extends ApplyOutcome {
@@ -69,6 +72,8 @@ export interface StateSnapshot {
   prefixes: PrefixStatus[];
   targets: TargetStatus[];
   applies: AppliedRecord[];
+  /** each discovery source (RFC 7050): what it answered and when it is asked again */
+  discovery?: DiscoveryStatus[];
   last_config_reload: { at: string; ok: boolean; error?: string } | null;
 }
 

@@ -62,6 +62,16 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
   out.push(`${counts}${draining}; ${round}${snapshot.dry_run ? '; DRY RUN' : ''}`);
   for (const p of snapshot.prefixes.filter((x) => x.maintenance))
     out.push(paint(`${p.prefix}: ${maintenanceNote(p)}`, 'yellow'));
+  for (const d of snapshot.discovery ?? []) {
+    const found = `${d.prefixes.length ? d.prefixes.join(', ') : 'no prefixes'}`;
+    const answered = d.answered_at ? `answered ${formatAgo(d.answered_at, now)}` : 'never answered';
+    const line = `discovered from ${d.source} (${d.name}): ${found}; ${answered}`;
+    if (d.error === null) out.push(line);
+    else {
+      const kept = d.kept_until ? `; kept until ${formatTime(d.kept_until)}` : '';
+      out.push(paint(`${line}; last query failed: ${d.error}${kept}`, 'yellow'));
+    }
+  }
   if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
   if (snapshot.target_faults.length)
     out.push(

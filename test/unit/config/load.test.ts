@@ -339,4 +339,61 @@ probes:
       expect.stringMatching(/^c\.yaml:5:3: hooks\.on_apply: unknown key/),
     ]);
   });
+
+  it('a discover entry (RFC 7050): its defaults, and a config with only discovered prefixes', () => {
+    const c = parseConfig(
+      `prefixes:\n  - { discover: { server: 2001:db8::53, port: 53 }, group: isp, name: isp-dns64 }\n${PROBES}`,
+      'c.yaml',
+      dir,
+    );
+    expect(c.prefixes).toEqual([]);
+    expect(c.discover).toEqual([
+      {
+        id: '[2001:db8::53]:53',
+        server: '2001:db8::53',
+        port: 53,
+        timeout: 1000,
+        settings: { min_refresh: 60_000, max_refresh: 3_600_000, keep: 3_600_000 },
+        name: 'isp-dns64',
+        group: 'isp',
+        groupRank: 0,
+        origin: 'c.yaml:2',
+      },
+    ]);
+  });
+
+  it('a bad discover entry: file, line and field', () => {
+    const bad = (entry: string) => problems(`prefixes:\n  - 2001:db8:64:a::/96\n  - ${entry}\n${PROBES}`);
+    expect(bad('{ discover: { server: dns.example } }')).toEqual([
+      'c.yaml:3:27: prefixes[1].discover.server: expected an IP address such as 2001:db8::53',
+    ]);
+    expect(bad('{ discover: { server: "::1", prot: 53 } }')).toEqual([
+      'c.yaml:3:34: prefixes[1].discover.prot: unknown key (check the spelling)',
+    ]);
+    expect(bad('{ discover: { server: "::1" }, prefix: 2001:db8::/96 }')).toEqual([
+      'c.yaml:3:36: prefixes[1].prefix: unknown key (check the spelling)',
+    ]);
+    expect(bad('{ discover: { server: "::1", min_refresh: 10m, max_refresh: 1m } }')).toEqual([
+      'c.yaml:3:65: prefixes[1].discover.max_refresh: max_refresh is shorter than min_refresh',
+    ]);
+    expect(bad('{ discover: { server: "::1", min_refresh: 0 } }')[0]).toMatch(
+      /^c\.yaml:3:47: prefixes\[1\]\.discover\.min_refresh: at least 1s/,
+    );
+    expect(bad('{ discover: { server: "::1" }, name: "a b" }')[0]).toMatch(
+      /^c\.yaml:3:42: prefixes\[1\]\.name: use letters/,
+    );
+    expect(bad('{ discover: {} }')).toEqual([
+      'c.yaml:3:17: prefixes[1].discover.server: missing: Invalid input: expected string, received undefined',
+    ]);
+    expect(bad('7')).toEqual([
+      'c.yaml:3:5: prefixes[1]: expected a prefix, { prefix: ... } or { discover: { server: ... } }',
+    ]);
+    // the same server twice (another spelling too) would be asked twice
+    expect(
+      problems(`prefixes:\n  - { discover: { server: "::1" } }\n  - { discover: { server: "0::1" } }\n${PROBES}`),
+    ).toEqual(['c.yaml:3:17: prefixes[1].discover: this server and port are already a discovery source (prefixes[0])']);
+    expect(
+      problems(`prefixes:\n  - { discover: { server: "::1" }, group: x }\nselect: { groups: [y] }\n${PROBES}`),
+    ).toEqual(['c.yaml:2:43: prefixes[0].group: group "x" is not listed in select.groups (y)']);
+  });
 });

@@ -1,0 +1,149 @@
+// The shell around nextDiscovery(): asks each due source (src/discover/ipv4only.ts), keeps the state
+// per source and logs what appeared and disappeared. The daemon refreshes in the background; the
+// one-shot commands once before their round.
+import { z } from 'zod';
+import { parsePrefix } from '../config/prefix.js';
+import type { Config, DiscoverSource } from '../config/load.js';
+import { MAX_PREFIXES } from '../config/schema.js';
+import { errorMessage } from '../format.js';
+import type { Logger } from '../log.js';
+import { askIpv4only, type Ipv4onlyAnswer, type Ipv4onlyQuery } from './ipv4only.js';
+import { initialDiscovery, nextDiscovery, type DiscoveryResult, type DiscoveryState } from './discovery.js';
+import { withDiscovered } from './prefixes.js';
+
+const previousSchema = z.array(
+  z.looseObject({ source: z.string(), prefixes: z.array(z.string()), answered_at: z.string().nullable() }),
+);
+
+export type Asker = (q: Ipv4onlyQuery) => Promise<Ipv4onlyAnswer>;
+
+/** A source's state as the state file and `status` show it. */
+export interface DiscoveryStatus {
+  source: string;
+  name: string;
+  group: string | null;
+  prefixes: string[];
+  answered_at: string | null;
+  next_at: string;
+  error: string | null;
+  kept_until: string | null;
+}
+
+export class Discovery {
+  private states = new Map<string, DiscoveryState>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly ask: Asker = askIpv4only,
+  ) {}
+
+  /** Asks every due source, all at once. True when some source's set changed. */
+  async refresh(sources: readonly DiscoverSource[]): Promise<boolean> {
+    let changed = false;
+    // a source no longer configured takes its prefixes with it (they drain like removed ones)
+    for (const [id, s] of this.states)
+      if (!sources.some((x) => x.id === id)) {
+        this.states.delete(id);
+        changed ||= s.prefixes.length > 0;
+      }
+    const due = sources.filter((s) => (this.states.get(s.id)?.next_at ?? -Infinity) <= this.now());
+    const results = await Promise.all(due.map((s) => this.query(s)));
+    due.forEach((source, i) => {
+      const prev = this.states.get(source.id) ?? initialDiscovery(this.now());
+      const step = nextDiscovery(prev, results[i]!, this.now(), source.settings);
+      this.states.set(source.id, step.state);
+      this.report(source, step.state, step.appeared, step.disappeared);
+      changed ||= step.appeared.length > 0 || step.disappeared.length > 0;
+    });
+    return changed;
+  }
+
+  private async query(s: DiscoverSource): Promise<DiscoveryResult> {
+    try {
+      return { ok: true, ...(await this.ask({ server: s.server, port: s.port, timeout: s.timeout })) };
+    } catch (err) {
+      return { ok: false, error: errorMessage(err) };
+    }
+  }
+
+  private report(source: DiscoverSource, s: DiscoveryState, appeared: string[], disappeared: string[]) {
+    const next_in_s = Math.round((s.next_at - this.now()) / 1000);
+    const fields = { source: source.id, prefixes: s.prefixes, appeared, disappeared, next_in_s };
+    if (s.error === null) {
+      if (appeared.length || disappeared.length) this.log.info(`discovered prefixes from ${source.id}`, fields);
+      else this.log.debug(`discovery from ${source.id}: unchanged`, fields);
+      return;
+    }
+    const kept = s.kept_until === null ? '' : `; keeping the last set until ${new Date(s.kept_until).toISOString()}`;
+    const gone = disappeared.length ? '; the last set is no longer kept, its prefixes leave (they drain)' : '';
+    this.log.warn(`discovery from ${source.id} failed${kept}${gone}`, { ...fields, error: s.error });
+  }
+
+  /**
+   * After a restart: the previous run's sets (state file), so a resolver that does not answer now
+   * keeps them until `keep` after their answer, as if the daemon had not restarted. Only sources
+   * still configured, only well-formed prefixes and times (an answer in the future is not trusted).
+   * Each source is asked at once. Hands back what was dropped, for the log.
+   */
+  restore(previous: unknown, sources: readonly DiscoverSource[]): string[] {
+    const dropped: string[] = [];
+    const parsed = previousSchema.safeParse(previous);
+    if (!parsed.success) return previous === undefined ? [] : ['discovery: not a list of sources'];
+    const now = this.now();
+    for (const d of parsed.data) {
+      if (!sources.some((s) => s.id === d.source) || d.answered_at === null) continue;
+      const at = Date.parse(d.answered_at);
+      if (!Number.isFinite(at) || at > now) {
+        dropped.push(`discovery ${d.source}: answered_at ${JSON.stringify(d.answered_at)} is not a past time`);
+        continue;
+      }
+      const prefixes = d.prefixes.flatMap((text) => {
+        try {
+          return [parsePrefix(text).text];
+        } catch (err) {
+          dropped.push(`discovery ${d.source}: ${JSON.stringify(text)}: ${(err as Error).message}`);
+          return [];
+        }
+      });
+      this.states.set(d.source, {
+        prefixes: [...new Set(prefixes)].sort(),
+        answered_at: at,
+        next_at: now,
+        error: null,
+        kept_until: null,
+      });
+    }
+    return dropped;
+  }
+
+  /** Source id -> its discovered prefixes now. */
+  sets(): Map<string, string[]> {
+    return new Map([...this.states].map(([id, s]) => [id, s.prefixes]));
+  }
+
+  /** The config with the discovered prefixes added; what cannot be added is logged. */
+  apply(config: Config): Config {
+    const r = withDiscovered(config, this.sets());
+    if (r.left_out.length)
+      this.log.warn('too many prefixes: discovered ones left out', { left_out: r.left_out, limit: MAX_PREFIXES });
+    return r.config;
+  }
+
+  status(sources: readonly DiscoverSource[]): DiscoveryStatus[] {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return sources.map((src) => {
+      const s = this.states.get(src.id) ?? initialDiscovery(this.now());
+      return {
+        source: src.id,
+        name: src.name,
+        group: src.group,
+        prefixes: s.prefixes,
+        answered_at: iso(s.answered_at),
+        next_at: new Date(s.next_at).toISOString(),
+        error: s.error,
+        kept_until: iso(s.kept_until),
+      };
+    });
+  }
+}
