@@ -106,7 +106,8 @@ function describe(v: PrefixVerdict, from: HealthStatus, to: HealthStatus, s: Hea
   if (to === 'up')
     return from === 'unknown' ? `first round good (${counts})` : `${s.rise} good rounds in a row (${counts})`;
   const why = v.failures.map((f) => `${f.probe}: ${f.error}`).join('; ');
-  return `${from === 'unknown' ? 'first round bad' : `${s.fall} bad rounds in a row`} (${counts}${why ? `; ${why}` : ''})`;
+  const head = from === 'unknown' ? 'first round bad' : `${s.fall} bad rounds in a row`;
+  return `${head} (${counts}${why ? `; ${why}` : ''})`;
 }
 
 /** Failing (up, with bad rounds) or recovering (down, with good rounds) prefixes are re-checked fast. */

@@ -127,7 +127,9 @@ export function compileTemplate(text: string, file: string, dns64: Dns64Options 
       throw new ConfigError([
         {
           file,
-          message: `the template does not render the prefix ${p.prefix} of a sample set (does it use {{prefix}} inside {{#each prefixes}}?)`,
+          message:
+            `the template does not render the prefix ${p.prefix} of a sample set ` +
+            '(does it use {{prefix}} inside {{#each prefixes}}?)',
         },
       ]);
     }

@@ -188,7 +188,8 @@ select: { groups: [local], min_active: 4, max_active: 3 }
   it('refuses a checkconf that named-checkconf would not check with, naming file, line and field', () => {
     const p = (cc: string) => problems(`prefixes: [2001:db8:64::/96]\n${PROBES}bind:\n  checkconf: ${cc}\n`).join('\n');
     expect(p('[named-checkconf, /a.conf, /b.conf]')).toMatch(
-      /^c\.yaml:5:14: bind\.checkconf: more than one named\.conf \(\/a\.conf, \/b\.conf\): named-checkconf then prints its usage/,
+      // named-checkconf 9.18 given two files prints its usage and exits 0
+      /^c\.yaml:5:14: bind\.checkconf: more than one named\.conf \(\/a\.conf, \/b\.conf\): named-checkconf then prints/,
     );
     expect(p('[named-checkconf, -h]')).toMatch(/bind\.checkconf: -h prints its usage instead of checking anything/);
     expect(p('[named-checkconf, -q]')).toMatch(/bind\.checkconf: named-checkconf has no option -q/);
@@ -276,7 +277,8 @@ probes:
     write('many-prefixes', Array.from({ length: 250 }, (_, i) => `2001:db8:${i.toString(16)}::`).join('\n'));
     expect(
       problems(
-        `prefixes: [2001:db8:1:1::/96, 2001:db8:1:2::/96, 2001:db8:1:3::/96, 2001:db8:1:4::/96, 2001:db8:1:5::/96, 2001:db8:1:6::/96, 2001:db8:1:7::/96]\nprefixes_file: many-prefixes\n${PROBES}`,
+        `prefixes: [${[1, 2, 3, 4, 5, 6, 7].map((n) => `2001:db8:1:${n}::/96`).join(', ')}]\n` +
+          `prefixes_file: many-prefixes\n${PROBES}`,
       ),
     ).toEqual([
       expect.stringMatching(

@@ -35,9 +35,8 @@ describe('status table', () => {
       expect(rowB[at]).not.toBe(' ');
     }
     expect(rowA).toMatch(/gw-a\s+east\s+up\s+active\s+12\.0 ms\s+0%\s+1m00s ago\s+2\/2 answered$/);
-    expect(rowB).toMatch(
-      /down\s+-\s+-\s+100%\s+1m00s ago\s+0\/2 answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/,
-    );
+    expect(rowB).toMatch(/down\s+-\s+-\s+100%\s+1m00s ago\s+0\/2 answered: /);
+    expect(rowB).toMatch(/answered: tcp 192\.0\.2\.10:80: timeout; http 192\.0\.2\.10:80\/: ENETUNREACH$/);
     expect(out).toContain('1 of 2 up, 1 active; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)');
     expect(out).toMatch(/^local\s+applied 5s ago\s+2001:db8:64:a::\/96\s+-$/m);
     expect(out).toMatch(
