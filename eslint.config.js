@@ -28,8 +28,7 @@ export default tseslint.config(
   prettier,
   {
     // After eslint-config-prettier, which turns max-len off: prettier wraps code at 120 but leaves long
-    // strings, template literals and comments alone.
-    // the Debian packaging and the shell package test are not TypeScript
+    // strings, template literals and comments alone. (Packaging and the shell package test are not JS.)
     ignores: ['test/package/**', 'debian/**'],
     rules: { 'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }] },
   },
