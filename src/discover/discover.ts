@@ -42,13 +42,13 @@ export class Discovery {
   async refresh(sources: readonly DiscoverSource[]): Promise<boolean> {
     let changed = false;
     // a source no longer configured takes its prefixes with it (they drain like removed ones)
-    for (const [id, s] of this.states)
+    for (const [id, state] of this.states)
       if (!sources.some((x) => x.id === id)) {
         this.states.delete(id);
-        changed ||= s.prefixes.length > 0;
+        changed ||= state.prefixes.length > 0;
       }
-    const due = sources.filter((s) => (this.states.get(s.id)?.next_at ?? -Infinity) <= this.now());
-    const results = await Promise.all(due.map((s) => this.query(s)));
+    const due = sources.filter((source) => (this.states.get(source.id)?.next_at ?? -Infinity) <= this.now());
+    const results = await Promise.all(due.map((source) => this.query(source)));
     due.forEach((source, i) => {
       const prev = this.states.get(source.id) ?? initialDiscovery(this.now());
       const step = nextDiscovery(prev, results[i]!, this.now(), source.settings);
@@ -59,25 +59,27 @@ export class Discovery {
     return changed;
   }
 
-  private async query(s: DiscoverSource): Promise<DiscoveryResult> {
+  private async query(source: DiscoverSource): Promise<DiscoveryResult> {
+    const { server, port, timeout } = source;
     try {
-      return { ok: true, ...(await this.ask({ server: s.server, port: s.port, timeout: s.timeout })) };
+      return { ok: true, ...(await this.ask({ server, port, timeout })) };
     } catch (err) {
       return { ok: false, error: errorMessage(err) };
     }
   }
 
-  private report(source: DiscoverSource, s: DiscoveryState, appeared: string[], disappeared: string[]) {
-    const next_in_s = Math.round((s.next_at - this.now()) / 1000);
-    const fields = { source: source.id, prefixes: s.prefixes, appeared, disappeared, next_in_s };
-    if (s.error === null) {
+  private report(source: DiscoverSource, state: DiscoveryState, appeared: string[], disappeared: string[]) {
+    const next_in_s = Math.round((state.next_at - this.now()) / 1000);
+    const fields = { source: source.id, prefixes: state.prefixes, appeared, disappeared, next_in_s };
+    if (state.error === null) {
       if (appeared.length || disappeared.length) this.log.info(`discovered prefixes from ${source.id}`, fields);
       else this.log.debug(`discovery from ${source.id}: unchanged`, fields);
       return;
     }
-    const kept = s.kept_until === null ? '' : `; keeping the last set until ${new Date(s.kept_until).toISOString()}`;
+    const kept =
+      state.kept_until === null ? '' : `; keeping the last set until ${new Date(state.kept_until).toISOString()}`;
     const gone = disappeared.length ? '; the last set is no longer kept, its prefixes leave (they drain)' : '';
-    this.log.warn(`discovery from ${source.id} failed${kept}${gone}`, { ...fields, error: s.error });
+    this.log.warn(`discovery from ${source.id} failed${kept}${gone}`, { ...fields, error: state.error });
   }
 
   /**
@@ -133,16 +135,16 @@ export class Discovery {
   status(sources: readonly DiscoverSource[]): DiscoveryStatus[] {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return sources.map((src) => {
-      const s = this.states.get(src.id) ?? initialDiscovery(this.now());
+      const state = this.states.get(src.id) ?? initialDiscovery(this.now());
       return {
         source: src.id,
         name: src.name,
         group: src.group,
-        prefixes: s.prefixes,
-        answered_at: iso(s.answered_at),
-        next_at: new Date(s.next_at).toISOString(),
-        error: s.error,
-        kept_until: iso(s.kept_until),
+        prefixes: state.prefixes,
+        answered_at: iso(state.answered_at),
+        next_at: new Date(state.next_at).toISOString(),
+        error: state.error,
+        kept_until: iso(state.kept_until),
       };
     });
   }

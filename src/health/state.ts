@@ -66,7 +66,7 @@ export function lossRatio(h: Pick<PrefixHealth, 'recent'>): number | null {
 export function advanceHealth(
   prev: PrefixHealth,
   verdict: PrefixVerdict,
-  s: HealthSettings,
+  settings: HealthSettings,
   now: number,
 ): { next: PrefixHealth; transition?: Transition } {
   const good_streak = verdict.good ? prev.good_streak + 1 : 0;
@@ -75,15 +75,17 @@ export function advanceHealth(
     verdict.good && verdict.latency_ms !== null
       ? prev.latency_ms === null
         ? verdict.latency_ms
-        : prev.latency_ms + s.latency_alpha * (verdict.latency_ms - prev.latency_ms)
+        : prev.latency_ms + settings.latency_alpha * (verdict.latency_ms - prev.latency_ms)
       : prev.latency_ms;
 
   let status = prev.status;
   if (prev.status === 'unknown') status = verdict.good ? 'up' : 'down';
-  else if (prev.status === 'up' && bad_streak >= s.fall) status = 'down';
-  else if (prev.status === 'down' && good_streak >= s.rise) status = 'up';
+  else if (prev.status === 'up' && bad_streak >= settings.fall) status = 'down';
+  else if (prev.status === 'down' && good_streak >= settings.rise) status = 'up';
 
-  const recent = [...prev.recent, { counted: verdict.counted, answered: verdict.answered }].slice(-s.loss_window);
+  const recent = [...prev.recent, { counted: verdict.counted, answered: verdict.answered }].slice(
+    -settings.loss_window,
+  );
   const next: PrefixHealth = {
     ...prev,
     status,
@@ -97,16 +99,21 @@ export function advanceHealth(
   if (status === prev.status) return { next };
   return {
     next,
-    transition: { id: prev.id, from: prev.status, to: status, reason: describe(verdict, prev.status, status, s) },
+    transition: {
+      id: prev.id,
+      from: prev.status,
+      to: status,
+      reason: describe(verdict, prev.status, status, settings),
+    },
   };
 }
 
-function describe(v: PrefixVerdict, from: HealthStatus, to: HealthStatus, s: HealthSettings): string {
+function describe(v: PrefixVerdict, from: HealthStatus, to: HealthStatus, settings: HealthSettings): string {
   const counts = `${v.answered}/${v.counted} targets answered, ${v.required} needed`;
   if (to === 'up')
-    return from === 'unknown' ? `first round good (${counts})` : `${s.rise} good rounds in a row (${counts})`;
+    return from === 'unknown' ? `first round good (${counts})` : `${settings.rise} good rounds in a row (${counts})`;
   const why = v.failures.map((f) => `${f.probe}: ${f.error}`).join('; ');
-  const head = from === 'unknown' ? 'first round bad' : `${s.fall} bad rounds in a row`;
+  const head = from === 'unknown' ? 'first round bad' : `${settings.fall} bad rounds in a row`;
   return `${head} (${counts}${why ? `; ${why}` : ''})`;
 }
 

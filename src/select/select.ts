@@ -85,13 +85,13 @@ export function selectActive(
   prev: SelectionState,
   prefixes: SelectablePrefix[],
   health: ReadonlyMap<string, PrefixHealth>,
-  s: SelectSettings,
+  settings: SelectSettings,
   now: number,
   maintenance: ReadonlyMap<string, Maintenance> = new Map(),
 ): { next: SelectionState; changes: SelectionChange[] } {
   const byId = new Map(prefixes.map((p) => [p.id, p]));
   const held = (id: string) => inMaintenance(maintenance.get(id), now);
-  const score = (id: string) => rankScore(health.get(id), s.loss_penalty);
+  const score = (id: string) => rankScore(health.get(id), settings.loss_penalty);
   const byRank = (a: SelectablePrefix, b: SelectablePrefix) =>
     a.groupRank - b.groupRank || score(a.id) - score(b.id) || a.order - b.order;
   const eligible = prefixes.filter((p) => health.get(p.id)?.status === 'up' && !held(p.id)).sort(byRank);
@@ -102,12 +102,12 @@ export function selectActive(
 
   if (eligible.length === 0) {
     failsafe = true;
-    chosen = prev.active.flatMap((id) => (held(id) ? [] : (byId.get(id) ?? []))).slice(0, s.max_active);
+    chosen = prev.active.flatMap((id) => (held(id) ? [] : (byId.get(id) ?? []))).slice(0, settings.max_active);
     if (chosen.length === 0) {
       chosen = prefixes
         .filter((p) => !held(p.id))
         .sort((a, b) => a.groupRank - b.groupRank || a.order - b.order)
-        .slice(0, s.max_active);
+        .slice(0, settings.max_active);
       const was = prev.active.length === 0 ? 'none was active yet' : 'the active ones are in maintenance';
       chosen.forEach((p) => why.set(p.id, `fail-safe: no prefix is healthy and ${was}; using the static set`));
     }
@@ -117,11 +117,11 @@ export function selectActive(
     const used: number[] = [];
     let usable = 0;
     for (const g of groups) {
-      if (usable >= s.min_active) break;
+      if (usable >= settings.min_active) break;
       used.push(g);
       usable += eligible.filter((p) => p.groupRank === g).length;
     }
-    let free = Math.min(s.max_active, usable);
+    let free = Math.min(settings.max_active, usable);
     chosen = [];
     for (const g of used) {
       const members = eligible.filter((p) => p.groupRank === g);
@@ -142,7 +142,7 @@ export function selectActive(
         );
       chosen.push(...kept, ...fill);
     }
-    ({ chosen, challengers } = challenge(chosen, eligible, prev, s, now, score, why));
+    ({ chosen, challengers } = challenge(chosen, eligible, prev, settings, now, score, why));
   }
 
   const activeIds = new Set(chosen.map((p) => p.id));
@@ -151,7 +151,7 @@ export function selectActive(
   const draining: Record<string, number> = {};
   for (const [id, since] of Object.entries(prev.draining)) {
     if (activeIds.has(id)) continue;
-    if (now - since >= s.drain)
+    if (now - since >= settings.drain)
       changes.push({ id, change: 'drain-ended', reason: 'drain time is over; no longer rendered' });
     else draining[id] = since;
   }
@@ -167,8 +167,8 @@ export function selectActive(
       : held(id)
         ? `in maintenance${m!.reason ? `: ${m!.reason}` : ''}`
         : (why.get(id) ?? (h?.status !== 'up' ? `prefix is ${h?.status ?? 'unknown'}` : 'a better group is available'));
-    if (s.drain > 0) draining[id] = now;
-    changes.push({ id, change: 'deactivated', reason: s.drain > 0 ? `${reason}; draining` : reason });
+    if (settings.drain > 0) draining[id] = now;
+    changes.push({ id, change: 'deactivated', reason: settings.drain > 0 ? `${reason}; draining` : reason });
   }
   return { next: { active, draining, challengers, failsafe }, changes };
 }
@@ -188,7 +188,7 @@ function challenge(
   chosen: SelectablePrefix[],
   eligible: SelectablePrefix[],
   prev: SelectionState,
-  s: SelectSettings,
+  settings: SelectSettings,
   now: number,
   score: (id: string) => number,
   why: Map<string, string>,
@@ -201,17 +201,18 @@ function challenge(
     if (sameGroup.length === 0) continue;
     const worst = sameGroup.reduce((a, b) => (score(b.id) > score(a.id) ? b : a));
     const gain = score(worst.id) - score(c.id);
-    const clearlyBetter = gain >= s.switch_min_gain && score(c.id) < score(worst.id) * (1 - s.switch_margin);
+    const clearlyBetter =
+      gain >= settings.switch_min_gain && score(c.id) < score(worst.id) * (1 - settings.switch_margin);
     if (!clearlyBetter) continue;
     const since = prev.challengers[c.id] ?? now;
     challengers[c.id] = since;
-    if (!swap && now - since >= s.switch_after) swap = { out: worst, in: c };
+    if (!swap && now - since >= settings.switch_after) swap = { out: worst, in: c };
   }
   if (!swap) return { chosen, challengers };
   const { out, in: incoming } = swap;
   delete challengers[incoming.id];
   const scores = `score ${formatMs(score(incoming.id))} vs ${formatMs(score(out.id))}`;
-  why.set(incoming.id, `better than ${out.id} (${scores}) for ${Math.round(s.switch_after / 1000)}s`);
+  why.set(incoming.id, `better than ${out.id} (${scores}) for ${Math.round(settings.switch_after / 1000)}s`);
   why.set(out.id, `replaced by better ${incoming.id} (${scores})`);
   return { chosen: chosen.map((p) => (p === out ? incoming : p)), challengers };
 }

@@ -15,20 +15,20 @@ export class SshHost implements Host {
 
   /** SSH's own checks: the host key, and the SFTP extensions an atomic replace needs. */
   async checks(): Promise<Array<{ check: string; ok: boolean; detail: string }>> {
-    const s = this.session;
+    const session = this.session;
     const checks: Array<{ check: string; ok: boolean; detail: string }> = [];
     try {
-      await s.connect();
-      const k = s.hostKey;
+      await session.connect();
+      const k = session.hostKey;
       const hostKey = k
-        ? `${k.type} ${k.fingerprint} matches ${s.ep.known_hosts} line ${k.known_hosts_line}`
+        ? `${k.type} ${k.fingerprint} matches ${session.ep.known_hosts} line ${k.known_hosts_line}`
         : 'verified';
       checks.push({
         check: 'connect',
         ok: true,
-        detail: `${s.ep.user}@${s.ep.host} port ${s.ep.port}; host key ${hostKey}`,
+        detail: `${session.ep.user}@${session.ep.host} port ${session.ep.port}; host key ${hostKey}`,
       });
-      const ext = await s.extensions;
+      const ext = await session.extensions;
       const missing = ['posix-rename@openssh.com'].filter((e) => !ext[e]);
       checks.push({
         check: 'sftp',
@@ -39,7 +39,7 @@ export class SshHost implements Host {
       });
     } catch (err) {
       const m = (err as Error).message;
-      const name = `${s.ep.name}:`;
+      const name = `${session.ep.name}:`;
       checks.push({ check: 'connect', ok: false, detail: m.startsWith(name) ? m.slice(name.length).trim() : m });
     }
     return checks;
