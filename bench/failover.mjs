@@ -344,9 +344,10 @@ async function soak(name, p, daemon, poller) {
   const round0 = (await readState()).round;
   while (Date.now() - t0 < soakSeconds * 1000) {
     await sleep(Math.min(30_000, soakSeconds * 1000 - (Date.now() - t0)));
-    // a soak only counts while the daemon really runs rounds (and nobody tore the lab down)
+    // a soak only counts while the daemon really runs rounds (and nobody tore the lab down); an
+    // unchanged state file is rewritten at most once a second
     const st = await readState().catch(() => null);
-    if (!daemon.status.startsWith('running') || !st || Date.now() - Date.parse(st.updated_at) > 5 * p.interval) {
+    if (!daemon.status.startsWith('running') || !st || Date.now() - Date.parse(st.updated_at) > Math.max(5 * p.interval, 5000)) {
       throw new Error(
         `soak aborted: daemon ${daemon.status}, state file ${st ? `last updated ${st.updated_at}` : 'gone'}`,
       );
