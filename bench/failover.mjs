@@ -347,7 +347,8 @@ async function soak(name, p, daemon, poller) {
     // a soak only counts while the daemon really runs rounds (and nobody tore the lab down); an
     // unchanged state file is rewritten at most once a second
     const st = await readState().catch(() => null);
-    if (!daemon.status.startsWith('running') || !st || Date.now() - Date.parse(st.updated_at) > Math.max(5 * p.interval, 5000)) {
+    const stale = !st || Date.now() - Date.parse(st.updated_at) > Math.max(5 * p.interval, 5000);
+    if (!daemon.status.startsWith('running') || stale) {
       throw new Error(
         `soak aborted: daemon ${daemon.status}, state file ${st ? `last updated ${st.updated_at}` : 'gone'}`,
       );
