@@ -9,21 +9,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { waitFor } from '../../support/wait.js';
+import { EVERY_LENGTH } from '../../support/prefixes.js';
 import { createLogger } from '../../../src/log.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { TargetRunner } from '../../../src/apply/runner.js';
 import { queryServedPrefixes } from '../../../src/apply/verify.js';
 
-/** one prefix of every RFC 6052 length, and one that drains */
-const EVERY_LENGTH = [
-  '2001:db8::/32',
-  '2001:db8:100::/40',
-  '2001:db8:48::/48',
-  '2001:db8:56:5600::/56',
-  '2001:db8:64:64::/64',
-  '2001:db8:96:96::/96',
-];
+/** a prefix that drains, beside the active ones of every length */
 const DRAINING = '2001:db8:d::/96';
 const render = (active: string[], draining: string[] = []) =>
   active.map((p) => `dns64 ${p} { clients { any; }; };\n`).join('') +

@@ -10,18 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BindTarget, type BindSettings } from '../../../src/apply/pipeline.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BLOCK_BEGIN } from '../../../src/apply/bind/named-conf.js';
-
-// An immutable directory makes the rollback's temp file impossible, even for root (ext4 here).
-function chattrWorks(): boolean {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'nh-chattr-'));
-  try {
-    execFileSync('chattr', ['+i', d], { stdio: 'ignore' });
-    execFileSync('chattr', ['-i', d], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { chattrWorks } from '../../support/chattr.js';
 
 const frozen: string[] = [];
 afterEach(() => {

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { extractIpv4, parsePrefix, prefixEmbedding, synthesize } from '../../../src/config/prefix.js';
+import { EVERY_LENGTH } from '../../support/prefixes.js';
 
 describe('RFC 6052 synthesis', () => {
   // RFC 6052 section 2.4, the example table for 192.0.2.33.
@@ -52,14 +53,7 @@ describe('parsePrefix', () => {
 
 describe('prefixEmbedding', () => {
   it('recovers the prefix of 192.0.0.170/171 for every RFC 6052 length, and nothing else', () => {
-    for (const text of [
-      '2001:db8::/32',
-      '2001:db8:100::/40',
-      '2001:db8:48::/48',
-      '2001:db8:56:5600::/56',
-      '2001:db8:64:64::/64',
-      '2001:db8:96:96::/96',
-    ]) {
+    for (const text of EVERY_LENGTH) {
       const p = parsePrefix(text);
       for (const v4 of ['192.0.0.170', '192.0.0.171'])
         expect(prefixEmbedding(synthesize(p, v4), v4)?.text).toBe(p.text);

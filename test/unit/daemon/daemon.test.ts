@@ -13,6 +13,7 @@ import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
+import { chattrWorks } from '../../support/chattr.js';
 
 const good = new Set<string>();
 /** Canned probe outcomes: every probe through a prefix in `good` answers, the others time out. */
@@ -372,17 +373,6 @@ describe('runners across failures and config reloads', () => {
     expect(await p.round()).toEqual(['one', 'two']);
   });
 });
-
-function chattrWorks(): boolean {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'nh-chattr-'));
-  try {
-    execFileSync('chattr', ['+i', d], { stdio: 'ignore' });
-    execFileSync('chattr', ['-i', d], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A local target whose first reload fails and whose rollback fails too: the new file is live, unloaded. */
 async function pendingAfterFailedRollback() {
