@@ -5,6 +5,7 @@
 import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ServedChange } from '../../../src/apply/runner.js';
 import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { startServices, type Services } from '../../support/services.js';
@@ -54,17 +55,8 @@ async function script(name: string, body: string): Promise<string> {
   return file;
 }
 
-interface ChangeDoc {
-  event: string;
-  target: string;
-  old: string[] | null;
-  new: string[];
-  draining: string[];
-  reason: string;
-  changes: Array<{ id: string; change: string; reason: string }>;
-  at: string;
-  env: string;
-}
+/** the on_change document (ServedChange plus its event and target) and the environment recorded */
+type ChangeDoc = ServedChange & { event: string; target: string; env: string };
 
 /** The lines a recording hook wrote: its stdin document plus the environment it saw. */
 async function recorded<T>(file: string): Promise<T[]> {
