@@ -121,7 +121,7 @@ describe('served = decided', () => {
     // a named just started may not answer ipv4only.arpa yet (its automatic zones load after rndc is up)
     await waitFor('the new named to answer ipv4only.arpa', async () => (await target.verification!.ask()).ok, 10_000);
     await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
-    expect(r.verification).toMatchObject({ ok: true });
+    expect(r.verification, JSON.stringify(r.verification)).toMatchObject({ ok: true });
     await gone.stop();
     const answer = await target.verification!.ask();
     expect(answer.ok).toBe(false);
