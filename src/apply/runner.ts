@@ -4,10 +4,16 @@
 import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import type { AppliedRecord } from '../daemon/state-file.js';
-import type { ApplyOutcome, ApplyTarget } from './pipeline.js';
+import type { ApplyOutcome, ApplyTarget, ServedAnswer } from './pipeline.js';
 import { compareServed } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;
+/**
+ * After a reload, BIND loads the new configuration's automatic ipv4only.arpa zone once `rndc` has
+ * returned, so its first answers may be SERVFAIL (seen on 9.18 under load). No usable answer is
+ * asked again after these pauses (1.55 s in all) before it counts.
+ */
+const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
 
 export interface Verification {
   at: string;
@@ -137,7 +143,7 @@ export class TargetRunner {
       if (retrying && now < this.failure!.retryAt) return Promise.resolve();
       work = () => this.applyNow(want, retrying ? 'retry after a failed apply' : want.reason);
     } else if (this.target.verification && !this.hooks.dryRun && now >= this.verifyDueAt) {
-      work = () => this.verify(want);
+      work = () => this.verify(want, false);
     }
     if (!work) return Promise.resolve();
     const job = work;
@@ -175,13 +181,17 @@ export class TargetRunner {
     const outcome = await this.target.apply(want.text, { dryRun: this.hooks.dryRun });
     this.record(outcome, want, reason);
     if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification) return;
-    await this.verify(want);
+    await this.verify(want, outcome.result === 'applied');
   }
 
-  /** Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is final. */
-  private async verify(want: Wanted): Promise<void> {
+  /**
+   * Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is
+   * final. `reloaded`: BIND was just reloaded, and may need a moment before it answers usably.
+   */
+  private async verify(want: Wanted, reloaded: boolean): Promise<void> {
     const v = this.target.verification!;
-    let verdict = compareServed(want.active, await v.ask());
+    const ask = reloaded ? () => this.askSettled(v) : () => v.ask();
+    let verdict = compareServed(want.active, await ask());
     // BIND answered with something else: reload once. No answer at all: a reload would not help.
     if (!verdict.ok && verdict.served !== null) {
       this.hooks.log.warn(`${this.name}: BIND does not serve the decided set; applying again with a reload`, {
@@ -189,7 +199,7 @@ export class TargetRunner {
       });
       const outcome = await this.target.apply(want.text, { reload: true });
       this.record(outcome, want, 'BIND did not serve the decided set');
-      if (outcome.result !== 'failed') verdict = compareServed(want.active, await v.ask());
+      if (outcome.result !== 'failed') verdict = compareServed(want.active, await this.askSettled(v));
     }
     const now = this.hooks.now();
     this.verifyDueAt = now + v.interval;
@@ -199,6 +209,17 @@ export class TargetRunner {
       this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
     else if (before && !before.ok) this.hooks.log.info(`${this.name}: BIND serves the decided set again`);
     this.hooks.recorded(this, null);
+  }
+
+  /** What BIND answers once it answers usably, or its last answer after the settle pauses. */
+  private async askSettled(v: NonNullable<ApplyTarget['verification']>): Promise<ServedAnswer> {
+    let answer = await v.ask();
+    for (const pause of SETTLE_PAUSES_MS) {
+      if (answer.ok || this.stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      answer = await v.ask();
+    }
+    return answer;
   }
 
   private record(outcome: ApplyOutcome, want: Wanted, reason: string) {
