@@ -299,7 +299,10 @@ async function maintenance(
   const before = predictSelection(config, state, set, now);
   const after = new Map(set).set(id, { reason, since: set.get(id)?.since ?? now, until });
   const next = predictSelection(config, state, after, now);
-  const becomes = `the set would become: ${names(next.active)}${next.failsafe ? ' (fail-safe)' : ''}`;
+  const heldAfter = maintenanceInForce(after, now);
+  const everyHeld = config.prefixes.every((p) => heldAfter.has(p.id));
+  const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
+  const becomes = `the set would become: ${names(next.active)}${note}`;
   const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
   if (next.healthy.length === 0 && before.active.includes(id) && !argv.force)
     throw new CliError(

@@ -13,6 +13,7 @@ import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner, type ServedChange } from '../apply/runner.js';
 import { Notifier } from './notify.js';
+import { setCondition } from '../observe/format.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { Discovery } from '../discover/discover.js';
@@ -489,13 +490,13 @@ export class Daemon {
     this.health = decision.health;
     this.selection = decision.selection;
     this.lastDecision = decision;
-    this.logDecision(decision, now);
+    this.logDecision(decision, now, held);
     await this.applyAll(decision.rendered);
     await this.queueSnapshot(now);
     return decision;
   }
 
-  private logDecision(d: Decision, now: number) {
+  private logDecision(d: Decision, now: number, held: ReadonlyMap<string, MaintenanceEntry>) {
     const faults = targetFaultNotice(this.targetFaults, d.verdict.targetFaults, now);
     this.targetFaults = faults.memo;
     if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
@@ -513,12 +514,17 @@ export class Daemon {
       });
     }
     for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
-    if (d.selection.failsafe) {
+    const condition = setCondition({
+      failsafe: d.selection.failsafe,
+      prefixes: this.config.prefixes.map((p) => ({
+        maintenance: held.has(p.id) ? maintenanceStatus(held.get(p.id)!) : null,
+      })),
+    });
+    if (condition) {
+      // a failure is an error; every prefix in maintenance is an operator's choice, worth a warning
       if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0) {
         this.failsafeLoggedAt = now;
-        this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', {
-          active: d.selection.active,
-        });
+        this.log[condition.kind === 'failsafe' ? 'error' : 'warn'](condition.text, { active: d.selection.active });
       }
     } else {
       this.failsafeLoggedAt = 0;
@@ -632,7 +638,10 @@ export class Daemon {
       }
     }
     const names = snapshot.active.map((id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id);
-    this.opts.hooks?.status?.(`${snapshot.failsafe ? 'FAIL-SAFE ' : ''}active: ${names.join(', ') || 'none'}`);
+    const condition = setCondition(snapshot)?.kind;
+    const mark =
+      condition === 'failsafe' ? 'FAIL-SAFE ' : condition === 'all-in-maintenance' ? 'ALL IN MAINTENANCE ' : '';
+    this.opts.hooks?.status?.(`${mark}active: ${names.join(', ') || 'none'}`);
     this.opts.hooks?.snapshot?.(snapshot, this.lastDecision);
   }
 }

@@ -129,6 +129,20 @@ describe('status page', () => {
     );
     const html = renderStatusPage({ snapshot: snapshot({ failsafe: true }), history: new LatencyHistory(), now: T0 });
     expect(html).toContain('id="failsafe"');
+    expect(html).toContain('FAIL-SAFE: no prefix passed its probes; keeping the last good set.');
+  });
+
+  it('every prefix in maintenance has its own banner, not the fail-safe one (regression)', () => {
+    const m = { reason: 'upgrade', since: new Date(T0).toISOString(), until: null };
+    const held = [prefix(A, { active: false, draining: true, maintenance: m }), deadPrefix(B, { maintenance: m })];
+    const html = renderStatusPage({
+      snapshot: snapshot({ prefixes: held, active: [] }),
+      history: new LatencyHistory(),
+      now: T0,
+    });
+    expect(html).toContain('id="all-in-maintenance"');
+    expect(html).toContain('ALL IN MAINTENANCE: every prefix (2) is in maintenance');
+    expect(html).not.toContain('FAIL-SAFE');
   });
 
   it('shows per target whether BIND serves the decided set', () => {
