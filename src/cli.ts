@@ -211,16 +211,19 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
     notifier?.reloading();
     daemon.reload();
   };
+  const stop: { done?: Promise<void> } = {};
   const onStop = (signal: NodeJS.Signals) => {
     log.info(`${signal}: stopping after the current step`);
     notifier?.stopping();
-    void daemon.stop();
+    stop.done ??= daemon.stop();
   };
   process.on('SIGHUP', onHup);
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   try {
     await daemon.start();
+    // the loop has ended; the stop still lets applies in flight and running hooks finish
+    await stop.done;
   } finally {
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onStop);

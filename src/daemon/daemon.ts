@@ -303,6 +303,8 @@ export class Daemon {
       new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
     ]);
     await Promise.all(this.runners.map((r) => r.target.close()));
+    // the hooks of the last applies (on_change) and health changes: bounded by hooks.timeout
+    await this.notifier.stop();
   }
 
   /** Re-read the configuration before the next round (SIGHUP, `systemctl reload`). */

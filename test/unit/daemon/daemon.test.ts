@@ -469,3 +469,37 @@ state_file: ${stateFile}
     expect(snapshots.at(-1)).toMatchObject({ active: [], failsafe: false });
   });
 });
+
+describe('stop and notify hooks', () => {
+  it('stop() waits for the on_change hook of the last apply (regression: it returned while the hook ran)', async () => {
+    const work = mkdtempSync(path.join(dir, 'stop-hook-'));
+    const out = path.join(work, 'hook.json');
+    const started = path.join(work, 'started');
+    const hook = `touch ${started}; sleep 0.5; cat > ${out}`;
+    const lines: string[] = [];
+    const daemon = new Daemon({
+      configPath: null,
+      config: parseConfig(
+        `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+state_file: ${path.join(work, 'state.json')}
+hooks: { on_change: [sh, -c, ${JSON.stringify(hook)}], timeout: 10s }
+`,
+        'c.yaml',
+        work,
+      ),
+      log: createLogger({ level: 'info', write: (l) => lines.push(l) }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober,
+    });
+    good.clear();
+    good.add(A);
+    await daemon.step();
+    while (!(await readFile(started).catch(() => null))) await new Promise((r) => setTimeout(r, 20));
+    await daemon.stop();
+    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ event: 'change', target: 'local', new: [A] });
+    expect(lines).toContainEqual(expect.stringMatching(/^INFO {2}stopping: waiting for notify hooks/));
+  });
+});
