@@ -6,6 +6,7 @@ import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
 import { applyDetail, lastRound, maintenanceNote, role, setCondition } from './format.js';
 import { html, type Html, type HtmlValue } from './html.js';
 import { STYLE } from './status-style.js';
+import { discoverySection } from './status-discovery.js';
 
 // The page's tests import the escaper from here.
 export { escapeHtml } from './html.js';
@@ -250,6 +251,7 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     ${banners}
     <h2>Prefixes</h2>
     ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
+    ${discoverySection(s.discovery, now)}
     <h2>BIND targets</h2>
     ${table('targets', ['Target', 'Last apply', 'Serving', 'BIND serves it'], targetRows)}
     <h2>Last applies</h2>
