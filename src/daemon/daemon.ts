@@ -8,7 +8,7 @@ import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
-import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
+import { EMPTY_SELECTION, inMaintenance, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner, type ServedChange } from '../apply/runner.js';
@@ -22,6 +22,8 @@ import {
   maintenanceInForce,
   maintenanceStatus,
   readMaintenance,
+  withMaintenanceLock,
+  writeMaintenance,
   type MaintenanceEntry,
 } from './maintenance.js';
 import {
@@ -126,6 +128,7 @@ export class Daemon {
   private maintenance = new Map<string, MaintenanceEntry>();
   private maintenanceText: string | null = null;
   private maintenanceError: string | null = null;
+  private pruneError: string | null = null;
   /** the prefixes whose maintenance held in the last round (to log an `until` that has come) */
   private heldLastRound = new Set<string>();
   /** the watcher saw the file change since the loop last read it */
@@ -372,8 +375,38 @@ export class Daemon {
           until: e.until === null ? null : new Date(e.until).toISOString(),
           configured: this.config.prefixes.some((p) => p.id === id),
         });
-    for (const id of this.maintenance.keys()) if (!next.has(id)) this.log.info(`prefix ${id} taken out of maintenance`);
+    const now = this.now();
+    for (const [id, e] of this.maintenance)
+      // an entry that had ended was dropped from the file (pruneMaintenance): its end is logged already
+      if (!next.has(id) && inMaintenance(e, now)) this.log.info(`prefix ${id} taken out of maintenance`);
     this.maintenance = next;
+  }
+
+  /**
+   * Drops the entries whose `until` has come from the file, so it holds only maintenance in force.
+   * Under the file's lock and from the file as it is now (not this.maintenance), so a change the
+   * CLI just made is kept; when the CLI holds the lock, a later round tries again.
+   */
+  private async pruneMaintenance() {
+    const now = this.now();
+    if (this.maintenanceError !== null || [...this.maintenance.values()].every((e) => inMaintenance(e, now))) return;
+    const file = maintenanceFile(this.config.state_file);
+    try {
+      const r = await withMaintenanceLock(file, 0, async () => {
+        const set = await readMaintenance(file);
+        const ended = [...set].filter(([, e]) => !inMaintenance(e, now)).map(([id]) => id);
+        if (ended.length > 0) await writeMaintenance(file, set, now);
+        return ended;
+      });
+      if (r.ok && r.value.length > 0)
+        this.log.info('maintenance file: dropped the ended entries', { file, ended: r.value });
+      this.pruneError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.pruneError)
+        this.log.warn('cannot drop the ended entries from the maintenance file', { file, error: message });
+      this.pruneError = message;
+    }
   }
 
   /** The reload happens between rounds, in the loop, so it never races an apply. */
@@ -441,6 +474,7 @@ export class Daemon {
       if (this.reloadPending) this.reloadConfig();
       this.maintenanceChanged = false;
       await this.refreshMaintenance();
+      await this.pruneMaintenance();
       if (this.discoveryChanged) {
         this.discoveryChanged = false;
         this.useDiscovered();

@@ -129,6 +129,10 @@ describe('maintenance', () => {
     const before = await readFile(maintenanceFile, 'utf8');
     const unknown = await cli(['maintenance', NOT_CONFIGURED, 'on']);
     expect([unknown.exitCode, unknown.stderr]).toEqual([65, expect.stringMatching(/is not a configured prefix/)]);
+    // it says which prefixes exist
+    expect(unknown.stderr).toContain(`configured: ${A}, ${B}, ${C}`);
+    const unknownOff = await cli(['maintenance', NOT_CONFIGURED, 'off']);
+    expect([unknownOff.exitCode, unknownOff.stderr]).toEqual([65, expect.stringContaining(`configured: ${A}, ${B}`)]);
     const bad = await cli(['maintenance', C, 'on', '--until', 'soon']);
     expect([bad.exitCode, bad.stderr]).toEqual([64, expect.stringMatching(/--until "soon": expected a time/)]);
     const junk = await cli(['maintenance', 'not-a-prefix', 'on']);
@@ -169,7 +173,14 @@ describe('maintenance', () => {
     await waitFor('B back after its --until', async () => (await served()).length === 3);
     expect(await served()).toEqual([A, B, C].map(www).sort());
     expect(await daemon.count(new RegExp(`^prefix ${B.replace(/[/.]/g, '\\$&')}: maintenance ended`))).toBe(1);
-    expect((await cli(['maintenance', 'list'])).stdout).toMatch(/ended .* short/);
+    // the daemon drops the ended entry from the file (regression: it stayed there forever)
+    await waitFor('B dropped from the file', async () => !(await readFile(maintenanceFile, 'utf8')).includes(B));
+    expect(JSON.parse(await readFile(maintenanceFile, 'utf8'))).toEqual({ version: 1, prefixes: {} });
+    expect((await daemon.logs()).find((l) => l.msg === 'maintenance file: dropped the ended entries')).toMatchObject({
+      ended: [B],
+    });
+    expect((await cli(['maintenance', 'list'])).stdout).not.toContain(B);
+    expect(await daemon.count(/taken out of maintenance/)).toBe(1); // A's off only
   });
 
   it('--force takes the last one too: every prefix drains, named synthesizes with none', async () => {
