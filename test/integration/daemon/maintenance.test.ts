@@ -188,8 +188,20 @@ describe('maintenance', () => {
     await waitFor('only C', async () => (await served()).length === 1);
     const r = await cli(['maintenance', C, 'on', '--force']);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('the set would become: none (every prefix in maintenance)');
     await waitFor('no AAAA synthesized', async () => (await served()).length === 0);
     expect((await readFile(named.includeFile, 'utf8')).match(/clients \{ none; \}/g)).toHaveLength(3);
+    // said as what it is, not as the fail-safe (regression: "FAIL-SAFE: no prefix passed its probes")
+    const allHeld = 'ALL IN MAINTENANCE: every prefix (3) is in maintenance';
+    await waitFor('the warning', async () => (await daemon.logs()).some((l) => l.msg.startsWith(allHeld)));
+    const since = (await daemon.logs()).findIndex((l) => l.msg.startsWith(allHeld));
+    const after = (await daemon.logs()).slice(since);
+    expect(after[0]).toMatchObject({ level: 'warn', active: [] });
+    expect(after.filter((l) => /FAIL-SAFE|passed its probes/.test(l.msg))).toEqual([]);
+    expect((await state()) as unknown).toMatchObject({ active: [], failsafe: false });
+    expect((await cli(['status'])).stdout).toContain(allHeld);
+    expect(await curl('/')).toContain('id="all-in-maintenance"');
+    expect(await curl('/metrics')).toContain('nat64_health_failsafe 0');
     for (const p of [A, B, C]) expect((await cli(['maintenance', p, 'off'])).exitCode).toBe(0);
     await waitFor('all back', async () => (await served()).length === 3);
   });
