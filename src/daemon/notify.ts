@@ -40,7 +40,7 @@ export class Notifier {
   private readonly queues = new Map<HookKind, HookEvent[]>();
   private readonly running = new Map<HookKind, Promise<void>>();
   /** the process of each kind's run in progress */
-  private readonly children = new Map<HookKind, { pid: number; command: string; started: number }>();
+  private readonly children = new Map<HookKind, { pid: number; command: string; started: number; killed: boolean }>();
   private stopping = false;
   /** the stop's deadline passed: what still runs is killed, what waits is dropped */
   private cutOff = false;
@@ -99,7 +99,10 @@ export class Notifier {
     this.log.info('stopping: waiting for notify hooks', { running, waiting, timeout_ms: timeout });
     const timer = setTimeout(() => {
       this.cutOff = true;
-      for (const c of this.children.values()) killGroup(c.pid);
+      for (const c of this.children.values()) {
+        c.killed = true;
+        killGroup(c.pid);
+      }
     }, timeout);
     await this.idle();
     clearTimeout(timer);
@@ -135,7 +138,8 @@ export class Notifier {
       stderr: 'pipe',
       maxBuffer: 64 * 1024,
     });
-    if (child.pid) this.children.set(kind, { pid: child.pid, command: cmd, started: Date.now() });
+    const run = { pid: child.pid ?? 0, command: cmd, started: Date.now(), killed: false };
+    if (child.pid) this.children.set(kind, run);
     const timer = setTimeout(() => {
       timedOut = true;
       if (child.pid) killGroup(child.pid);
@@ -144,7 +148,7 @@ export class Notifier {
     clearTimeout(timer);
     this.children.delete(kind);
     const stderr = String(r.stderr ?? '').slice(0, OUTPUT_CHARS);
-    if (timedOut || this.cutOff) {
+    if (timedOut || run.killed) {
       const why = timedOut ? 'after its timeout' : 'at the stop, when the time for hooks was over';
       this.log.warn(`hook ${kind} killed ${why}`, { command: cmd, timeout_ms: timeout });
       return { kind, ok: false, timedOut: true };
