@@ -18,6 +18,7 @@ import { readState, type StateSnapshot } from './daemon/state-file.js';
 import {
   maintenanceFile,
   MaintenanceFileError,
+  withMaintenanceLock,
   maintenanceInForce,
   parseUntil,
   predictSelection,
@@ -211,16 +212,19 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
     notifier?.reloading();
     daemon.reload();
   };
+  const stop: { done?: Promise<void> } = {};
   const onStop = (signal: NodeJS.Signals) => {
     log.info(`${signal}: stopping after the current step`);
     notifier?.stopping();
-    void daemon.stop();
+    stop.done ??= daemon.stop();
   };
   process.on('SIGHUP', onHup);
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   try {
     await daemon.start();
+    // the loop has ended; the stop still lets applies in flight and running hooks finish
+    await stop.done;
   } finally {
     process.off('SIGHUP', onHup);
     process.off('SIGTERM', onStop);
@@ -268,26 +272,13 @@ async function maintenance(
     if (err instanceof PrefixError) throw new CliError(`${argv.prefix}: ${err.message}`, EXIT.dataErr);
     throw err;
   }
-  const now = Date.now();
-  const set = await readMaintenanceOrFail(file);
   const configured = config.prefixes.some((p) => p.id === id);
   const names = (ids: string[]) => ids.join(', ') || 'none';
-  if (argv.state === 'off') {
-    if (!set.has(id)) {
-      if (!configured) throw new CliError(`${id} is not a configured prefix (${config.source})`, EXIT.dataErr);
-      process.stdout.write(`${id} is not in maintenance; nothing changed\n`);
-      return EXIT.ok;
-    }
-    set.delete(id);
-    await writeMaintenance(file, set);
-    process.stdout.write(`${id}: maintenance off (${file}); it comes back by the selection rules\n`);
-    return EXIT.ok;
-  }
-  if (!configured) throw new CliError(`${id} is not a configured prefix (${config.source})`, EXIT.dataErr);
+  if (argv.state === 'on' && !configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
   let until: number | null = null;
-  if (argv.until !== undefined) {
+  if (argv.state === 'on' && argv.until !== undefined) {
     try {
-      until = parseUntil(argv.until, now);
+      until = parseUntil(argv.until, Date.now());
     } catch (err) {
       throw new CliError((err as Error).message, EXIT.usage);
     }
@@ -295,25 +286,54 @@ async function maintenance(
   const reason = argv.reason ?? '';
   if (reason.length > 200 || /[\r\n]/.test(reason))
     throw new CliError('--reason: one line of at most 200 characters', EXIT.usage);
-  const state = await lastState(config);
-  const before = predictSelection(config, state, set, now);
-  const after = new Map(set).set(id, { reason, since: set.get(id)?.since ?? now, until });
-  const next = predictSelection(config, state, after, now);
-  const becomes = `the set would become: ${names(next.active)}${next.failsafe ? ' (fail-safe)' : ''}`;
-  const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
-  if (next.healthy.length === 0 && before.active.includes(id) && !argv.force)
+  // the read-modify-write under the file's lock: another command or the daemon's pruning waits
+  const locked = await withMaintenanceLock(file, 5000, async () => {
+    const now = Date.now();
+    const set = await readMaintenanceOrFail(file);
+    if (argv.state === 'off') {
+      if (!set.has(id)) {
+        if (!configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
+        return `${id} is not in maintenance; nothing changed\n`;
+      }
+      set.delete(id);
+      await writeMaintenance(file, set, now);
+      return `${id}: maintenance off (${file}); it comes back by the selection rules\n`;
+    }
+    const state = await lastState(config);
+    const before = predictSelection(config, state, set, now);
+    const after = new Map(set).set(id, { reason, since: set.get(id)?.since ?? now, until });
+    const next = predictSelection(config, state, after, now);
+    const heldAfter = maintenanceInForce(after, now);
+    const everyHeld = config.prefixes.every((p) => heldAfter.has(p.id));
+    const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
+    const becomes = `the set would become: ${names(next.active)}${note}`;
+    const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
+    if (next.healthy.length === 0 && before.active.includes(id) && !argv.force)
+      throw new CliError(
+        `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
+          'Use --force to put it into maintenance anyway.',
+        EXIT.some,
+      );
+    await writeMaintenance(file, after, now);
+    const untilText = until === null ? 'until `maintenance off`' : `until ${new Date(until).toISOString()}`;
+    return (
+      `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n` +
+      `active now: ${names(state?.active ?? [])}; ${becomes}${unknown}\n`
+    );
+  });
+  if (!locked.ok)
     throw new CliError(
-      `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
-        'Use --force to put it into maintenance anyway.',
+      `${locked.holder}: another maintenance change holds the lock; nothing changed, try again`,
       EXIT.some,
     );
-  await writeMaintenance(file, after);
-  const untilText = until === null ? 'until `maintenance off`' : `until ${new Date(until).toISOString()}`;
-  process.stdout.write(
-    `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n` +
-      `active now: ${names(state?.active ?? [])}; ${becomes}${unknown}\n`,
-  );
+  process.stdout.write(locked.value);
   return EXIT.ok;
+}
+
+/** Names the configured prefixes, so the operator sees what exists. */
+function notConfigured(id: string, config: Config): string {
+  const list = config.prefixes.map((p) => (p.name === p.id ? p.id : `${p.id} (${p.name})`)).join(', ');
+  return `${id} is not a configured prefix (${config.source}); configured: ${list || 'none'}`;
 }
 
 async function maintenanceList(argv: Common & { json?: boolean }): Promise<number> {

@@ -206,7 +206,11 @@ export const configSchema = z
       .strictObject({
         on_change: argv.optional(),
         on_state: argv.optional(),
-        timeout: duration.refine((ms) => ms >= 100, { message: 'at least 100ms' }).default(10_000),
+        // at most 60s: the unit's stop (TimeoutStopSec=2min) waits for running hooks up to this long
+        timeout: duration
+          .refine((ms) => ms >= 100, { message: 'at least 100ms' })
+          .refine((ms) => ms <= 60_000, { message: 'at most 60s' })
+          .default(10_000),
       })
       .prefault({}),
     /** metrics and status page; off when absent, on loopback when `http: {}` */

@@ -8,11 +8,12 @@ import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { errorDetail } from '../format.js';
 import type { Logger } from '../log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
-import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
+import { EMPTY_SELECTION, inMaintenance, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner, type ServedChange } from '../apply/runner.js';
 import { Notifier } from './notify.js';
+import { setCondition } from '../observe/format.js';
 import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { Discovery } from '../discover/discover.js';
@@ -21,6 +22,8 @@ import {
   maintenanceInForce,
   maintenanceStatus,
   readMaintenance,
+  withMaintenanceLock,
+  writeMaintenance,
   type MaintenanceEntry,
 } from './maintenance.js';
 import {
@@ -125,6 +128,7 @@ export class Daemon {
   private maintenance = new Map<string, MaintenanceEntry>();
   private maintenanceText: string | null = null;
   private maintenanceError: string | null = null;
+  private pruneError: string | null = null;
   /** the prefixes whose maintenance held in the last round (to log an `until` that has come) */
   private heldLastRound = new Set<string>();
   /** the watcher saw the file change since the loop last read it */
@@ -302,6 +306,8 @@ export class Daemon {
       new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
     ]);
     await Promise.all(this.runners.map((r) => r.target.close()));
+    // the hooks of the last applies (on_change) and health changes: bounded by hooks.timeout
+    await this.notifier.stop();
   }
 
   /** Re-read the configuration before the next round (SIGHUP, `systemctl reload`). */
@@ -369,8 +375,38 @@ export class Daemon {
           until: e.until === null ? null : new Date(e.until).toISOString(),
           configured: this.config.prefixes.some((p) => p.id === id),
         });
-    for (const id of this.maintenance.keys()) if (!next.has(id)) this.log.info(`prefix ${id} taken out of maintenance`);
+    const now = this.now();
+    for (const [id, e] of this.maintenance)
+      // an entry that had ended was dropped from the file (pruneMaintenance): its end is logged already
+      if (!next.has(id) && inMaintenance(e, now)) this.log.info(`prefix ${id} taken out of maintenance`);
     this.maintenance = next;
+  }
+
+  /**
+   * Drops the entries whose `until` has come from the file, so it holds only maintenance in force.
+   * Under the file's lock and from the file as it is now (not this.maintenance), so a change the
+   * CLI just made is kept; when the CLI holds the lock, a later round tries again.
+   */
+  private async pruneMaintenance() {
+    const now = this.now();
+    if (this.maintenanceError !== null || [...this.maintenance.values()].every((e) => inMaintenance(e, now))) return;
+    const file = maintenanceFile(this.config.state_file);
+    try {
+      const r = await withMaintenanceLock(file, 0, async () => {
+        const set = await readMaintenance(file);
+        const ended = [...set].filter(([, e]) => !inMaintenance(e, now)).map(([id]) => id);
+        if (ended.length > 0) await writeMaintenance(file, set, now);
+        return ended;
+      });
+      if (r.ok && r.value.length > 0)
+        this.log.info('maintenance file: dropped the ended entries', { file, ended: r.value });
+      this.pruneError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.pruneError)
+        this.log.warn('cannot drop the ended entries from the maintenance file', { file, error: message });
+      this.pruneError = message;
+    }
   }
 
   /** The reload happens between rounds, in the loop, so it never races an apply. */
@@ -438,6 +474,7 @@ export class Daemon {
       if (this.reloadPending) this.reloadConfig();
       this.maintenanceChanged = false;
       await this.refreshMaintenance();
+      await this.pruneMaintenance();
       if (this.discoveryChanged) {
         this.discoveryChanged = false;
         this.useDiscovered();
@@ -489,13 +526,13 @@ export class Daemon {
     this.health = decision.health;
     this.selection = decision.selection;
     this.lastDecision = decision;
-    this.logDecision(decision, now);
+    this.logDecision(decision, now, held);
     await this.applyAll(decision.rendered);
     await this.queueSnapshot(now);
     return decision;
   }
 
-  private logDecision(d: Decision, now: number) {
+  private logDecision(d: Decision, now: number, held: ReadonlyMap<string, MaintenanceEntry>) {
     const faults = targetFaultNotice(this.targetFaults, d.verdict.targetFaults, now);
     this.targetFaults = faults.memo;
     if (faults.notice) this.log[faults.notice.level](faults.notice.msg, faults.notice.fields);
@@ -513,12 +550,17 @@ export class Daemon {
       });
     }
     for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
-    if (d.selection.failsafe) {
+    const condition = setCondition({
+      failsafe: d.selection.failsafe,
+      prefixes: this.config.prefixes.map((p) => ({
+        maintenance: held.has(p.id) ? maintenanceStatus(held.get(p.id)!) : null,
+      })),
+    });
+    if (condition) {
+      // a failure is an error; every prefix in maintenance is an operator's choice, worth a warning
       if (now - this.failsafeLoggedAt >= 60_000 || d.changes.length > 0) {
         this.failsafeLoggedAt = now;
-        this.log.error('FAIL-SAFE: no prefix passed its probes; keeping the last good set', {
-          active: d.selection.active,
-        });
+        this.log[condition.kind === 'failsafe' ? 'error' : 'warn'](condition.text, { active: d.selection.active });
       }
     } else {
       this.failsafeLoggedAt = 0;
@@ -632,7 +674,10 @@ export class Daemon {
       }
     }
     const names = snapshot.active.map((id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id);
-    this.opts.hooks?.status?.(`${snapshot.failsafe ? 'FAIL-SAFE ' : ''}active: ${names.join(', ') || 'none'}`);
+    const condition = setCondition(snapshot)?.kind;
+    const mark =
+      condition === 'failsafe' ? 'FAIL-SAFE ' : condition === 'all-in-maintenance' ? 'ALL IN MAINTENANCE ' : '';
+    this.opts.hooks?.status?.(`${mark}active: ${names.join(', ') || 'none'}`);
     this.opts.hooks?.snapshot?.(snapshot, this.lastDecision);
   }
 }

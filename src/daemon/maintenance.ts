@@ -1,6 +1,9 @@
 // The maintenance file: prefixes an operator took out of the active set (select.ts, rule 6). It lives
 // beside the state file; the CLI writes it and the running daemon watches it, so whoever may write
-// the state directory may change maintenance - no network port is involved.
+// the state directory may change maintenance - no network port is involved. The file holds only
+// maintenance in force: every write drops what has ended (its `until` has come), and the daemon
+// rewrites it when an `until` comes. Both change it only while holding its lock file (O_EXCL), so
+// a read-modify-write of the CLI and one of the daemon never interleave.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -106,8 +109,66 @@ export function formatMaintenance(set: MaintenanceSet): string {
   return JSON.stringify({ version: 1, prefixes }, null, 2) + '\n';
 }
 
-export async function writeMaintenance(file: string, set: MaintenanceSet): Promise<void> {
-  await writeFileAtomic(file, formatMaintenance(set));
+/** Writes the entries in force at `now` (ended ones are dropped: the file stays small). Hold the lock. */
+export async function writeMaintenance(file: string, set: MaintenanceSet, now: number): Promise<void> {
+  await writeFileAtomic(file, formatMaintenance(maintenanceInForce(set, now)));
+}
+
+/** A lock older than this is a crashed holder's (a read-modify-write takes milliseconds). */
+const LOCK_STALE_MS = 30_000;
+
+export function maintenanceLockFile(file: string): string {
+  return `${file}.lock`;
+}
+
+export type Locked<T> = { ok: true; value: T } | { ok: false; holder: string };
+
+/**
+ * Runs `fn` holding the maintenance file's lock: a file created with O_EXCL that names our pid,
+ * removed afterwards. A lock whose process is gone, or older than 30 s, is broken. When another
+ * holds it, tries again for up to `waitMs` (0: not at all) and then hands back who holds it.
+ */
+export async function withMaintenanceLock<T>(file: string, waitMs: number, fn: () => Promise<T>): Promise<Locked<T>> {
+  const lock = maintenanceLockFile(file);
+  const deadline = Date.now() + waitMs;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      await fs.writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = await lockHolder(lock);
+    if (holder.stale) {
+      // (only a crashed holder leaves a stale lock, so two breakers racing here is rare)
+      await fs.rm(lock, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) return { ok: false, holder: holder.text };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    return { ok: true, value: await fn() };
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
+}
+
+async function lockHolder(lock: string): Promise<{ stale: boolean; text: string }> {
+  const [text, st] = await Promise.all([fs.readFile(lock, 'utf8').catch(() => ''), fs.stat(lock).catch(() => null)]);
+  if (!st) return { stale: false, text: `${lock} (just released)` };
+  const pid = Number(text.trim());
+  const alive = (() => {
+    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs < 1000; // being written
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM'; // another user's live process
+    }
+  })();
+  return { stale: !alive || Date.now() - st.mtimeMs > LOCK_STALE_MS, text: `${lock} (pid ${text.trim() || '?'})` };
 }
 
 /** The entries in force at `now` (an `until` that has come ends it). */

@@ -3,6 +3,8 @@
 // kind at most one command runs at a time and at most QUEUE events wait (the oldest waiting one is
 // dropped, and logged, when more come), so a slow or hanging hook never delays or fails an apply and
 // cannot pile up processes. A hook that outlives `timeout` is killed with its process group.
+// When the daemon stops, the hooks running (or waiting) get until `timeout` from the stop to end,
+// so the hook of the last apply is neither left behind nor cut off unlogged; then they are killed.
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 
@@ -37,6 +39,11 @@ export interface HookResult {
 export class Notifier {
   private readonly queues = new Map<HookKind, HookEvent[]>();
   private readonly running = new Map<HookKind, Promise<void>>();
+  /** the process of each kind's run in progress */
+  private readonly children = new Map<HookKind, { pid: number; command: string; started: number; killed: boolean }>();
+  private stopping = false;
+  /** the stop's deadline passed: what still runs is killed, what waits is dropped */
+  private cutOff = false;
 
   constructor(
     private settings: HookSettings,
@@ -53,6 +60,10 @@ export class Notifier {
   /** Queues the event for the kind's command, if one is configured; returns at once. */
   fire(kind: HookKind, event: HookEvent): void {
     if (!this.settings[kind]) return;
+    if (this.cutOff) {
+      this.log.warn(`hook ${kind}: not run, the daemon is stopping and the hooks' time is over`);
+      return;
+    }
     const queue = this.queues.get(kind) ?? [];
     this.queues.set(kind, queue);
     queue.push(event);
@@ -68,9 +79,43 @@ export class Notifier {
     while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
+  /**
+   * At the daemon's stop: waits for the hooks that run or wait, at most `timeout` from now; then
+   * kills those still running with their process groups (as the timeout does) and drops the rest.
+   * Logs what it waited for and what it killed.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.idle();
+    this.stopping = true;
+    if (this.running.size === 0) return;
+    const now = Date.now();
+    const running = [...this.children].map(([kind, c]) => ({
+      kind,
+      command: c.command,
+      running_ms: now - c.started,
+    }));
+    const waiting = [...this.queues.values()].reduce((n, q) => n + q.length, 0);
+    const timeout = this.settings.timeout;
+    this.log.info('stopping: waiting for notify hooks', { running, waiting, timeout_ms: timeout });
+    const timer = setTimeout(() => {
+      this.cutOff = true;
+      for (const c of this.children.values()) {
+        c.killed = true;
+        killGroup(c.pid);
+      }
+    }, timeout);
+    await this.idle();
+    clearTimeout(timer);
+  }
+
   private async drain(kind: HookKind): Promise<void> {
     const queue = this.queues.get(kind)!;
     for (let event = queue.shift(); event; event = queue.shift()) {
+      if (this.cutOff) {
+        this.log.warn(`hook ${kind}: ${queue.length + 1} waiting event(s) dropped, the daemon stopped`);
+        queue.length = 0;
+        break;
+      }
       const argv = this.settings[kind];
       if (!argv) break;
       const result = await this.runOne(kind, argv, event, this.settings.timeout);
@@ -93,21 +138,22 @@ export class Notifier {
       stderr: 'pipe',
       maxBuffer: 64 * 1024,
     });
+    const run = { pid: child.pid ?? 0, command: cmd, started: Date.now(), killed: false };
+    if (child.pid) this.children.set(kind, run);
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (child.pid) killGroup(child.pid);
     }, timeout);
     const r = await child;
     clearTimeout(timer);
+    this.children.delete(kind);
     const stderr = String(r.stderr ?? '').slice(0, OUTPUT_CHARS);
-    if (timedOut) {
-      this.log.warn(`hook ${kind} killed after its timeout`, { command: cmd, timeout_ms: timeout });
+    if (timedOut || run.killed) {
+      const why = timedOut ? 'after its timeout' : 'at the stop, when the time for hooks was over';
+      this.log.warn(`hook ${kind} killed ${why}`, { command: cmd, timeout_ms: timeout });
       return { kind, ok: false, timedOut: true };
     }
+    if (this.stopping) this.log.info(`hook ${kind} ended during the stop`, { command: cmd, exit: r.exitCode });
     // exit 0 is success, also when the hook did not read its stdin (EPIPE)
     if (r.failed && r.exitCode !== 0) {
       const error = r.exitCode !== undefined ? `exit status ${r.exitCode}` : (r.shortMessage ?? 'failed');
@@ -116,5 +162,14 @@ export class Notifier {
     }
     this.log.debug(`hook ${kind} ran`, { command: cmd });
     return { kind, ok: true, exitCode: 0, timedOut: false };
+  }
+}
+
+/** SIGKILL to a hook's process group (its children too). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }

@@ -135,6 +135,27 @@ export class Metrics {
     'Probe target that failed through every prefix in the last round and is blamed on the target (value 1)',
     ['probe'],
   );
+  // per discovery source (RFC 7050), labelled "[server]:port"
+  private readonly discoveryPrefixes = this.gauge(
+    'discovery_prefixes',
+    'Prefixes discovered from the source and in use now (also while its last set is kept after failures)',
+    ['source'],
+  );
+  private readonly discoveryOk = this.gauge(
+    'discovery_last_query_ok',
+    'Whether the last query of the source got a usable answer (1) or not (0); absent before the first query',
+    ['source'],
+  );
+  private readonly discoveryAnswered = this.gauge(
+    'discovery_last_answer_timestamp_seconds',
+    'When the source last gave a usable answer (Unix time); absent before the first',
+    ['source'],
+  );
+  private readonly discoveryKeptUntil = this.gauge(
+    'discovery_kept_until_timestamp_seconds',
+    'While the source does not answer: when its last set is dropped (Unix time); absent while it answers',
+    ['source'],
+  );
   // rounds
   private readonly rounds = this.counter('rounds_total', 'Probe rounds completed', []);
   private readonly roundDuration = this.histogram(
@@ -283,8 +304,19 @@ export class Metrics {
       this.targetLastOk,
       this.targetInSync,
       this.targetServesDecided,
+      this.discoveryPrefixes,
+      this.discoveryOk,
+      this.discoveryAnswered,
+      this.discoveryKeptUntil,
     ])
       g.reset();
+    for (const d of snapshot.discovery ?? []) {
+      const source = d.source;
+      this.discoveryPrefixes.set({ source }, d.prefixes.length);
+      if (d.error !== null || d.answered_at !== null) this.discoveryOk.set({ source }, d.error === null ? 1 : 0);
+      if (d.answered_at) this.discoveryAnswered.set({ source }, Date.parse(d.answered_at) / 1000);
+      if (d.kept_until) this.discoveryKeptUntil.set({ source }, Date.parse(d.kept_until) / 1000);
+    }
     for (const p of snapshot.prefixes) {
       const prefix = p.prefix;
       this.prefixInfo.set({ prefix, name: p.name, group: p.group ?? '' }, 1);

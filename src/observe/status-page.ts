@@ -3,9 +3,10 @@
 import type { AppliedRecord, StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
 import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
-import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { applyDetail, lastRound, maintenanceNote, role, setCondition } from './format.js';
 import { html, type Html, type HtmlValue } from './html.js';
 import { STYLE } from './status-style.js';
+import { discoverySection } from './status-discovery.js';
 
 // The page's tests import the escaper from here.
 export { escapeHtml } from './html.js';
@@ -181,10 +182,10 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
   }
 
   const banners: Html[] = [];
-  if (s.failsafe) {
-    const text = 'FAIL-SAFE: no prefix passed its probes; BIND keeps the last good set.';
-    banners.push(html`<div class="banner" id="failsafe">${text}</div>`);
-  }
+  const condition = setCondition(s);
+  if (condition?.kind === 'failsafe') banners.push(html`<div class="banner" id="failsafe">${condition.text}.</div>`);
+  if (condition?.kind === 'all-in-maintenance')
+    banners.push(html`<div class="banner" id="all-in-maintenance">${condition.text}.</div>`);
   const held = s.prefixes.filter((p) => p.maintenance);
   if (held.length) {
     const list = held.map((p) => `${p.prefix}: ${maintenanceNote(p)}`).join('; ');
@@ -250,6 +251,7 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     ${banners}
     <h2>Prefixes</h2>
     ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
+    ${discoverySection(s.discovery, now)}
     <h2>BIND targets</h2>
     ${table('targets', ['Target', 'Last apply', 'Serving', 'BIND serves it'], targetRows)}
     <h2>Last applies</h2>

@@ -10,7 +10,7 @@ import {
   type Cell,
   type Style,
 } from '../format.js';
-import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { applyDetail, lastRound, maintenanceNote, role, setCondition } from './format.js';
 
 const APPLIES_SHOWN = 5;
 
@@ -72,7 +72,8 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
       out.push(paint(`${line}; last query failed: ${d.error}${kept}`, 'yellow'));
     }
   }
-  if (snapshot.failsafe) out.push(paint('FAIL-SAFE: no prefix healthy, keeping the last good set', 'red'));
+  const condition = setCondition(snapshot);
+  if (condition) out.push(paint(condition.text, condition.kind === 'failsafe' ? 'red' : 'yellow'));
   if (snapshot.target_faults.length)
     out.push(
       paint(`probe targets down through every prefix (not counted): ${snapshot.target_faults.join(', ')}`, 'yellow'),

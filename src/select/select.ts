@@ -19,10 +19,11 @@
 //    score has been clearly better - lower by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for
 //    `switch_after` (2 min); at most one swap a round. So within a group a healed gateway comes back only
 //    into a free slot or by being clearly better for a while; a full, healthy set is left alone.
-// 4. Fail-safe: when no prefix is eligible the active set stays as it was (after a restart: the set
-//    recorded in the state file), at most `max_active` of it, and is marked fail-safe. If there never
-//    was a set, the first `max_active` configured prefixes by group and config order (the static
-//    configuration) are used. The set is never emptied because every probe failed.
+// 4. Fail-safe: when no prefix is eligible (and not every prefix is in maintenance, rule 6) the active
+//    set stays as it was (after a restart: the set recorded in the state file), at most `max_active` of
+//    it, and is marked fail-safe. If there never was a set, the first `max_active` configured prefixes
+//    by group and config order (the static configuration) are used. The set is never emptied because
+//    every probe failed.
 // 5. Drain: a prefix that leaves the set stays rendered for `select.drain` with `clients { none; }`:
 //    BIND stops synthesizing with it but still answers reverse (PTR) lookups of its addresses. A
 //    prefix removed from the config drains the same way (`drain: 0` removes it at once). A drain ends
@@ -31,7 +32,8 @@
 //    and is left out of the fail-safe set too, so it leaves the set in the next round and drains like
 //    any prefix that leaves it; it is still probed. When its maintenance ends (`off`, or the `--until`
 //    time has come) it is eligible again and comes back by these rules. With every configured prefix
-//    in maintenance (only `--force` gets there) the set is empty.
+//    in maintenance (only `--force` gets there) the set is empty; that is not the fail-safe (no probe
+//    failed), and the log, `status` and the status page say that every prefix is in maintenance.
 import { formatMs } from '../format.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
 
@@ -100,7 +102,11 @@ export function selectActive(
   let chosen: SelectablePrefix[];
   let failsafe = false;
 
-  if (eligible.length === 0) {
+  const allHeld = prefixes.length > 0 && prefixes.every((p) => held(p.id));
+  if (allHeld) {
+    // rule 6: an operator's choice, not a failure; the set is empty
+    chosen = [];
+  } else if (eligible.length === 0) {
     failsafe = true;
     chosen = prev.active.flatMap((id) => (held(id) ? [] : (byId.get(id) ?? []))).slice(0, settings.max_active);
     if (chosen.length === 0) {
@@ -109,7 +115,10 @@ export function selectActive(
         .sort((a, b) => a.groupRank - b.groupRank || a.order - b.order)
         .slice(0, settings.max_active);
       const was = prev.active.length === 0 ? 'none was active yet' : 'the active ones are in maintenance';
-      chosen.forEach((p) => why.set(p.id, `fail-safe: no prefix is healthy and ${was}; using the static set`));
+      const none = prefixes.some((p) => held(p.id))
+        ? 'no prefix outside maintenance is healthy'
+        : 'no prefix is healthy';
+      chosen.forEach((p) => why.set(p.id, `fail-safe: ${none} and ${was}; using the static set`));
     }
   } else {
     // Rule 2: the groups used, and how many slots each gets (better groups first).

@@ -14,10 +14,14 @@
 #      old one and says why; a broken config at start exits 78 and is not restarted
 #   5. the journal: every line carries its priority (`journalctl -p warning` shows warnings and
 #      errors only)
-#   6. `systemctl stop` leaves BIND serving the last set; purge removes what the package created
-#   7. upgrade from the older version with an edited config: the edit is kept, the running service
+#   6. `nat64-health maintenance PREFIX on|off` as root against the running unit takes the prefix
+#      out (AAAA, include file, state file, `maintenance list`) and back, also across a restart; an
+#      on_change hook runs as bind in the sandbox with its JSON on stdin and may write to the state
+#      directory and /tmp, not /run
+#   7. `systemctl stop` leaves BIND serving the last set; purge removes what the package created
+#   8. upgrade from the older version with an edited config: the edit is kept, the running service
 #      is restarted and keeps its state, BIND answers throughout
-#   8. `systemd-analyze security` of the live unit: exposure at most 2.5
+#   9. `systemd-analyze security` of the live unit: exposure at most 2.5
 #
 # Isolation: the container has a network namespace of its own with nothing but its loopback
 # (--private-network), so no packet leaves it (named's root priming fails with "network
@@ -414,7 +418,7 @@ ok "shipped config: validate --bind passes (named-checkconf accepts its 4 public
 # --- 2. the service under systemd ------------------------------------------------------------------
 step "2. systemctl enable --now nat64-health"
 # The operator edits the one YAML file (here: a test setup that stays on the loopback).
-write_config() { # write_config NAME-OF-A [EXTRA-HEALTH-KEYS]
+write_config() { # write_config NAME-OF-A [EXTRA-HEALTH-KEYS [EXTRA-TOP-LEVEL-KEYS]]
   cat >"$ROOT$CONFIG" <<EOF
 # package test: documentation prefixes; a and c reach the target on the loopback, b does not
 prefixes:
@@ -436,6 +440,7 @@ select:
 bind:
   mode: include
   output: $INCLUDE_FILE
+${3:-}
 EOF
 }
 write_config gw-a
@@ -476,11 +481,11 @@ in_ct nat64-health check >"$LOGS/check.txt" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q '2 of 3 prefixes healthy' "$LOGS/check.txt" || { cat "$LOGS/check.txt"; fail "check: exit $rc"; }
 ok "nat64-health status shows the service's state; check: exit 1, 2 of 3 prefixes healthy"
 
-# --- 8. (on the live unit) ---------------------------------------------------------------------------
+# --- 9. (on the live unit) ---------------------------------------------------------------------------
 in_ct systemd-analyze security --threshold=$SECURITY_THRESHOLD nat64-health >"$LOGS/security.log" 2>&1 ||
   { cat "$LOGS/security.log"; fail "systemd-analyze security: exposure above $((SECURITY_THRESHOLD / 10)).$((SECURITY_THRESHOLD % 10))"; }
 EXPOSURE=$(grep -o 'Overall exposure level.*' "$LOGS/security.log")
-ok "8. systemd-analyze security nat64-health (live unit): $EXPOSURE"
+ok "9. systemd-analyze security nat64-health (live unit): $EXPOSURE"
 
 # --- 3. the state survives restarts, crashes and reboots ----------------------------------------------
 step "3. state survives: restart, SIGKILL, reboot during an outage"
@@ -626,8 +631,94 @@ console.log(`${all.length} lines of nat64-health, ${warning.length} of them warn
 EOF
 ok "journalctl -u nat64-health -p warning: warnings and errors only ($(wc -l <"$WORK/journal-warning.json") of $(wc -l <"$WORK/journal.json") entries); every line's PRIORITY matches its level"
 
-# --- 6. stop, purge -----------------------------------------------------------------------------------
-step "6. systemctl stop; apt-get purge"
+# --- 6. maintenance and notify hooks under the unit ---------------------------------------------------
+step "6. nat64-health maintenance against the running unit; an on_change hook in the sandbox"
+# The hook records its stdin and environment where the README says a hook may write (the state
+# directory, the private /tmp) and whether /run, read-only under ProtectSystem=strict, is writable.
+HOOK_OUT=/var/lib/nat64-health/pkgtest-hook
+cat >"$ROOT/usr/local/bin/nh-pkgtest-hook" <<EOF
+#!/bin/sh
+cat >>$HOOK_OUT.jsonl
+echo "\$NAT64_HEALTH_EVENT \$NAT64_HEALTH_TARGET \$(id -un) new=\$NAT64_HEALTH_ACTIVE" >>$HOOK_OUT.env
+if touch /run/nh-pkgtest-hook 2>/dev/null; then echo "/run writable" >>$HOOK_OUT.env; else echo "/run read-only" >>$HOOK_OUT.env; fi
+if touch /tmp/nh-pkgtest-hook; then echo "/tmp writable" >>$HOOK_OUT.env; fi
+EOF
+chmod 0755 "$ROOT/usr/local/bin/nh-pkgtest-hook"
+PID=$(main_pid)
+since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+write_config gw-a1 "" "hooks: { on_change: [/usr/local/bin/nh-pkgtest-hook], timeout: 5s }"
+in_ct systemctl reload nat64-health || fail "systemctl reload (hooks)"
+wait_for 30 "the config with the hook reloaded" in_journal 'configuration reloaded' -u nat64-health _PID="$PID" --since "$since"
+ok "on_change hook configured in $CONFIG, reloaded (same process)"
+
+# maintenance_js JS [ARGS...]: JS with `nat64-health maintenance list --json` as m; ARGS in process.argv[1...]
+maintenance_js() {
+  local js=$1
+  shift
+  in_ct nat64-health maintenance list --json | node -e "const m = JSON.parse(require('fs').readFileSync(0, 'utf8')); $js" "$@"
+}
+in_ct nat64-health maintenance "$PREFIX_C" on --reason pkgtest >"$LOGS/maintenance-on.txt" 2>&1 ||
+  { cat "$LOGS/maintenance-on.txt"; fail "nat64-health maintenance $PREFIX_C on (as root, against the unit)"; }
+grep -qF "the set would become: $PREFIX_A" "$LOGS/maintenance-on.txt" || { cat "$LOGS/maintenance-on.txt"; fail "maintenance on: no prediction"; }
+wait_for 30 "$PREFIX_C out of the set (StatusText active: gw-a1)" status_is "active: gw-a1"
+[ "$(aaaa)" = "$ADDR_A" ] || fail "AAAA with $PREFIX_C in maintenance: '$(aaaa)'"
+grep -A3 "dns64 $PREFIX_C" "$ROOT$INCLUDE_FILE" | grep -q 'clients { none; }' || fail "$PREFIX_C does not drain in $INCLUDE_FILE"
+maintenance_js 'const e = m.prefixes.find((p) => p.prefix === process.argv[1]);
+  process.exit(m.prefixes.length === 1 && e?.state === "in force" && e.reason === "pkgtest" ? 0 : 1)' "$PREFIX_C" ||
+  { in_ct nat64-health maintenance list; fail "maintenance list does not show $PREFIX_C in force"; }
+state_js 'process.exit(s.maintenance?.[process.argv[2]]?.reason === "pkgtest" &&
+  s.prefixes.find((p) => p.prefix === process.argv[2]).draining ? 0 : 1)' "$PREFIX_C" ||
+  fail "the state file does not show $PREFIX_C in maintenance and draining"
+[ ! -e "$ROOT/var/lib/nat64-health/maintenance.json.lock" ] || fail "maintenance.json.lock was left behind"
+ok "maintenance $PREFIX_C on (root, while the unit runs as bind): StatusText=$(status_text), AAAA $(aaaa), $PREFIX_C drains; list and the state file show it"
+
+# The hook ran under the unit: its stdin document, its variables, where it could write.
+wait_for 15 "the on_change hook's record" test -s "$ROOT$HOOK_OUT.env"
+node -e '
+  const [doc] = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const [a, c] = process.argv.slice(2);
+  const ok = doc.event === "change" && doc.target === "local" && doc.old.join(" ") === `${a} ${c}` &&
+    doc.new.join(" ") === a && doc.draining.includes(c) && /in maintenance: pkgtest/.test(JSON.stringify(doc.changes));
+  if (!ok) { console.error(JSON.stringify(doc)); process.exit(1); }
+' "$ROOT$HOOK_OUT.jsonl" "$PREFIX_A" "$PREFIX_C" || fail "the hook's stdin document (above) is not the change"
+expected_env="on_change local bind new=$PREFIX_A
+/run read-only
+/tmp writable"
+[ "$(cat "$ROOT$HOOK_OUT.env")" = "$expected_env" ] || { cat "$ROOT$HOOK_OUT.env"; fail "the hook's environment or sandbox (above)"; }
+[ ! -e "$ROOT/run/nh-pkgtest-hook" ] || fail "the hook wrote to /run"
+ok "the on_change hook ran as bind in the sandbox: JSON on stdin (old $PREFIX_A $PREFIX_C, new $PREFIX_A), NAT64_HEALTH_*; the state directory and /tmp writable, /run read-only"
+
+OLD_PID=$(main_pid)
+in_ct systemctl restart nat64-health || fail "systemctl restart (maintenance)"
+[ "$(main_pid)" != "$OLD_PID" ] || fail "systemctl restart did not restart"
+[ "$(status_text)" = "active: gw-a1" ] && [ "$(aaaa)" = "$ADDR_A" ] ||
+  fail "after the restart: StatusText '$(status_text)', AAAA '$(aaaa)': $PREFIX_C should stay in maintenance"
+ok "systemctl restart: $PREFIX_C stays in maintenance (StatusText=$(status_text), AAAA $(aaaa))"
+
+in_ct nat64-health maintenance "$PREFIX_C" off >"$LOGS/maintenance-off.txt" 2>&1 ||
+  { cat "$LOGS/maintenance-off.txt"; fail "nat64-health maintenance $PREFIX_C off"; }
+wait_for 30 "$PREFIX_C back (StatusText active: gw-a1, gw-c)" status_is "active: gw-a1, gw-c"
+[ "$(aaaa)" = "$ADDR_A $ADDR_C" ] || fail "after maintenance off: AAAA '$(aaaa)'"
+maintenance_js 'process.exit(m.prefixes.length === 0 ? 0 : 1)' || fail "maintenance list is not empty after off"
+hook_saw_way_back() {
+  node -e '
+    const docs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    process.exit(docs.at(-1).new.join(" ") === process.argv.slice(2).join(" ") ? 0 : 1);
+  ' "$ROOT$HOOK_OUT.jsonl" "$PREFIX_A" "$PREFIX_C"
+}
+wait_for 15 "the hook's document of the way back (new: $PREFIX_A $PREFIX_C)" hook_saw_way_back
+in_journal "prefix $PREFIX_C taken out of maintenance" -u nat64-health _PID="$(main_pid)" || fail "no 'taken out of maintenance' in the journal"
+hook_warnings=$(journal -u nat64-health -p warning --since "$since" | grep hook || true)
+[ -z "$hook_warnings" ] || fail "hook warnings in the journal: $hook_warnings"
+ok "maintenance $PREFIX_C off: StatusText=$(status_text), AAAA $(aaaa); the hook saw the way back; no hook warning in the journal"
+write_config gw-a1
+in_ct systemctl reload nat64-health || fail "systemctl reload (without the hook)"
+# the hook's files are the operator's, not the package's: the purge below would leave them
+rm -f "$ROOT/usr/local/bin/nh-pkgtest-hook" "$ROOT$HOOK_OUT".*
+[ -e "$ROOT/var/lib/nat64-health/maintenance.json" ] || fail "no maintenance.json left for the purge to remove"
+
+# --- 7. stop, purge -----------------------------------------------------------------------------------
+step "7. systemctl stop; apt-get purge"
 served=$(aaaa)
 cp "$ROOT$INCLUDE_FILE" "$WORK/include.before-stop"
 in_ct systemctl stop nat64-health
@@ -654,8 +745,8 @@ fi
 in_ct rndc status >/dev/null || fail "named is not well after the purge"
 ok "purge: nothing of the package is left (state directory, enablement included), BIND's files untouched, named runs"
 
-# --- 7. upgrade ------------------------------------------------------------------------------------------
-step "7. upgrade from $OLD_VERSION to $DEB_VERSION"
+# --- 8. upgrade ------------------------------------------------------------------------------------------
+step "8. upgrade from $OLD_VERSION to $DEB_VERSION"
 in_ct env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$OLD_IN_CT" >"$LOGS/install-old.log" 2>&1 ||
   fail "apt-get install of $OLD_VERSION failed (see install-old.log)"
 sed -i "s|^options {|&\n\t$INCLUDE_LINE|" "$ROOT/etc/bind/named.conf.options"

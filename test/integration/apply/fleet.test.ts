@@ -52,6 +52,8 @@ let daemon: DaemonProcess;
 let dir: string;
 let stateFile: string;
 let configFile: string;
+/** every on_change document, one a line */
+let hookFile: string;
 let brokenOptions: string;
 let startedAt: number;
 
@@ -87,6 +89,7 @@ beforeAll(async () => {
 
   stateFile = path.join(dir, 'state.json');
   configFile = path.join(dir, 'config.yaml');
+  hookFile = path.join(dir, 'on_change.jsonl');
   const ssh = (knownHosts: string) =>
     `{ host: ${REMOTE_ADDR}, port: 22, user: root, private_key: ${sshd.clientKey}, ` +
     `known_hosts: ${knownHosts}, timeout: 3s, keepalive: 5s }`;
@@ -106,6 +109,7 @@ bind:
   reload: ${JSON.stringify([...inNs(local.rndcArgv), 'reconfig'])}
   verify: { server: "${LOCAL_ADDR}", port: ${local.port} }
 state_file: ${stateFile}
+hooks: { on_change: [sh, -c, ${JSON.stringify(`cat >> ${hookFile}`)}], timeout: 5s }
 targets:
   - name: local
   - name: dns64-2
@@ -257,6 +261,60 @@ describe('fleet: local BIND plus SSH targets', () => {
     } finally {
       await setPrefixAlive(ns, dead, true);
     }
+  });
+
+  it('maintenance takes a prefix out of the remote BIND too; on_change names the target, old and new set', async () => {
+    const inLine = async () => {
+      const s = await state();
+      const ok = ['local', 'dns64-2'].every(
+        (n) => sorted(target(s, n).serving ?? []).join() === sorted(s.active).join(),
+      );
+      return ok && s;
+    };
+    const before = await waitFor('every reachable target in line', inLine, 40_000);
+    const held = before.active[0]!;
+    const r = await cli(['maintenance', held, 'on', '--reason', 'fleet upgrade', '-c', configFile]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await waitFor(
+      `${held} out on the remote target`,
+      async () => {
+        const s = await inLine();
+        return s && !target(s, 'dns64-2').serving!.includes(held) && s;
+      },
+      40_000,
+    );
+    expect(after.active).not.toContain(held);
+    const want = sorted(after.active.map(www));
+    expect(await remote.aaaa('www.example.test')).toEqual(want);
+    expect(await local.aaaa('www.example.test')).toEqual(want);
+    expect(await readFile(remote.includeFile, 'utf8')).toMatch(
+      new RegExp(`dns64 ${held.replace(/[/.]/g, '\\$&')} \\{\\n\\t// .* is draining.*\\n\\tclients \\{ none; \\};`),
+    );
+    interface Change {
+      target: string;
+      old: string[] | null;
+      new: string[];
+      draining: string[];
+      changes: Array<{ id: string; reason: string }>;
+    }
+    const docs = async () =>
+      (await readFile(hookFile, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Change);
+    const doc = await waitFor('the on_change hook for dns64-2', async () =>
+      (await docs()).find((d) => d.target === 'dns64-2' && !!d.old?.includes(held) && !d.new.includes(held)),
+    );
+    expect(doc).toMatchObject({ event: 'change', target: 'dns64-2', old: before.active, new: after.active });
+    expect(doc.draining).toContain(held);
+    expect(doc.changes).toContainEqual(
+      expect.objectContaining({ id: held, reason: 'in maintenance: fleet upgrade; draining' }),
+    );
+    // the local target's run is its own document
+    expect((await docs()).some((d) => d.target === 'local' && !d.new.includes(held) && !!d.old?.includes(held))).toBe(
+      true,
+    );
+    expect((await cli(['maintenance', held, 'off', '-c', configFile])).exitCode).toBe(0);
   });
 
   it('`targets test` checks every target without changing anything', async () => {

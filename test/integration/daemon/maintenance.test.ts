@@ -129,6 +129,10 @@ describe('maintenance', () => {
     const before = await readFile(maintenanceFile, 'utf8');
     const unknown = await cli(['maintenance', NOT_CONFIGURED, 'on']);
     expect([unknown.exitCode, unknown.stderr]).toEqual([65, expect.stringMatching(/is not a configured prefix/)]);
+    // it says which prefixes exist
+    expect(unknown.stderr).toContain(`configured: ${A}, ${B}, ${C}`);
+    const unknownOff = await cli(['maintenance', NOT_CONFIGURED, 'off']);
+    expect([unknownOff.exitCode, unknownOff.stderr]).toEqual([65, expect.stringContaining(`configured: ${A}, ${B}`)]);
     const bad = await cli(['maintenance', C, 'on', '--until', 'soon']);
     expect([bad.exitCode, bad.stderr]).toEqual([64, expect.stringMatching(/--until "soon": expected a time/)]);
     const junk = await cli(['maintenance', 'not-a-prefix', 'on']);
@@ -169,7 +173,14 @@ describe('maintenance', () => {
     await waitFor('B back after its --until', async () => (await served()).length === 3);
     expect(await served()).toEqual([A, B, C].map(www).sort());
     expect(await daemon.count(new RegExp(`^prefix ${B.replace(/[/.]/g, '\\$&')}: maintenance ended`))).toBe(1);
-    expect((await cli(['maintenance', 'list'])).stdout).toMatch(/ended .* short/);
+    // the daemon drops the ended entry from the file (regression: it stayed there forever)
+    await waitFor('B dropped from the file', async () => !(await readFile(maintenanceFile, 'utf8')).includes(B));
+    expect(JSON.parse(await readFile(maintenanceFile, 'utf8'))).toEqual({ version: 1, prefixes: {} });
+    expect((await daemon.logs()).find((l) => l.msg === 'maintenance file: dropped the ended entries')).toMatchObject({
+      ended: [B],
+    });
+    expect((await cli(['maintenance', 'list'])).stdout).not.toContain(B);
+    expect(await daemon.count(/taken out of maintenance/)).toBe(1); // A's off only
   });
 
   it('--force takes the last one too: every prefix drains, named synthesizes with none', async () => {
@@ -177,8 +188,20 @@ describe('maintenance', () => {
     await waitFor('only C', async () => (await served()).length === 1);
     const r = await cli(['maintenance', C, 'on', '--force']);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('the set would become: none (every prefix in maintenance)');
     await waitFor('no AAAA synthesized', async () => (await served()).length === 0);
     expect((await readFile(named.includeFile, 'utf8')).match(/clients \{ none; \}/g)).toHaveLength(3);
+    // said as what it is, not as the fail-safe (regression: "FAIL-SAFE: no prefix passed its probes")
+    const allHeld = 'ALL IN MAINTENANCE: every prefix (3) is in maintenance';
+    await waitFor('the warning', async () => (await daemon.logs()).some((l) => l.msg.startsWith(allHeld)));
+    const since = (await daemon.logs()).findIndex((l) => l.msg.startsWith(allHeld));
+    const after = (await daemon.logs()).slice(since);
+    expect(after[0]).toMatchObject({ level: 'warn', active: [] });
+    expect(after.filter((l) => /FAIL-SAFE|passed its probes/.test(l.msg))).toEqual([]);
+    expect((await state()) as unknown).toMatchObject({ active: [], failsafe: false });
+    expect((await cli(['status'])).stdout).toContain(allHeld);
+    expect(await curl('/')).toContain('id="all-in-maintenance"');
+    expect(await curl('/metrics')).toContain('nat64_health_failsafe 0');
     for (const p of [A, B, C]) expect((await cli(['maintenance', p, 'off'])).exitCode).toBe(0);
     await waitFor('all back', async () => (await served()).length === 3);
   });

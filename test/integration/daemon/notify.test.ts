@@ -168,4 +168,28 @@ describe('notify hooks', () => {
     await waitFor('the next hook started', async () => (await readFile(pids, 'utf8')).trim().split('\n').length >= 2);
     for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
   });
+
+  it('SIGTERM: the daemon waits for the hook of its last apply, logs it, and only then says stopped', async () => {
+    for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
+    const started = path.join(dir, 'stop.started');
+    const out = path.join(dir, 'stop.json');
+    const slow = await script('slow.sh', `touch "${started}"; sleep 1; cat > "${out}"`);
+    const extra = `hooks:\n  on_change: [${slow}]\n  timeout: 10s\n`;
+    const file = path.join(dir, 'config-stop.yaml');
+    await writeFile(
+      file,
+      configText({ prefixes: [A, B, C], named, maxActive: 2, extra }, path.join(dir, 'st3', 'state.json')),
+    );
+    const d = DaemonProcess.start(ns, file, path.join(dir, 'daemon-stop.log'));
+    await waitFor('the hook of the first apply started', async () => !!(await readFile(started).catch(() => null)));
+    await d.stop(); // SIGTERM, and waits for the process to exit
+    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ event: 'change', target: 'local', old: null });
+    const msgs = (await d.logs()).map((l) => l.msg);
+    const waited = msgs.indexOf('stopping: waiting for notify hooks');
+    const ended = msgs.indexOf('hook on_change ended during the stop');
+    expect(waited).toBeGreaterThan(-1);
+    expect(ended).toBeGreaterThan(waited);
+    expect(msgs.at(-1)).toBe('stopped');
+    expect(msgs.slice(0, ended)).not.toContain('stopped');
+  });
 });

@@ -38,7 +38,13 @@ interface State {
   active: string[];
   draining: string[];
   prefixes: Array<{ prefix: string; name: string; group: string | null; discovered_from?: string | null }>;
-  discovery?: Array<{ source: string; prefixes: string[]; error: string | null; kept_until: string | null }>;
+  discovery?: Array<{
+    source: string;
+    prefixes: string[];
+    answered_at?: string | null;
+    error: string | null;
+    kept_until: string | null;
+  }>;
 }
 
 let ns: Netns;
@@ -70,12 +76,25 @@ const discoverEntry = (keep = '1h') =>
   'group: isp, name: isp }';
 
 let n = 0;
-async function writeConfig(prefixes: string[], file?: string) {
+async function writeConfig(prefixes: string[], file?: string, extra?: string) {
   n++;
   const state = path.join(dir, `state-${n}.json`);
   const f = file ?? path.join(dir, `config-${n}.yaml`);
-  await writeFile(f, configText({ prefixes, named, maxActive: 3 }, state));
+  await writeFile(f, configText({ prefixes, named, maxActive: 3, extra }, state));
   return { file: f, state };
+}
+
+const LISTEN = '127.0.0.1:9464';
+/** The daemon's /metrics or status page, fetched inside the namespace. */
+async function curl(urlPath: string): Promise<string> {
+  const r = await ns.run(['curl', '-sS', '--max-time', '5', `http://${LISTEN}${urlPath}`], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new Error(`curl ${urlPath}: ${r.stderr}`);
+  return r.stdout;
+}
+/** One sample of the daemon's metrics, by name and its one label `source`. */
+async function metric(name: string, src: string): Promise<number | undefined> {
+  const line = (await curl('/metrics')).split('\n').find((l) => l.startsWith(`${name}{source="${src}"} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
 const cli = (args: string[]) => ns.run(['node', CLI, ...args], { timeoutMs: 20_000 });
@@ -116,7 +135,7 @@ describe('the daemon with a discover entry', () => {
   let daemon: DaemonProcess;
   let cfg: { file: string; state: string };
   beforeAll(async () => {
-    cfg = await writeConfig([A, discoverEntry()]);
+    cfg = await writeConfig([A, discoverEntry()], undefined, `http: { listen: "${LISTEN}" }\n`);
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon.log'));
   });
   afterAll(async () => daemon?.stop());
@@ -154,6 +173,18 @@ describe('the daemon with a discover entry', () => {
       appeared: [A, E, F].sort(),
       disappeared: [],
     });
+    // the metrics and the status page say the same
+    expect(await metric('nat64_health_discovery_prefixes', source())).toBe(3);
+    expect(await metric('nat64_health_discovery_last_query_ok', source())).toBe(1);
+    const answered = await metric('nat64_health_discovery_last_answer_timestamp_seconds', source());
+    expect(Math.abs(answered! - Date.parse((await state(cfg.state)).discovery![0]!.answered_at!) / 1000)).toBeLessThan(
+      5,
+    );
+    expect(await metric('nat64_health_discovery_kept_until_timestamp_seconds', source())).toBeUndefined();
+    const page = await curl('/');
+    expect(page).toContain(
+      `<tr class="discovery" data-source="${source()}" data-discovery="answering" data-prefixes="3">`,
+    );
   });
 
   it("the ISP's dns64 set changes: after re-discovery the new prefix is active, the gone one drains", async () => {
@@ -198,6 +229,12 @@ describe('the daemon with a discover entry', () => {
     expect(s.discovery?.[0]?.error).toMatch(/ECONNREFUSED|no answer/);
     expect(await daemon.count(/^applied to local$/)).toBe(applies);
     expect(await readFile(named.includeFile, 'utf8')).toBe(text);
+    expect(await metric('nat64_health_discovery_last_query_ok', source())).toBe(0);
+    expect(await metric('nat64_health_discovery_prefixes', source())).toBe(3);
+    expect(await metric('nat64_health_discovery_kept_until_timestamp_seconds', source())).toBe(
+      Date.parse(s.discovery![0]!.kept_until!) / 1000,
+    );
+    expect(await curl('/')).toMatch(/data-discovery="kept" data-prefixes="3">[^]*?; last set kept until/);
   });
 
   it('a restart while the ISP does not answer: the set from the state file is kept, BIND unchanged', async () => {

@@ -334,6 +334,9 @@ probes:
     expect(problems(`${base}hooks:\n  on_state: []\n`)).toEqual([
       expect.stringMatching(/^c\.yaml:5:\d+: hooks\.on_state: expected a command as a list/),
     ]);
+    expect(problems(`${base}hooks:\n  timeout: 2m\n`)).toEqual([
+      expect.stringMatching(/^c\.yaml:5:\d+: hooks\.timeout: at most 60s/),
+    ]);
     expect(problems(`${base}hooks:\n  timeout: 10ms\n`)).toEqual([
       expect.stringMatching(/^c\.yaml:5:\d+: hooks\.timeout: at least 100ms/),
     ]);

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
+import { formatMaintenance, maintenanceFile } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { chattrWorks } from '../../support/chattr.js';
@@ -426,3 +427,79 @@ state_file: ${path.join(work, 'state.json')}
   };
   return { clock, write, reloadConfig, round };
 }
+
+describe('every prefix in maintenance', () => {
+  it('logs and reports that, not the fail-safe (regression: it said "no prefix passed its probes")', async () => {
+    const work = mkdtempSync(path.join(dir, 'all-held-'));
+    const stateFile = path.join(work, 'state.json');
+    const held = { reason: 'upgrade', since: Date.now(), until: null };
+    writeFileSync(maintenanceFile(stateFile), formatMaintenance(new Map([A, B].map((id) => [id, held]))));
+    const lines: string[] = [];
+    const statuses: string[] = [];
+    const snapshots: StateSnapshot[] = [];
+    const daemon = new Daemon({
+      configPath: null,
+      config: parseConfig(
+        `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { drain: 0 }
+state_file: ${stateFile}
+`,
+        'c.yaml',
+        work,
+      ),
+      log: createLogger({ level: 'info', write: (l) => lines.push(l) }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober,
+      hooks: { status: (t) => statuses.push(t), snapshot: (s) => snapshots.push(s) },
+    });
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A);
+    // what start() does before the loop
+    await (daemon as unknown as { refreshMaintenance(): Promise<void> }).refreshMaintenance();
+    await daemon.step();
+    expect(lines.filter((l) => /FAIL-SAFE|passed its probes/.test(l))).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^WARN {2}ALL IN MAINTENANCE: every prefix \(2\) is in maintenance/),
+    );
+    expect(statuses.at(-1)).toBe('ALL IN MAINTENANCE active: none');
+    expect(snapshots.at(-1)).toMatchObject({ active: [], failsafe: false });
+  });
+});
+
+describe('stop and notify hooks', () => {
+  it('stop() waits for the on_change hook of the last apply (regression: it returned while the hook ran)', async () => {
+    const work = mkdtempSync(path.join(dir, 'stop-hook-'));
+    const out = path.join(work, 'hook.json');
+    const started = path.join(work, 'started');
+    const hook = `touch ${started}; sleep 0.5; cat > ${out}`;
+    const lines: string[] = [];
+    const daemon = new Daemon({
+      configPath: null,
+      config: parseConfig(
+        `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+state_file: ${path.join(work, 'state.json')}
+hooks: { on_change: [sh, -c, ${JSON.stringify(hook)}], timeout: 10s }
+`,
+        'c.yaml',
+        work,
+      ),
+      log: createLogger({ level: 'info', write: (l) => lines.push(l) }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober,
+    });
+    good.clear();
+    good.add(A);
+    await daemon.step();
+    while (!(await readFile(started).catch(() => null))) await new Promise((r) => setTimeout(r, 20));
+    await daemon.stop();
+    expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ event: 'change', target: 'local', new: [A] });
+    expect(lines).toContainEqual(expect.stringMatching(/^INFO {2}stopping: waiting for notify hooks/));
+  });
+});

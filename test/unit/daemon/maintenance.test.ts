@@ -1,15 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   formatMaintenance,
   maintenanceFile,
+  maintenanceLockFile,
   maintenanceInForce,
   parseMaintenance,
   parseUntil,
   predictSelection,
   readMaintenance,
+  withMaintenanceLock,
+  writeMaintenance,
 } from '../../../src/daemon/maintenance.js';
 
 const F = '/var/lib/nat64-health/maintenance.json';
@@ -95,5 +99,73 @@ describe('predictSelection', () => {
 
   it('without a state file every configured prefix counts as healthy', () => {
     expect(predictSelection(config, null, held, 1)).toMatchObject({ active: [B], healthy: [B], known: false });
+  });
+});
+
+describe('pruning and the lock', () => {
+  const tmp = () => mkdtemp(path.join(os.tmpdir(), 'nh-maint-lock-'));
+
+  it('every write drops the entries that have ended (regression: they stayed in the file forever)', async () => {
+    const file = path.join(await tmp(), 'maintenance.json');
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    const set = new Map([
+      [A, { reason: 'over', since: now - 7_200_000, until: now - 1 }],
+      [B, { reason: 'ends at now', since: now - 1000, until: now }],
+      ['2001:db8:64:c::/96', { reason: 'later', since: now, until: now + 60_000 }],
+      ['2001:db8:64:d::/96', { reason: 'open', since: now, until: null }],
+    ]);
+    await writeMaintenance(file, set, now);
+    expect([...(await readMaintenance(file)).keys()]).toEqual(['2001:db8:64:c::/96', '2001:db8:64:d::/96']);
+    // a file that only ever gets ended entries stays small
+    for (let i = 0; i < 500; i++)
+      await writeMaintenance(file, new Map([[A, { reason: 'x'.repeat(200), since: i, until: now + i }]]), now + i);
+    expect((await stat(file)).size).toBeLessThan(300);
+  });
+
+  it('one holder at a time; the other waits or hears who holds it', async () => {
+    const file = path.join(await tmp(), 'maintenance.json');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = withMaintenanceLock(file, 0, () => gate.then(() => 'first'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await readFile(maintenanceLockFile(file), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await withMaintenanceLock(file, 0, () => Promise.resolve('busy'))).toEqual({
+      ok: false,
+      holder: `${maintenanceLockFile(file)} (pid ${process.pid})`,
+    });
+    const waiting = withMaintenanceLock(file, 10_000, () => Promise.resolve('second'));
+    release();
+    expect(await first).toEqual({ ok: true, value: 'first' });
+    expect(await waiting).toEqual({ ok: true, value: 'second' });
+    await expect(stat(maintenanceLockFile(file))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('concurrent read-modify-writes under the lock lose nothing', async () => {
+    const file = path.join(await tmp(), 'maintenance.json');
+    const ids = Array.from({ length: 20 }, (_, i) => `2001:db8:64:${(i + 1).toString(16)}::/96`);
+    await Promise.all(
+      ids.map((id) =>
+        withMaintenanceLock(file, 30_000, async () => {
+          const set = await readMaintenance(file);
+          await new Promise((r) => setTimeout(r, 1)); // let the others run between read and write
+          set.set(id, { reason: '', since: 0, until: null });
+          await writeMaintenance(file, set, 1);
+        }),
+      ),
+    );
+    expect([...(await readMaintenance(file)).keys()].sort()).toEqual([...ids].sort());
+  });
+
+  it("a lock left by a process that is gone is broken; the error of a failing change is the caller's", async () => {
+    const file = path.join(await tmp(), 'maintenance.json');
+    const child = spawn('true');
+    await new Promise((r) => child.on('exit', r));
+    await writeFile(maintenanceLockFile(file), `${child.pid}\n`);
+    expect(await withMaintenanceLock(file, 0, () => Promise.resolve(1))).toEqual({ ok: true, value: 1 });
+    await expect(withMaintenanceLock(file, 0, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    await expect(stat(maintenanceLockFile(file))).rejects.toThrow(/ENOENT/);
+    // a live process holds it (pid 1): it is not broken
+    await writeFile(maintenanceLockFile(file), '1\n');
+    expect(await withMaintenanceLock(file, 0, () => Promise.resolve(2))).toMatchObject({ ok: false });
   });
 });

@@ -109,6 +109,50 @@ describe('notify hooks', () => {
     expect(lines.find((l) => l.msg === 'hook on_change failed')?.error).toMatch(/ENOENT|exit status/);
   });
 
+  it('stop() waits for a running hook and the ones waiting, and logs what it waited for', async () => {
+    const out = path.join(dir, 'stop.txt');
+    const gate = path.join(dir, 'stop-gate');
+    const started = path.join(dir, 'stop-started');
+    const hook = await script(
+      'gated.sh',
+      `touch "${started}"; while [ ! -e "${gate}" ]; do sleep 0.05; done; cat >> "${out}"`,
+    );
+    const { n, lines, results } = setup({ on_change: [hook], timeout: 30_000 });
+    n.fire('on_change', event(1));
+    n.fire('on_change', event(2));
+    while (!(await readFile(started).catch(() => null))) await new Promise((r) => setTimeout(r, 20));
+    let done = false;
+    const stopping = n.stop().then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(done, 'stop() returned while the hook still ran').toBe(false);
+    await writeFile(gate, '');
+    await stopping;
+    expect(await readFile(out, 'utf8')).toBe('{"event":"change","i":1}\n{"event":"change","i":2}\n');
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect(lines.find((l) => l.msg === 'stopping: waiting for notify hooks')).toMatchObject({
+      running: [{ kind: 'on_change', command: hook }],
+      waiting: 1,
+      timeout_ms: 30_000,
+    });
+    expect(lines.filter((l) => l.msg === 'hook on_change ended during the stop')).toHaveLength(2);
+  });
+
+  it('stop() is bounded by the timeout: a hanging hook is killed with its children, the rest dropped', async () => {
+    const pids = path.join(dir, 'stop-pids');
+    const out = path.join(dir, 'stop-hang.txt');
+    const hook = await script('stop-hang.sh', `sleep 600 & echo $$ $! > "${pids}"; wait; cat >> "${out}"`);
+    const { n, lines } = setup({ on_change: [hook], timeout: 300 });
+    for (let i = 0; i < 4; i++) n.fire('on_change', event(i));
+    await n.stop();
+    const [shell, sleeper] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
+    expect([await alive(shell!), await alive(sleeper!)]).toEqual([false, false]);
+    expect(await readFile(out, 'utf8').catch(() => '')).toBe('');
+    expect(lines.some((l) => /^hook on_change killed/.test(String(l.msg)))).toBe(true);
+    expect(lines.some((l) => /waiting event\(s\) dropped, the daemon stopped/.test(String(l.msg)))).toBe(true);
+    n.fire('on_change', event(9));
+    expect(lines.at(-1)?.msg).toMatch(/not run, the daemon is stopping/);
+  });
+
   it('a hook that does not read its stdin and exits 0 has run fine', async () => {
     const hook = await script('ignore.sh', 'exit 0');
     const { n, results } = setup({ on_change: [hook], timeout: 10_000 });

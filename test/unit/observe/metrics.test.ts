@@ -256,4 +256,56 @@ describe('metrics', () => {
       if (/latency|duration/.test(name!)) expect(name).toMatch(/_seconds$/);
     }
   });
+
+  it('per discovery source: prefixes in use, last answer, whether the last query answered, the kept set', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const ok = '[2001:db8:53::1]:53';
+    const failing = '[2001:db8:53::2]:53';
+    const never = '[2001:db8:53::3]:53';
+    const asking = '[2001:db8:53::4]:53';
+    const at = iso(T0 - 60_000);
+    const source = (s: string, over: object) => ({
+      source: s,
+      name: 'isp',
+      group: null,
+      prefixes: [],
+      answered_at: null,
+      next_at: iso(T0 + 60_000),
+      error: null,
+      kept_until: null,
+      ...over,
+    });
+    m.update(
+      snapshot({
+        discovery: [
+          source(ok, { prefixes: [A, B], answered_at: at }),
+          source(failing, { prefixes: [A], answered_at: at, error: 'timeout', kept_until: iso(T0 + 3_540_000) }),
+          source(never, { error: 'not a DNS message' }),
+          source(asking, {}),
+        ],
+      }),
+      decision(),
+    );
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_discovery_prefixes', { source: ok })).toBe(2);
+    expect(sample(text, 'nat64_health_discovery_prefixes', { source: failing })).toBe(1);
+    expect(sample(text, 'nat64_health_discovery_prefixes', { source: never })).toBe(0);
+    expect(sample(text, 'nat64_health_discovery_last_query_ok', { source: ok })).toBe(1);
+    expect(sample(text, 'nat64_health_discovery_last_query_ok', { source: failing })).toBe(0);
+    expect(sample(text, 'nat64_health_discovery_last_query_ok', { source: never })).toBe(0);
+    expect(sample(text, 'nat64_health_discovery_last_query_ok', { source: asking })).toBeUndefined();
+    expect(sample(text, 'nat64_health_discovery_last_answer_timestamp_seconds', { source: ok })).toBe(
+      (T0 - 60_000) / 1000,
+    );
+    expect(sample(text, 'nat64_health_discovery_last_answer_timestamp_seconds', { source: never })).toBeUndefined();
+    expect(sample(text, 'nat64_health_discovery_kept_until_timestamp_seconds', { source: failing })).toBe(
+      (T0 + 3_540_000) / 1000,
+    );
+    expect(sample(text, 'nat64_health_discovery_kept_until_timestamp_seconds', { source: ok })).toBeUndefined();
+    // a source no longer configured leaves no series
+    m.update(snapshot({ round: 2, discovery: [source(ok, { prefixes: [A], answered_at: at })] }), decision());
+    const after = await m.metrics();
+    expect(sample(after, 'nat64_health_discovery_prefixes', { source: failing })).toBeUndefined();
+    expect(sample(after, 'nat64_health_discovery_prefixes', { source: ok })).toBe(1);
+  });
 });

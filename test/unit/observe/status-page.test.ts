@@ -129,6 +129,59 @@ describe('status page', () => {
     );
     const html = renderStatusPage({ snapshot: snapshot({ failsafe: true }), history: new LatencyHistory(), now: T0 });
     expect(html).toContain('id="failsafe"');
+    expect(html).toContain('FAIL-SAFE: no prefix passed its probes; keeping the last good set.');
+  });
+
+  it('every prefix in maintenance has its own banner, not the fail-safe one (regression)', () => {
+    const m = { reason: 'upgrade', since: new Date(T0).toISOString(), until: null };
+    const held = [prefix(A, { active: false, draining: true, maintenance: m }), deadPrefix(B, { maintenance: m })];
+    const html = renderStatusPage({
+      snapshot: snapshot({ prefixes: held, active: [] }),
+      history: new LatencyHistory(),
+      now: T0,
+    });
+    expect(html).toContain('id="all-in-maintenance"');
+    expect(html).toContain('ALL IN MAINTENANCE: every prefix (2) is in maintenance');
+    expect(html).not.toContain('FAIL-SAFE');
+  });
+
+  it('lists each discovery source: its prefixes, when it answered, the error and the kept set', () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const source = (s: string, over: object) => ({
+      source: s,
+      name: 'isp',
+      group: 'isp',
+      prefixes: [],
+      answered_at: null,
+      next_at: iso(T0 + 60_000),
+      error: null,
+      kept_until: null,
+      ...over,
+    });
+    const discovery = [
+      source('[2001:db8:53::1]:53', { prefixes: [A, B], answered_at: iso(T0 - 120_000) }),
+      source('[2001:db8:53::2]:53', {
+        prefixes: [A],
+        answered_at: iso(T0 - 600_000),
+        error: 'no answer <from> it',
+        kept_until: iso(T0 + 3_000_000),
+      }),
+      source('[2001:db8:53::3]:53', { error: 'not a DNS message' }),
+    ];
+    const html = renderStatusPage({ snapshot: snapshot({ discovery }), history: new LatencyHistory(), now: T0 });
+    expect(html).toContain('<table id="discovery">');
+    const row = (s: string) => new RegExp(`<tr class="discovery" data-source="\\[${s}\\]:53"[^]*?</tr>`).exec(html)![0];
+    expect(row('2001:db8:53::1')).toContain('data-discovery="answering" data-prefixes="2"');
+    expect(row('2001:db8:53::1')).toContain(`<code>${A}</code> <code>${B}</code>`);
+    expect(row('2001:db8:53::1')).toContain('2m00s ago');
+    expect(row('2001:db8:53::2')).toContain('data-discovery="kept"');
+    expect(row('2001:db8:53::2')).toContain('no answer &lt;from&gt; it; last set kept until');
+    expect(row('2001:db8:53::3')).toContain('data-discovery="failing" data-prefixes="0"');
+    expect(row('2001:db8:53::3')).toContain('not a DNS message; no set kept');
+    expect(row('2001:db8:53::3')).toContain('never');
+    // no source configured: no section
+    const none = renderStatusPage({ snapshot: snapshot(), history: new LatencyHistory(), now: T0 });
+    expect(none).not.toContain('id="discovery"');
   });
 
   it('shows per target whether BIND serves the decided set', () => {

@@ -102,8 +102,19 @@ describe('status table', () => {
       snapshot({ failsafe: true, last_config_reload: { at: new Date(T0).toISOString(), ok: false, error: 'bad key' } }),
       { color: false, now: T0 },
     );
-    expect(out).toContain('FAIL-SAFE');
+    expect(out).toContain('FAIL-SAFE: no prefix passed its probes; keeping the last good set');
     expect(out).toContain('config reload rejected 0s ago: bad key');
+  });
+
+  it('every prefix in maintenance is said as such, not as the fail-safe (regression)', () => {
+    const m = { reason: 'upgrade', since: new Date(T0).toISOString(), until: null };
+    const held = [prefix(A, { active: false, draining: true, maintenance: m }), deadPrefix(B, { maintenance: m })];
+    const out = formatStatus(snapshot({ prefixes: held, active: [] }), { color: false, now: T0 });
+    expect(out).toContain('ALL IN MAINTENANCE: every prefix (2) is in maintenance');
+    expect(out).not.toContain('FAIL-SAFE');
+    // some in maintenance, the rest down: the fail-safe, and it says what is outside maintenance
+    const some = formatStatus(snapshot({ failsafe: true, prefixes: [held[0]!, deadPrefix(B)] }), { color: false });
+    expect(some).toContain('FAIL-SAFE: no prefix outside maintenance passed its probes (1 of 2 in maintenance)');
   });
 });
 

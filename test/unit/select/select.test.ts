@@ -325,6 +325,25 @@ describe('selection', () => {
       expect(r.next).toMatchObject({ active: [], draining: { a: 7, b: 7, c: 7 } });
     });
 
+    it('every prefix in maintenance is not the fail-safe, also when they are down (regression)', () => {
+      const all = m({ a: null, b: null, c: null, d: null });
+      const down = health({ a: ['down'], b: ['down'], c: ['down'], d: ['down'] });
+      for (const h of [up, down]) {
+        const r = selectActive(prev, four, h, S, 7, all);
+        expect(r.next).toMatchObject({ active: [], failsafe: false });
+        expect(r.changes.map((c) => c.reason)).toEqual(Array(3).fill('in maintenance: gateway upgrade; draining'));
+      }
+    });
+
+    it('the static set says the healthy prefixes are missing outside maintenance', () => {
+      const down = health({ a: ['down'], b: ['down'], c: ['down'], d: ['down'] });
+      const r = selectActive(EMPTY_SELECTION, four, down, S, 1, m({ a: null }));
+      expect(r.next).toMatchObject({ active: ['b', 'c', 'd'], failsafe: true });
+      expect(r.changes[0]!.reason).toBe(
+        'fail-safe: no prefix outside maintenance is healthy and none was active yet; using the static set',
+      );
+    });
+
     it('ignores entries for prefixes that are not configured', () => {
       expect(selectActive(prev, four, up, S, 1, m({ zz: null })).next.active).toEqual(['a', 'b', 'c']);
     });
