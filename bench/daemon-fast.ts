@@ -1,6 +1,8 @@
 // The real daemon at the fast profile (5 rounds a second, 3 prefixes x 3 targets), nothing changing:
 // its CPU share of one core, its RSS, and how often it wrote the state file.
+// Alone: `npx tsx bench/daemon-fast.ts` (needs root and a build); FAST_SECONDS sets the length.
 import { readFileSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { withBenchDaemon } from './daemon-world.js';
 import { report } from './lib.js';
 
@@ -45,3 +47,6 @@ export async function benchDaemonFast(): Promise<void> {
     ]);
   });
 }
+
+// run alone (npm run bench runs it with the others)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await benchDaemonFast();

@@ -159,6 +159,8 @@ export const configSchema = z
         latency_alpha: z.number().gt(0).max(1).default(0.3),
         /** how many recent rounds the loss ratio is counted over */
         loss_window: z.number().int().min(1).max(1000).default(20),
+        /** a bad round is confirmed at once by a burst of probes (src/health/confirm.ts) */
+        confirm_burst: z.boolean().default(false),
       })
       .prefault({}),
     select: z

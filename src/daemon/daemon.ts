@@ -14,7 +14,7 @@ import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
 import { TargetRunner, type ServedChange } from '../apply/runner.js';
 import { Notifier } from './notify.js';
 import { setCondition } from '../observe/format.js';
-import { carryOverHealth, decide, nextDelay, type Decision } from './step.js';
+import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from './step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { Discovery } from '../discover/discover.js';
 import {
@@ -511,7 +511,10 @@ export class Daemon {
     });
   }
 
-  /** One round: probe, decide, apply if the rendered text changed, write the state file. */
+  /**
+   * One round: probe, decide, apply if the rendered text changed, write the state file; then the
+   * confirmation burst the round asked for (health.confirm_burst), as a step of its own.
+   */
   async step(): Promise<Decision> {
     const config = this.config;
     const round = await this.prober(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
@@ -523,13 +526,45 @@ export class Daemon {
     const decision = decide(config, this.health, this.selection, round.outcomes, now, held);
     this.round++;
     this.lastRoundMs = round.duration_ms;
+    if (decision.confirm.length === 0) {
+      await this.commit(decision, now, held);
+      return decision;
+    }
+    // the burst's snapshot follows one timeout later: this one would only hold the burst back
+    await this.commit(decision, now, held, false);
+    return this.confirm(config, decision);
+  }
+
+  /** The burst: the sets start back to back, so they are in flight together and end one timeout later. */
+  private async confirm(config: Config, round: Decision): Promise<Decision> {
+    const most = Math.max(...round.confirm.map((c) => c.sets));
+    const sets = await Promise.all(
+      Array.from({ length: most }, (_, i) => {
+        const ids = new Set(round.confirm.filter((c) => c.sets > i).map((c) => c.prefix));
+        const prefixes = config.prefixes.filter((p) => ids.has(p.id));
+        return this.prober(prefixes, config.probes, { timeoutMs: config.health.timeout });
+      }),
+    );
+    const now = this.now();
+    const held = maintenanceInForce(this.maintenance, now);
+    const decision = decideConfirmation(
+      config,
+      round,
+      sets.map((s) => s.outcomes),
+      now,
+      held,
+    );
+    await this.commit(decision, now, held);
+    return decision;
+  }
+
+  private async commit(decision: Decision, now: number, held: ReadonlyMap<string, MaintenanceEntry>, snapshot = true) {
     this.health = decision.health;
     this.selection = decision.selection;
     this.lastDecision = decision;
     this.logDecision(decision, now, held);
     await this.applyAll(decision.rendered);
-    await this.queueSnapshot(now);
-    return decision;
+    if (snapshot) await this.queueSnapshot(now);
   }
 
   private logDecision(d: Decision, now: number, held: ReadonlyMap<string, MaintenanceEntry>) {

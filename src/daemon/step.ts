@@ -1,6 +1,7 @@
 // One decision step: round outcomes -> health -> selection -> rendered text. Pure; the daemon and
 // the one-shot CLI commands share it.
 import type { Config } from '../config/load.js';
+import { confirmationsDue, confirmHealth, type Confirmation } from '../health/confirm.js';
 import { evaluateRound, type RoundVerdict } from '../health/evaluate.js';
 import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth, type Transition } from '../health/state.js';
 import type { ProbeOutcome } from '../probe/types.js';
@@ -16,6 +17,8 @@ export interface Decision {
   rendered: string;
   /** the round's raw probe outcomes (counted by the metrics) */
   outcomes: ProbeOutcome[];
+  /** confirmation bursts due now (health.confirm_burst); never after a burst */
+  confirm: Confirmation[];
 }
 
 export function decide(
@@ -44,6 +47,48 @@ export function decide(
     health.set(p.id, next);
     if (transition) transitions.push(transition);
   }
+  const confirm = confirmationsDue(health, verdict, config.health);
+  return { ...choose(config, health, prevSelection, now, maintenance), verdict, transitions, outcomes, confirm };
+}
+
+/**
+ * The step after a confirmation burst: `round` is the decision whose `confirm` asked for it, `sets`
+ * each set's outcomes (any prefixes). Health changes only by confirmHealth; the round's verdict
+ * (target blame) stays.
+ */
+export function decideConfirmation(
+  config: Config,
+  round: Decision,
+  sets: ReadonlyArray<readonly ProbeOutcome[]>,
+  now: number,
+  maintenance: ReadonlyMap<string, Maintenance> = new Map(),
+): Decision {
+  const health = new Map(round.health);
+  const transitions: Transition[] = [];
+  for (const { prefix } of round.confirm) {
+    const prev = health.get(prefix);
+    if (!prev) continue;
+    const mine = sets.map((set) => set.filter((o) => o.prefix === prefix)).filter((set) => set.length > 0);
+    const { next, transition } = confirmHealth(prev, mine, config.health, now);
+    health.set(prefix, next);
+    if (transition) transitions.push(transition);
+  }
+  return {
+    ...choose(config, health, round.selection, now, maintenance),
+    verdict: round.verdict,
+    transitions,
+    outcomes: sets.flat(),
+    confirm: [],
+  };
+}
+
+function choose(
+  config: Config,
+  health: Map<string, PrefixHealth>,
+  prevSelection: SelectionState,
+  now: number,
+  maintenance: ReadonlyMap<string, Maintenance>,
+): Pick<Decision, 'health' | 'selection' | 'changes' | 'rendered'> {
   const { next: selection, changes } = selectActive(
     prevSelection,
     config.prefixes,
@@ -52,7 +97,7 @@ export function decide(
     now,
     maintenance,
   );
-  return { verdict, health, transitions, selection, changes, rendered: renderDns64(config, selection), outcomes };
+  return { health, selection, changes, rendered: renderDns64(config, selection) };
 }
 
 /** Milliseconds until the next round: fast while any prefix is failing or recovering, jittered. */

@@ -1,7 +1,7 @@
 // Handlebars templates for the dns64 blocks: loading, checking, rendering.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import Handlebars from 'handlebars/dist/handlebars.min.js';
 import { ConfigError } from '../config/errors.js';
 import { TEMPLATES_DIR } from '../paths.js';
 

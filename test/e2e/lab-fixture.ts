@@ -192,6 +192,7 @@ export interface Profile {
   rise: number;
   fall: number;
   quorum?: number;
+  confirm_burst?: boolean;
   min_active?: number;
   max_active?: number;
   drain?: string;
@@ -226,6 +227,7 @@ health:
   rise: ${p.rise}
   fall: ${p.fall}
   quorum: ${p.quorum ?? 1}
+  confirm_burst: ${p.confirm_burst ?? false}
 select:
   min_active: ${p.min_active ?? 1}
   max_active: ${p.max_active ?? 2}

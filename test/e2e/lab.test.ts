@@ -425,4 +425,34 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     expect(later.prefixes.find((p) => p.prefix === victim)!.status).toBe('up');
     expect(await clientAAAA()).toEqual(expectedAAAA([victim]));
   });
+
+  it('9. confirmation burst: a killed gateway goes down through the burst after its first bad round', async () => {
+    let mark = daemon.mark();
+    profile = { ...E2E, fall: 3, confirm_burst: true };
+    await writeConfig(profile);
+    await daemon.waitLog('config reload (fall 3, confirm_burst)', mark, 'configuration reloaded', 5000);
+    steady = await settle();
+    const [victim, keep] = steady.active as [string, string];
+    const standby = standbyOf(steady);
+    mark = daemon.mark();
+    await fail(gwOf(victim));
+    const down = await daemon.waitLog(`${victim} down`, mark, `prefix ${victim} is down`, WAIT);
+    // only a burst without a single answer writes this reason (src/health/confirm.ts)
+    expect(String(down.reason)).toMatch(
+      /^3 bad rounds in a row, 2 of them a confirmation burst \(no answer from 3 targets/,
+    );
+    const answer = await waitFor(
+      `${victim} to leave the client's answer`,
+      async () => {
+        const a = await clientAAAA();
+        return a.includes(synth(victim)) ? false : a;
+      },
+      WAIT,
+      50,
+    );
+    expect(answer).toEqual(expectedAAAA([keep, standby]));
+    expect(daemon.applies(mark)).toHaveLength(1);
+    // the healthy prefixes never went down, bursts or not
+    expect(daemon.since(mark, /is down$/).map((l) => l.msg)).toEqual([`prefix ${victim} is down`]);
+  });
 });

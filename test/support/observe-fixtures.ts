@@ -109,6 +109,7 @@ export function decision(over: Partial<Decision> = {}): Decision {
     changes: [],
     rendered: '',
     outcomes: [],
+    confirm: [],
     ...over,
   };
 }

@@ -341,6 +341,133 @@ state_file: ${path.join(dir, 'state-logs.json')}
     expect(warnings[0]).toMatchObject({ targets: ['tcp 192.0.2.11:80'] });
   });
 });
+describe('confirmation burst (health.confirm_burst)', () => {
+  const C = '2001:db8:64:c::/96';
+  function burstSetup() {
+    const config = parseConfig(
+      `prefixes: [${A}, ${B}, ${C}]
+probes:
+  - { type: tcp, address: 192.0.2.10, port: 80 }
+  - { type: tcp, address: 192.0.2.11, port: 80 }
+  - { type: tcp, address: 198.51.100.10, port: 7 }
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 2, fall: 3, confirm_burst: true }
+select: { min_active: 1, max_active: 3, drain: 0 }
+state_file: ${path.join(dir, `state-burst-${Math.random().toString(36).slice(2)}.json`)}
+`,
+      'c.yaml',
+      dir,
+    );
+    /** which prefixes answer in each call; the prober's calls, and how many were in flight at most */
+    const answering: Array<(prefix: string, probe: string, call: number) => boolean> = [];
+    const calls: string[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const recording: Prober = async (prefixes, probes) => {
+      const call = calls.push(prefixes.map((p) => p.id)) - 1;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 10));
+      inFlight--;
+      const answers = answering[0]!;
+      return {
+        started_at: 0,
+        duration_ms: 10,
+        outcomes: prefixes.flatMap((p) =>
+          probes.map((pr) => {
+            const ok = answers(p.id, pr.id, call);
+            return {
+              prefix: p.id,
+              probe: pr.id,
+              address: '::',
+              ok,
+              latency_ms: 5,
+              ...(ok ? {} : { error: 'timeout' }),
+            };
+          }),
+        ),
+      };
+    };
+    const local = new FakeTarget('local', false);
+    const daemon = new Daemon({
+      configPath: null,
+      config,
+      log: createLogger({ level: 'error' }),
+      watch: false,
+      makeTarget: () => [local],
+      prober: recording,
+    });
+    stop = () => daemon.stop();
+    const answer = (f: (prefix: string, probe: string, call: number) => boolean) => answering.splice(0, 1, f);
+    return { daemon, local, calls, answer, maxInFlight: () => maxInFlight };
+  }
+
+  it('a dead prefix is down in the step of its first bad round: one burst, its sets in flight together', async () => {
+    const { daemon, local, calls, answer, maxInFlight } = burstSetup();
+    answer(() => true);
+    await daemon.step();
+    expect(calls).toEqual([[A, B, C]]);
+    answer((prefix) => prefix !== B);
+    const d = await daemon.step();
+    expect(calls.slice(1)).toEqual([[A, B, C], [B], [B]]);
+    expect(maxInFlight()).toBe(2);
+    expect(d.transitions).toEqual([expect.objectContaining({ id: B, from: 'up', to: 'down' })]);
+    expect(d.health.get(B)).toMatchObject({ status: 'down', bad_streak: 3 });
+    expect(d.selection.active).toEqual([A, C]);
+    expect(local.applies.at(-1)).not.toContain(B);
+    expect(d.confirm).toEqual([]);
+  });
+
+  it('one answer in the burst: the prefix stays up with its bad round; the next good round clears it', async () => {
+    const { daemon, calls, answer } = burstSetup();
+    answer(() => true);
+    await daemon.step();
+    // B's round fails; in the burst (calls 2 and 3) one target answers through B in the second set
+    answer((prefix, probe, call) => prefix !== B || (call === 3 && probe === 'tcp 198.51.100.10:7'));
+    const d = await daemon.step();
+    expect(calls).toHaveLength(4);
+    expect(d.transitions).toEqual([]);
+    expect(d.health.get(B)).toMatchObject({ status: 'up', bad_streak: 1 });
+    answer(() => true);
+    const next = await daemon.step();
+    expect(calls).toHaveLength(5); // a good round asks for no burst
+    expect(next.health.get(B)).toMatchObject({ status: 'up', bad_streak: 0 });
+  });
+
+  it('off by default: a dead prefix waits out `fall` rounds', async () => {
+    const config = parseConfig(
+      `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 3 }
+state_file: ${path.join(dir, 'state-noburst.json')}
+`,
+      'c.yaml',
+      dir,
+    );
+    let count = 0;
+    const counting: Prober = (...args) => {
+      count++;
+      return prober(...args);
+    };
+    const daemon = new Daemon({
+      configPath: null,
+      config,
+      log: createLogger({ level: 'error' }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober: counting,
+    });
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A).add(B);
+    await daemon.step();
+    good.delete(B);
+    const states = [];
+    for (let i = 0; i < 3; i++) states.push((await daemon.step()).health.get(B)!.status);
+    expect(states).toEqual(['up', 'up', 'down']);
+    expect(count).toBe(4);
+  });
+});
+
 describe('runners across failures and config reloads', () => {
   it('a new set is applied at once, even while the previous one is in backoff', async () => {
     const { daemon, remote } = setup();

@@ -3,7 +3,7 @@
 // the same and a failure can be replayed).
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/config/load.js';
-import { carryOverHealth, decide, nextDelay } from '../../../src/daemon/step.js';
+import { carryOverHealth, decide, decideConfirmation, nextDelay } from '../../../src/daemon/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
@@ -88,8 +88,10 @@ function simulate(cfg: Config, gateways: Record<string, Gateway>, minutes: numbe
   let health: Map<string, PrefixHealth> = carryOverHealth(cfg, new Map());
   let selection: SelectionState = EMPTY_SELECTION;
   const sets: Array<{ at: number; active: string[] }> = [];
-  for (let now = 0; now < minutes * 60_000; now += nextDelay(cfg, health, random)) {
-    const outcomes: ProbeOutcome[] = cfg.prefixes.flatMap((p) =>
+  let downs = 0;
+  let bursts = 0;
+  const probe = (prefixes: Config['prefixes']): ProbeOutcome[] =>
+    prefixes.flatMap((p) =>
       cfg.probes.map((probe) => {
         const g = gateways[p.id]!;
         const ok = !g.dead && random() >= g.loss;
@@ -103,12 +105,24 @@ function simulate(cfg: Config, gateways: Record<string, Gateway>, minutes: numbe
         };
       }),
     );
-    const d = decide(cfg, health, selection, outcomes, now);
+  for (let now = 0; now < minutes * 60_000; now += nextDelay(cfg, health, random)) {
+    let d = decide(cfg, health, selection, probe(cfg.prefixes), now);
+    if (d.confirm.length > 0) {
+      bursts++;
+      const most = Math.max(...d.confirm.map((c) => c.sets));
+      const burst = Array.from({ length: most }, (_, i) =>
+        probe(cfg.prefixes.filter((p) => d.confirm.some((c) => c.prefix === p.id && c.sets > i))),
+      );
+      const round = d;
+      d = decideConfirmation(cfg, round, burst, now + cfg.health.timeout);
+      d = { ...d, transitions: [...round.transitions, ...d.transitions] };
+    }
+    downs += d.transitions.filter((t) => t.from === 'up' && t.to === 'down').length;
     health = d.health;
     selection = d.selection;
     if (sets.at(-1)?.active.join() !== selection.active.join()) sets.push({ at: now, active: selection.active });
   }
-  return { sets, health };
+  return { sets, health, downs, bursts };
 }
 
 describe('selection under packet loss', () => {
@@ -157,5 +171,38 @@ describe('selection under packet loss', () => {
       sets.every((s) => s.active.includes(A)),
       JSON.stringify(sets),
     ).toBe(true);
+  });
+});
+
+describe('confirmation burst in the fast profile', () => {
+  const fast = () =>
+    config('health: { interval: 200ms, fast_interval: 100ms, timeout: 100ms, rise: 2, fall: 3, confirm_burst: true }');
+
+  it('5% loss on every probe of every gateway, 10 simulated minutes, 5 seeds: bursts, and no prefix goes down', () => {
+    let allBursts = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { downs, bursts, health } = simulate(
+        fast(),
+        { [A]: { latency: 2, loss: 0.05 }, [B]: { latency: 3, loss: 0.05 }, [C]: { latency: 4, loss: 0.05 } },
+        10,
+        seed,
+      );
+      expect(downs).toBe(0);
+      expect([...health.values()].every((h) => h.status === 'up')).toBe(true);
+      allBursts += bursts;
+    }
+    // a bad round (all 3 probes lost, 1 in 8,000) happens about once in a run's 9,000 prefix-rounds
+    expect(allBursts).toBeGreaterThan(0);
+  });
+
+  it('a dead gateway beside lossy ones goes down through the burst of its first bad round', () => {
+    const cfg = fast();
+    const { health, sets } = simulate(
+      cfg,
+      { [A]: { latency: 2, loss: 0.05, dead: true }, [B]: { latency: 3, loss: 0.05 }, [C]: { latency: 4, loss: 0.05 } },
+      0.01,
+    );
+    expect(health.get(A)).toMatchObject({ status: 'down' });
+    expect(sets.every((s) => !s.active.includes(A))).toBe(true);
   });
 });
