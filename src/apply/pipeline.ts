@@ -32,6 +32,11 @@ export interface ApplyOutcome {
   warnings?: string[];
   ms: number;
   reload_ms?: number;
+  /**
+   * The output file as it was and as it is (or, failed, would have been) after this apply, for the
+   * apply history's diff; absent when the file was not read. Not part of the state file.
+   */
+  output?: { file: string; before: Buffer | null; after: Buffer };
 }
 
 export interface ApplyOptions {
@@ -174,7 +179,7 @@ export class BindTarget implements ApplyTarget {
   private async applyBegun(
     rendered: string,
     opts: ApplyOptions,
-    done: (o: Omit<ApplyOutcome, 'target' | 'ms'>) => ApplyOutcome,
+    finish: (o: Omit<ApplyOutcome, 'target' | 'ms'>) => ApplyOutcome,
   ): Promise<ApplyOutcome> {
     const host = this.host;
     const output = this.bind.output;
@@ -184,8 +189,10 @@ export class BindTarget implements ApplyTarget {
     try {
       ({ current, desired, stat: like } = await this.desiredFile(rendered));
     } catch (err) {
-      return done({ result: 'failed', stage: 'prepare', error: this.message(err) });
+      return finish({ result: 'failed', stage: 'prepare', error: this.message(err) });
     }
+    const file = { file: this.label(output), before: current, after: desired };
+    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>) => finish({ ...o, output: file });
     if (this.sweepNeeded || this.sweptGeneration !== host.generation) {
       this.sweptGeneration = host.generation;
       this.sweepNeeded = await this.sweep().catch(() => true);
