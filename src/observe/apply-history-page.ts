@@ -8,28 +8,12 @@ import { html, type Html } from './html.js';
 import { STYLE } from './status-style.js';
 
 const DIFF_STYLE = html`<style>
-  pre.diff {
-    border: 1px solid var(--line);
-    padding: 0.5rem;
-    overflow-x: auto;
-  }
-  pre.diff .add {
-    color: var(--up);
-  }
-  pre.diff .del {
-    color: var(--down);
-  }
-  pre.diff .hunk {
-    color: var(--accent);
-  }
-  dl {
-    display: grid;
-    grid-template-columns: max-content 1fr;
-    gap: 0.2rem 1rem;
-  }
-  dt {
-    color: var(--muted);
-  }
+  pre.diff { border: 1px solid var(--line); padding: 0.5rem; overflow-x: auto; }
+  pre.diff .add { color: var(--up); }
+  pre.diff .del { color: var(--down); }
+  pre.diff .hunk { color: var(--accent); }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+  dt { color: var(--muted); }
 </style>`;
 
 /** The path of an entry's page. */
@@ -63,7 +47,7 @@ function diffLines(diff: string): Html[] {
               : line.startsWith('@@')
                 ? 'hunk'
                 : 'ctx';
-      return html`<span class="${cls}">${line}</span> `;
+      return html`<span class="${cls}">${line}</span>\n`;
     });
 }
 
@@ -74,55 +58,44 @@ export function renderHistoryEntryPage(e: HistoryEntry, now: number): string {
   const title = `nat64-health · ${e.target} apply #${e.id}`;
   const repeated = e.attempts ? html` · failed ${e.attempts} times, the last ${formatTime(e.last_at)}` : '';
   const verified = e.verification
-    ? html`${e.verification.ok ? 'yes' : 'NO'}:
-      ${e.verification.detail}${e.verification.reapplied ? ' (after one more apply with a reload)' : ''}`
+    ? html`${e.verification.ok ? 'yes' : 'NO'}: ${e.verification.detail}${
+        e.verification.reapplied ? ' (after one more apply with a reload)' : ''
+      }`
     : 'not asked';
   const changes = e.changes.length
-    ? html`<ul>
-        ${e.changes.map((c) => html`<li><code>${c.id}</code> ${c.change}: ${c.reason}</li>`)}
-      </ul>`
+    ? html`<ul>${e.changes.map((c) => html`<li><code>${c.id}</code> ${c.change}: ${c.reason}</li>`)}</ul>`
     : html`<span class="muted">none</span>`;
   const badge = html`<span class="badge ${e.outcome === 'applied' ? 'applied' : 'failed'}">${e.outcome}</span>`;
-  const failed = e.error
-    ? html`<dt>Error</dt>
-        <dd class="failed">${e.stage ? `${e.stage}: ` : ''}${e.error}</dd>`
-    : '';
+  const failed = e.error ? html`<dt>Error</dt><dd class="failed">${e.stage ? `${e.stage}: ` : ''}${e.error}</dd>` : '';
   const diff = e.diff
     ? html`<pre class="diff" id="diff">${diffLines(e.diff)}</pre>`
     : html`<p class="muted" id="diff">The text did not change (a reload only).</p>`;
-  return String(
-    html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width,initial-scale=1" />
-          <title>${title}</title>
-          ${STYLE} ${DIFF_STYLE}
-        </head>
-        <body>
-          <h1>${e.target}: apply #${e.id}</h1>
-          <p class="meta">${formatTime(e.at)} (${formatAgo(e.at, now)}) · took ${formatMs(e.ms)}${repeated}</p>
-          <dl>
-            <dt>Outcome</dt>
-            <dd>${badge}</dd>
-            ${failed}
-            <dt>Reason</dt>
-            <dd>${e.reason}</dd>
-            <dt>Set before</dt>
-            <dd>${list(e.old)}</dd>
-            <dt>Set after</dt>
-            <dd>${list(e.new)} (${setChange(e)})</dd>
-            <dt>Draining</dt>
-            <dd>${list(e.draining)}</dd>
-            <dt>Selection changes</dt>
-            <dd>${changes}</dd>
-            <dt>BIND serves it</dt>
-            <dd>${verified}</dd>
-          </dl>
-          <h2>${live ? 'What was written' : 'What it would have written (not live)'}</h2>
-          ${diff}
-          <footer class="muted"><a href="/">status page</a> · <a href="/history.json">/history.json</a></footer>
-        </body>
-      </html> `,
-  );
+  return String(html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <title>${title}</title>
+        ${STYLE}
+        ${DIFF_STYLE}
+      </head>
+      <body>
+        <h1>${e.target}: apply #${e.id}</h1>
+        <p class="meta">${formatTime(e.at)} (${formatAgo(e.at, now)}) · took ${formatMs(e.ms)}${repeated}</p>
+        <dl>
+          <dt>Outcome</dt><dd>${badge}</dd>
+          ${failed}
+          <dt>Reason</dt><dd>${e.reason}</dd>
+          <dt>Set before</dt><dd>${list(e.old)}</dd>
+          <dt>Set after</dt><dd>${list(e.new)} (${setChange(e)})</dd>
+          <dt>Draining</dt><dd>${list(e.draining)}</dd>
+          <dt>Selection changes</dt><dd>${changes}</dd>
+          <dt>BIND serves it</dt><dd>${verified}</dd>
+        </dl>
+        <h2>${live ? 'What was written' : 'What it would have written (not live)'}</h2>
+        ${diff}
+        <footer class="muted"><a href="/">status page</a> · <a href="/history.json">/history.json</a></footer>
+      </body>
+    </html>
+`);
 }
