@@ -167,7 +167,8 @@ export class TargetRunner {
       const before = this.before();
       work = async () => {
         const { verification, reapplied } = await this.verify(want);
-        if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ...verification, reapplied: false });
+        const { ok, detail } = verification;
+        if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ok, detail, reapplied: false });
       };
     }
     if (!work) return Promise.resolve();
@@ -213,7 +214,8 @@ export class TargetRunner {
     if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification)
       return this.report({ outcome, at }, want, reason, before, null);
     const { verification, reapplied } = await this.verify(want);
-    this.report({ outcome, at }, want, reason, before, { ...verification, reapplied: reapplied !== null });
+    const { ok, detail } = verification;
+    this.report({ outcome, at }, want, reason, before, { ok, detail, reapplied: reapplied !== null });
   }
 
   /** Hands an apply that happened to the history (`applied`); unchanged and dry runs are not applies. */
@@ -238,11 +240,7 @@ export class TargetRunner {
       text: output
         ? { file: output.file, before: output.before?.toString('utf8') ?? null, after: output.after.toString('utf8') }
         : { file: null, before: before.text, after: want.text },
-      verification: verification && {
-        ok: verification.ok,
-        detail: verification.detail,
-        reapplied: verification.reapplied,
-      },
+      verification,
     });
   }
 

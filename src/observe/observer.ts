@@ -1,5 +1,6 @@
 // Ties the observability pieces to the daemon: a snapshot hook feeds the metrics and the latency
-// history; the HTTP server serves /metrics, / and /status.json from them.
+// history; the HTTP server serves /metrics, / and /status.json from them, and /history.json and
+// /history/TARGET/ID from the daemon's apply history.
 import type { DaemonHooks } from '../daemon/daemon.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { Decision } from '../daemon/step.js';
