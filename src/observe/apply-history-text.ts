@@ -57,7 +57,9 @@ export function formatHistoryDiffs(entries: readonly HistoryEntry[], now: number
         ...(e.error ? [`error: ${e.stage ? `${e.stage}: ` : ''}${e.error}`] : []),
         `set: ${list(e.old)} -> ${list(e.new)} (${setChange(e)})`,
         ...(e.draining.length ? [`draining: ${list(e.draining)}`] : []),
-        ...e.changes.map((c) => `  ${c.id} ${c.change}: ${c.reason}`),
+        ...(e.changes.length
+          ? ['selection changes:', ...e.changes.map((c) => `  ${c.id} ${c.change}: ${c.reason}`)]
+          : []),
         ...(e.verification ? [`BIND serves it: ${e.verification.ok ? 'yes' : 'NO'}: ${e.verification.detail}`] : []),
       ];
       const diff = e.diff ? paintDiff(e.diff.replace(/\n$/, ''), color) : '(text unchanged: a reload only)';

@@ -36,7 +36,7 @@ describe('history text', () => {
     );
     expect(out).toContain('error: reload: rndc: connection\nrefused');
     expect(out).toContain(`set: ${A} -> ${B} (+${B} -${A})`);
-    expect(out).toContain(`  ${A} deactivated: down`);
+    expect(out).toContain(`selection changes:\n  ${A} deactivated: down\n`);
     expect(out).toContain(`+dns64 ${B} { clients { any; }; };`);
     expect(out).toContain(`set: not known -> ${A} (now ${A})`);
     expect(out).toContain(`BIND serves it: yes: BIND serves the decided set: ${B}`);
