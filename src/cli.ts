@@ -378,7 +378,8 @@ async function history(argv: Common & { target?: string; diff?: boolean; json?: 
     try {
       entries.push(...(await readHistory(dir, name)));
     } catch (err) {
-      if (!(err instanceof HistoryFileError)) throw err;
+      if (!(err instanceof HistoryFileError))
+        throw new CliError(`cannot read the history: ${errorMessage(err)}`, EXIT.dataErr);
       throw new CliError(
         `${err.message}\n(nothing changed; the daemon sets such a file aside as ${name}.json.bad` +
           ' and starts a fresh history)',

@@ -20,7 +20,10 @@ import {
   type HistoryEntry,
 } from './apply-history.js';
 
-/** The entries of one target's file, oldest first; no file: none. Throws HistoryFileError. */
+/**
+ * The entries of one target's file, oldest first; no file: none. What is not a history throws
+ * HistoryFileError; a file that cannot be read at all (permissions) throws the system's error.
+ */
 export async function readHistory(dir: string, target: string): Promise<HistoryEntry[]> {
   const file = historyFile(dir, target);
   let text: string;
@@ -30,7 +33,7 @@ export async function readHistory(dir: string, target: string): Promise<HistoryE
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err instanceof HistoryFileError ? err : new HistoryFileError(`${file}: ${errorMessage(err)}`);
+    throw err;
   }
   return parseHistory(text, file, target);
 }

@@ -1,6 +1,6 @@
 // The built CLI (bin/nat64-health.js, run by `npm test` after the build) on commands that send no
 // packets: exit statuses and messages an operator sees.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,13 @@ targets:
     expect(r.stderr).toContain(`${file}: not a nat64-health apply history: entries.0.ms: `);
     expect(r.stderr).toContain('nothing changed');
     expect(readFileSync(file, 'utf8')).toBe(bad);
+    // a file that cannot be read at all: said as it is
+    const other = historyFile(path.join(dir, 'history'), 'local');
+    rmSync(other);
+    mkdirSync(other);
+    const unreadable = await cli(['history', '-c', cfg]);
+    expect(unreadable.exitCode).toBe(65);
+    expect(unreadable.stderr).toMatch(/cannot read the history: EISDIR/);
     const none = await cli([
       'history',
       '-c',
