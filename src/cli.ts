@@ -1,5 +1,5 @@
 // The nat64-health command line. Bad input ends with a clear message and an exit status, never a stack trace.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from './config/errors.js';
@@ -28,7 +28,10 @@ import {
 import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
 import { lossRatio } from './health/state.js';
 import { Discovery } from './discover/discover.js';
-import { formatTargetReports, localTarget, testTargets } from './apply/fleet.js';
+import { formatTargetReports, localTarget, targetsOf, testTargets } from './apply/fleet.js';
+import { historyDir, HistoryFileError, type HistoryEntry } from './daemon/apply-history.js';
+import { readHistory } from './daemon/history-file.js';
+import { formatHistoryDiffs, formatHistoryTable } from './observe/apply-history-text.js';
 
 /** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
 const stderr = stderrWriter();
@@ -206,6 +209,7 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
     watch: argv.watch,
     hooks: combineHooks(notifier?.hooks, observer?.hooks),
   });
+  observer?.useApplyHistory(daemon.applyHistory);
   // The one place that listens to signals: the daemon and the notifier are told, in this order.
   const onHup = () => {
     log.info('SIGHUP: re-reading the configuration');
@@ -363,6 +367,64 @@ async function maintenanceList(argv: Common & { json?: boolean }): Promise<numbe
   return EXIT.ok;
 }
 
+/** The targets with a history file in `dir` (also targets no longer configured). */
+function targetsWithHistory(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+      .map((f) => f.slice(0, -'.json'.length));
+  } catch {
+    return [];
+  }
+}
+
+/** `history`: the last applies per target from the history files (no daemon needed); changes nothing. */
+async function history(argv: Common & { target?: string; diff?: boolean; json?: boolean; n: number }): Promise<number> {
+  const { config } = load(argv);
+  const dir = historyDir(config.state_file);
+  const configured = targetsOf(config).map((t) => t.name);
+  if (!Number.isInteger(argv.n) || argv.n < 0) throw new CliError('-n: a whole number, 0 for all', EXIT.usage);
+  let names = configured;
+  if (argv.target !== undefined) {
+    if (!configured.includes(argv.target) && !targetsWithHistory(dir).includes(argv.target))
+      throw new CliError(
+        `unknown target "${argv.target}": the configured targets are ${configured.join(', ')} (${config.source})`,
+        EXIT.dataErr,
+      );
+    names = [argv.target];
+  }
+  const entries: HistoryEntry[] = [];
+  for (const name of names) {
+    try {
+      entries.push(...(await readHistory(dir, name)));
+    } catch (err) {
+      if (!(err instanceof HistoryFileError))
+        throw new CliError(`cannot read the history: ${errorMessage(err)}`, EXIT.dataErr);
+      throw new CliError(
+        `${err.message}\n(nothing changed; the daemon sets such a file aside as ${name}.json.bad` +
+          ' and starts a fresh history)',
+        EXIT.dataErr,
+      );
+    }
+  }
+  entries.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
+  const shown = argv.n === 0 ? entries : entries.slice(0, argv.n);
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ dir, entries: shown }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (entries.length === 0) {
+    process.stdout.write(`no apply recorded yet (${dir})\n`);
+    return EXIT.ok;
+  }
+  const color = useColor(process.stdout);
+  const now = Date.now();
+  process.stdout.write(argv.diff ? formatHistoryDiffs(shown, now, color) : formatHistoryTable(shown, now, color));
+  if (shown.length < entries.length)
+    process.stdout.write(`(${shown.length} of ${entries.length} shown; -n 0 shows all)\n`);
+  return EXIT.ok;
+}
+
 /** `targets test`: connect to every target and check it, changing nothing (exit 0 all ready, 1 some, 2 none). */
 async function targetsTest(argv: Common & { json?: boolean }): Promise<number> {
   const { config } = load(argv);
@@ -477,6 +539,16 @@ export function buildCli(args: string[]): Argv {
               })) as Builder,
           (a: unknown) => finish(maintenance(a as never)),
         )) as Builder)
+    .command(
+      'history',
+      'the last applies per target: outcome, set change and reason; --diff shows what was written',
+      ((y: Argv) =>
+        withJson(y)
+          .option('target', { alias: 't', type: 'string', describe: 'only this target' })
+          .option('diff', { type: 'boolean', describe: 'each apply with its sets, reasons and diff' })
+          .option('n', { type: 'number', default: 20, describe: 'the newest N applies (0: all)' })) as Builder,
+      (a: unknown) => finish(history(a as never)),
+    )
     .command(
       'synth <prefix> <ipv4>',
       'print the RFC 6052 address of IPV4 under PREFIX',

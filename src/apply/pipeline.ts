@@ -32,6 +32,12 @@ export interface ApplyOutcome {
   warnings?: string[];
   ms: number;
   reload_ms?: number;
+  /**
+   * The output as it was and as it is (or, failed, would have been) after this apply, for the apply
+   * history's diff (block mode: the managed block); absent when the file was not read. Not part of
+   * the state file.
+   */
+  output?: { file: string; before: Buffer | null; after: Buffer };
 }
 
 export interface ApplyOptions {
@@ -174,7 +180,7 @@ export class BindTarget implements ApplyTarget {
   private async applyBegun(
     rendered: string,
     opts: ApplyOptions,
-    done: (o: Omit<ApplyOutcome, 'target' | 'ms'>) => ApplyOutcome,
+    finish: (o: Omit<ApplyOutcome, 'target' | 'ms'>) => ApplyOutcome,
   ): Promise<ApplyOutcome> {
     const host = this.host;
     const output = this.bind.output;
@@ -184,8 +190,10 @@ export class BindTarget implements ApplyTarget {
     try {
       ({ current, desired, stat: like } = await this.desiredFile(rendered));
     } catch (err) {
-      return done({ result: 'failed', stage: 'prepare', error: this.message(err) });
+      return finish({ result: 'failed', stage: 'prepare', error: this.message(err) });
     }
+    const file = this.historyText(current, desired);
+    const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>) => finish({ ...o, output: file });
     if (this.sweepNeeded || this.sweptGeneration !== host.generation) {
       this.sweptGeneration = host.generation;
       this.sweepNeeded = await this.sweep().catch(() => true);
@@ -261,6 +269,21 @@ export class BindTarget implements ApplyTarget {
       // reported through rolled_back: false; reloadPending makes the next apply reload
     }
     return done({ result: 'failed', stage: 'reload', error: detail(reload), rolled_back, reload_ms: reload.ms, ...w });
+  }
+
+  /**
+   * What the apply history diffs: the whole output in include mode; in block mode only the managed
+   * block, since nothing else of named.conf.options changes and the rest is the operator's.
+   */
+  private historyText(current: Buffer | null, desired: Buffer): NonNullable<ApplyOutcome['output']> {
+    const file = this.label(this.bind.output);
+    if (this.bind.mode === 'include') return { file, before: current, after: desired };
+    const block = (b: Buffer) => {
+      // the lines between the marker lines, as spliceManagedBlock writes them
+      const inner = managedBlockOf(b.toString('latin1')) ?? '';
+      return Buffer.from(inner.slice(inner.indexOf('\n') + 1, inner.lastIndexOf('\n') + 1), 'latin1');
+    };
+    return { file: `${file} (managed block)`, before: current && block(current), after: block(desired) };
   }
 
   private run(argv: string[], cwd?: string): Promise<ExecResult> {

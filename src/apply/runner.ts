@@ -14,6 +14,7 @@ const MAX_BACKOFF_MS = 60_000;
  * asked again after these pauses (1.55 s in all) before it counts.
  */
 const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
+const RELOAD_AGAIN = 'BIND did not serve the decided set';
 
 export interface Verification {
   at: string;
@@ -35,6 +36,32 @@ export interface RunnerHooks {
   fields(): Record<string, unknown>;
   /** an apply changed what this target serves (notify hooks) */
   changed?(runner: TargetRunner, change: ServedChange): void;
+  /** an apply happened (not unchanged, not a dry run), reported once its verification is known */
+  applied?(runner: TargetRunner, report: ApplyReport): void;
+}
+
+/** One apply that happened, with what it wrote and why: what the apply history keeps. */
+export interface ApplyReport {
+  target: string;
+  /** the time of its state file record (`applies[].at`) */
+  at: string;
+  outcome: ApplyOutcome;
+  reason: string;
+  /** the active set served before; null: not known */
+  old: string[] | null;
+  new: string[];
+  draining: string[];
+  changes: ServedChange['changes'];
+  /** the text before and after: the output file when the apply read it, else the rendered text */
+  text: { file: string | null; before: string | null; after: string };
+  /** what BIND answered after it; null: not asked */
+  verification: { ok: boolean; detail: string; reapplied: boolean } | null;
+}
+
+/** What the target served before an apply (the history's "old"). */
+interface Before {
+  set: string[] | null;
+  text: string | null;
 }
 
 /** What an apply changed on a target: the on_change hook's document. */
@@ -143,7 +170,12 @@ export class TargetRunner {
       if (retrying && now < this.failure!.retryAt) return Promise.resolve();
       work = () => this.applyNow(want, retrying ? 'retry after a failed apply' : want.reason);
     } else if (this.target.verification && !this.hooks.dryRun && now >= this.verifyDueAt) {
-      work = () => this.verify(want, false);
+      const before = this.before();
+      work = async () => {
+        const { verification, reapplied } = await this.verify(want, false);
+        const { ok, detail } = verification;
+        if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ok, detail, reapplied: false });
+      };
     }
     if (!work) return Promise.resolve();
     const job = work;
@@ -177,28 +209,67 @@ export class TargetRunner {
     }
   }
 
+  private before(): Before {
+    return { set: this.servedSet, text: this.lastGood };
+  }
+
   private async applyNow(want: Wanted, reason: string): Promise<void> {
+    const before = this.before();
     const outcome = await this.target.apply(want.text, { dryRun: this.hooks.dryRun });
-    this.record(outcome, want, reason);
-    if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification) return;
-    await this.verify(want, outcome.result === 'applied');
+    const at = this.record(outcome, want, reason);
+    if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification)
+      return this.report({ outcome, at }, want, reason, before, null);
+    const { verification, reapplied } = await this.verify(want, outcome.result === 'applied');
+    const { ok, detail } = verification;
+    this.report({ outcome, at }, want, reason, before, { ok, detail, reapplied: reapplied !== null });
+  }
+
+  /** Hands an apply that happened to the history (`applied`); unchanged and dry runs are not applies. */
+  private report(
+    { outcome, at }: { outcome: ApplyOutcome; at: string },
+    want: Wanted,
+    reason: string,
+    before: Before,
+    verification: ApplyReport['verification'],
+  ) {
+    if (outcome.result === 'unchanged' || outcome.result === 'dry-run' || !this.hooks.applied) return;
+    const output = outcome.output;
+    this.hooks.applied(this, {
+      target: this.name,
+      at,
+      outcome,
+      reason,
+      old: before.set,
+      new: want.active,
+      draining: want.context.draining,
+      changes: want.context.changes,
+      text: output
+        ? { file: output.file, before: output.before?.toString('utf8') ?? null, after: output.after.toString('utf8') }
+        : { file: null, before: before.text, after: want.text },
+      verification,
+    });
   }
 
   /**
    * Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is
-   * final. `reloaded`: BIND was just reloaded, and may need a moment before it answers usably.
+   * final. Hands back the verification and that re-apply, if there was one. `reloaded`: BIND was
+   * just reloaded, and may need a moment before it answers usably.
    */
-  private async verify(want: Wanted, reloaded: boolean): Promise<void> {
+  private async verify(
+    want: Wanted,
+    reloaded: boolean,
+  ): Promise<{ verification: Verification; reapplied: { outcome: ApplyOutcome; at: string } | null }> {
     const v = this.target.verification!;
     const ask = reloaded ? () => this.askSettled(v) : () => v.ask();
     let verdict = compareServed(want.active, await ask());
+    let reapplied: { outcome: ApplyOutcome; at: string } | null = null;
     // BIND answered with something else: reload once. No answer at all: a reload would not help.
     if (!verdict.ok && verdict.served !== null) {
       this.hooks.log.warn(`${this.name}: BIND does not serve the decided set; applying again with a reload`, {
         detail: verdict.detail,
       });
       const outcome = await this.target.apply(want.text, { reload: true });
-      this.record(outcome, want, 'BIND did not serve the decided set');
+      reapplied = { outcome, at: this.record(outcome, want, RELOAD_AGAIN) };
       if (outcome.result !== 'failed') verdict = compareServed(want.active, await this.askSettled(v));
     }
     const now = this.hooks.now();
@@ -209,6 +280,7 @@ export class TargetRunner {
       this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
     else if (before && !before.ok) this.hooks.log.info(`${this.name}: BIND serves the decided set again`);
     this.hooks.recorded(this, null);
+    return { verification: this.verification, reapplied };
   }
 
   /** What BIND answers once it answers usably, or its last answer after the settle pauses. */
@@ -222,8 +294,10 @@ export class TargetRunner {
     return answer;
   }
 
-  private record(outcome: ApplyOutcome, want: Wanted, reason: string) {
+  /** Takes in an apply's outcome (state, backoff, logs, hooks); returns the time it is recorded at. */
+  private record(full: ApplyOutcome, want: Wanted, reason: string): string {
     const now = this.hooks.now();
+    const { output: _files, ...outcome } = full; // the file contents go to the history only
     const record: AppliedRecord = { ...outcome, at: new Date(now).toISOString(), reason };
     const log = this.hooks.log;
     for (const w of outcome.warnings ?? []) {
@@ -273,5 +347,6 @@ export class TargetRunner {
     }
     if (outcome.result !== 'unchanged') this.lastApply = record;
     this.hooks.recorded(this, outcome.result !== 'unchanged' ? record : null);
+    return record.at;
   }
 }

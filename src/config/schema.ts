@@ -5,6 +5,7 @@ import { argv, bindFields, dnsName, dnsNameProblem, duration, label, verify } fr
 import { parsePrefix, PrefixError } from './prefix.js';
 import { targetsSchema } from './targets.js';
 import { parseListen } from '../observe/listen.js';
+import { DEFAULT_HISTORY_KEEP, MAX_HISTORY_KEEP } from '../daemon/apply-history.js';
 
 const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
   message: 'expected an IPv4 address such as 192.0.2.10 (probes reach IPv4 targets through the NAT64)',
@@ -213,6 +214,17 @@ export const configSchema = z
           .refine((ms) => ms >= 100, { message: 'at least 100ms' })
           .refine((ms) => ms <= 60_000, { message: 'at most 60s' })
           .default(10_000),
+      })
+      .prefault({}),
+    /** the apply history beside the state file (src/daemon/apply-history.ts); keep: 0 writes none */
+    history: z
+      .strictObject({
+        keep: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_HISTORY_KEEP, `at most ${MAX_HISTORY_KEEP} applies per target`)
+          .default(DEFAULT_HISTORY_KEEP),
       })
       .prefault({}),
     /** metrics and status page; off when absent, on loopback when `http: {}` */

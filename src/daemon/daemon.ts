@@ -11,7 +11,9 @@ import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js
 import { EMPTY_SELECTION, inMaintenance, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
-import { TargetRunner, type ServedChange } from '../apply/runner.js';
+import { TargetRunner, type ApplyReport, type ServedChange } from '../apply/runner.js';
+import { historyDir } from './apply-history.js';
+import { ApplyHistoryStore } from './history-file.js';
 import { Notifier } from './notify.js';
 import { setCondition } from '../observe/format.js';
 import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from './step.js';
@@ -136,6 +138,8 @@ export class Daemon {
   private loopDone: Promise<void> | null = null;
   private reloadPending = false;
   private readonly notifier: Notifier;
+  /** the last applies per target with their diffs (history/ beside the state file) */
+  readonly applyHistory: ApplyHistoryStore;
   private readonly now: () => number;
   private readonly prober: Prober;
   private readonly log: Logger;
@@ -147,6 +151,7 @@ export class Daemon {
     this.discovery = opts.discovery ?? new Discovery(this.log, this.now);
     this.prober = opts.prober ?? runRound;
     this.notifier = new Notifier(this.config.hooks, this.log, opts.hookDone);
+    this.applyHistory = new ApplyHistoryStore(this.log);
     this.runners = this.makeRunners(this.config, []);
     this.health = carryOverHealth(this.config, this.health);
   }
@@ -222,6 +227,9 @@ export class Daemon {
         if (runner.background) void this.queueSnapshot(this.now());
       },
       changed: (runner: TargetRunner, change: ServedChange) => this.notifyChange(runner.name, change),
+      // a history that cannot be read or written is logged by the store and never stops an apply
+      applied: (_runner: TargetRunner, report: ApplyReport) =>
+        this.applyHistory.record(historyDir(this.config.state_file), this.config.history.keep, report),
     };
   }
 
@@ -247,6 +255,7 @@ export class Daemon {
     this.useDiscovered();
     if (previous) this.restoreSelection(previous);
     await this.refreshMaintenance();
+    await this.useHistory();
     this.loopDone = this.loop();
     return this.loopDone;
   }
@@ -290,6 +299,14 @@ export class Daemon {
     });
   }
 
+  /** The configured targets' apply histories, read before their first apply (a bad file is set aside). */
+  private useHistory(): Promise<void> {
+    return this.applyHistory.use(
+      historyDir(this.config.state_file),
+      this.runners.map((r) => r.name),
+    );
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
@@ -306,6 +323,7 @@ export class Daemon {
       new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
     ]);
     await Promise.all(this.runners.map((r) => r.target.close()));
+    await this.applyHistory.idle();
     // the hooks of the last applies (on_change) and health changes: bounded by hooks.timeout
     await this.notifier.stop();
   }
@@ -433,6 +451,7 @@ export class Daemon {
     this.loaded = next;
     this.useDiscovered();
     this.runners = this.makeRunners(next, this.runners);
+    void this.useHistory();
     this.notifier.configure(next.hooks);
     this.lastConfigReload = { at, ok: true };
     this.log.info('configuration reloaded', {
@@ -622,6 +641,7 @@ export class Daemon {
   /** Resolves when no apply is in flight (tests, benchmarks). */
   async settled(): Promise<void> {
     while (this.runners.some((r) => r.busy)) await Promise.all(this.runners.map((r) => r.idle()));
+    await this.applyHistory.idle();
   }
 
   /** Resolves when no notify hook runs or waits (tests). */

@@ -13,7 +13,8 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export type Handler = () => Reply | Promise<Reply>;
+/** Gets the request's path: a route ending in "/" (other than "/" itself) serves every path under it. */
+export type Handler = (path: string) => Reply | Promise<Reply>;
 
 export interface HttpServerOptions {
   listen: Pick<ListenAddress, 'host' | 'port'> & { text?: string };
@@ -119,7 +120,7 @@ export class HttpServer {
       this.server.listen({ host, port, ipv6Only: host.includes(':'), exclusive: true }, () => {
         this.server.off('error', onError);
         const addr = this.server.address() as AddressInfo;
-        this.opts.log.info('http: serving /metrics, / and /status.json', {
+        this.opts.log.info('http: serving /metrics, /, /status.json and /history', {
           listen: formatHostPort(addr.address, addr.port),
         });
         resolve(addr);
@@ -162,7 +163,10 @@ export class HttpServer {
         res.shouldKeepAlive = false;
         return send({ status: 400, contentType: TEXT, body: '400 Bad Request: unparsable URL\n' });
       }
-      const handler = Object.hasOwn(this.opts.routes, path) ? this.opts.routes[path] : undefined;
+      const route = Object.hasOwn(this.opts.routes, path)
+        ? path
+        : Object.keys(this.opts.routes).find((r) => r !== '/' && r.endsWith('/') && path.startsWith(r));
+      const handler = route === undefined ? undefined : this.opts.routes[route];
       if (!handler) {
         return send(
           {
@@ -173,7 +177,7 @@ export class HttpServer {
           req.method,
         );
       }
-      handlerName = path;
+      handlerName = route!;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.shouldKeepAlive = false;
         return send({
@@ -183,7 +187,7 @@ export class HttpServer {
           headers: { Allow: 'GET, HEAD' },
         });
       }
-      send(await handler(), req.method);
+      send(await handler(path), req.method);
     } catch (err) {
       this.opts.log.error('http: handler failed', {
         path: req.url,

@@ -1,5 +1,6 @@
 // Ties the observability pieces to the daemon: a snapshot hook feeds the metrics and the latency
-// history; the HTTP server serves /metrics, / and /status.json from them.
+// history; the HTTP server serves /metrics, / and /status.json from them, and /history.json and
+// /history/TARGET/ID from the daemon's apply history.
 import type { DaemonHooks } from '../daemon/daemon.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { Decision } from '../daemon/step.js';
@@ -10,6 +11,8 @@ import { HttpServer } from './http-server.js';
 import { parseListen, type ListenAddress } from './listen.js';
 import { Metrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
+import type { ApplyHistoryView } from '../daemon/history-file.js';
+import { historyPath, parseHistoryPath, renderHistoryEntryPage } from './apply-history-page.js';
 
 /** The status page is self-contained (inline style, no script, nothing fetched) and never framed. */
 const STATUS_PAGE_CSP = [
@@ -35,6 +38,7 @@ export class Observer {
   readonly metrics = new Metrics();
   readonly history: LatencyHistory;
   private latest: StateSnapshot | null = null;
+  private applyHistory: ApplyHistoryView | null = null;
   private readonly server: HttpServer;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -63,9 +67,38 @@ export class Observer {
         '/': () => ({
           status: 200,
           contentType: 'text/html; charset=utf-8',
-          body: renderStatusPage({ snapshot: this.latest, history: this.history, now: this.now() }),
+          body: renderStatusPage({
+            snapshot: this.latest,
+            history: this.history,
+            now: this.now(),
+            applyLink: (a) => {
+              const e = this.applyHistory?.entryFor(a.target, a.at);
+              return e ? { href: historyPath(e), text: `#${e.id}` } : null;
+            },
+          }),
           headers: { 'Content-Security-Policy': STATUS_PAGE_CSP },
         }),
+        '/history.json': () => ({
+          status: 200,
+          contentType: 'application/json; charset=utf-8',
+          body: JSON.stringify({ entries: this.applyHistory?.all() ?? [] }, null, 2) + '\n',
+        }),
+        '/history/': (path) => {
+          const at = parseHistoryPath(path);
+          const e = at && this.applyHistory?.find(at.target, at.id);
+          if (!e)
+            return {
+              status: 404,
+              contentType: 'text/plain; charset=utf-8',
+              body: '404 Not Found: no such apply in the history (see /history.json)\n',
+            };
+          return {
+            status: 200,
+            contentType: 'text/html; charset=utf-8',
+            body: renderHistoryEntryPage(e, this.now()),
+            headers: { 'Content-Security-Policy': STATUS_PAGE_CSP },
+          };
+        },
         '/status.json': () =>
           this.latest
             ? {
@@ -81,6 +114,11 @@ export class Observer {
               },
       },
     });
+  }
+
+  /** The daemon's apply history: the status page links its applies to their entries. */
+  useApplyHistory(view: ApplyHistoryView): void {
+    this.applyHistory = view;
   }
 
   /** Binds the HTTP server; rejects with a clear ListenError (EADDRINUSE and the like). */

@@ -122,24 +122,30 @@ function table(id: string, headers: HtmlValue[], rows: Html[]): Html {
   </table>`;
 }
 
-function appliesTable(applies: AppliedRecord[], now: number): Html {
+/** An apply's entry in the apply history (its diff), if it has one. */
+export type ApplyLink = (a: AppliedRecord) => { href: string; text: string } | null;
+
+function appliesTable(applies: AppliedRecord[], now: number, applyLink: ApplyLink | undefined): Html {
   if (applies.length === 0) return html`<p class="muted">No apply yet.</p>`;
-  const rows = applies.slice(0, APPLIES_SHOWN).map(
-    (a) => html`<tr data-apply-result="${a.result}">
+  const rows = applies.slice(0, APPLIES_SHOWN).map((a) => {
+    const link = applyLink?.(a);
+    return html`<tr data-apply-result="${a.result}">
       <td title="${a.at}">${formatTime(a.at)} <span class="muted">(${formatAgo(a.at, now)})</span></td>
       <td>${a.target}</td>
       <td>${badge(a.result)}</td>
       <td>${a.reason ?? '-'}</td>
       <td>${a.result === 'failed' ? applyDetail(a) : ''}</td>
       <td class="num">${formatMs(a.ms)}</td>
-    </tr>`,
-  );
-  return table('applies', ['When', 'Target', 'Result', 'Reason', 'Error', 'Took'], rows);
+      <td>${link ? html`<a class="diff" href="${link.href}">${link.text}</a>` : ''}</td>
+    </tr>`;
+  });
+  return table('applies', ['When', 'Target', 'Result', 'Reason', 'Error', 'Took', 'Diff'], rows);
 }
 
 /** The document around a page's body: head (with the style sheet and the refresh), title, footer. */
 function layout(title: string, refresh: number, body: Html): Html {
-  const links = html`<a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a>`;
+  const links = html`<a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a> ·
+    <a href="/history.json">/history.json</a>`;
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -168,13 +174,15 @@ export interface PageInput {
   snapshot: StateSnapshot | null;
   history: LatencyHistory;
   now: number;
+  /** links each apply to its diff (the apply history); absent: no links */
+  applyLink?: ApplyLink;
 }
 
 export function renderStatusPage(input: PageInput): string {
   return String(statusPage(input));
 }
 
-function statusPage({ snapshot: s, history, now }: PageInput): Html {
+function statusPage({ snapshot: s, history, now, applyLink }: PageInput): Html {
   const refresh = refreshSeconds(s, now);
   if (!s) {
     const waiting = html`<p class="muted" id="waiting">Waiting for the first probe round…</p>`;
@@ -255,7 +263,7 @@ function statusPage({ snapshot: s, history, now }: PageInput): Html {
     <h2>BIND targets</h2>
     ${table('targets', ['Target', 'Last apply', 'Serving', 'BIND serves it'], targetRows)}
     <h2>Last applies</h2>
-    ${appliesTable(s.applies, now)}
+    ${appliesTable(s.applies, now, applyLink)}
     <p class="meta">Config <code>${s.config}</code>${reloadNote(s.last_config_reload, now)} · pid ${s.pid}</p>`;
   return layout(`nat64-health · ${s.active.length} active`, refresh, body);
 }

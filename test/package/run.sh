@@ -716,6 +716,16 @@ in_ct systemctl reload nat64-health || fail "systemctl reload (without the hook)
 # the hook's files are the operator's, not the package's: the purge below would leave them
 rm -f "$ROOT/usr/local/bin/nh-pkgtest-hook" "$ROOT$HOOK_OUT".*
 [ -e "$ROOT/var/lib/nat64-health/maintenance.json" ] || fail "no maintenance.json left for the purge to remove"
+# the apply history under the unit: written into the StateDirectory, read by `history` as root
+[ -s "$ROOT/var/lib/nat64-health/history/local.json" ] || fail "no apply history (history/local.json) under the unit"
+history_text=$(in_ct nat64-health history -n 0) || fail "nat64-health history failed"
+printf '%s\n' "$history_text" | grep -q ' applied ' || fail "nat64-health history shows no applied entry: $history_text"
+history_count=$(in_ct nat64-health history -n 0 --json | in_ct node -e '
+  const h = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  process.stdout.write(String(h.entries.filter((e) => e.target === "local" && e.outcome === "applied").length));
+') || fail "nat64-health history --json failed"
+[ "$history_count" -ge 2 ] || fail "the history holds $history_count applies of local (the maintenance steps made more)"
+ok "apply history under the unit: history/local.json, $history_count applies of local, read by nat64-health history"
 
 # --- 7. stop, purge -----------------------------------------------------------------------------------
 step "7. systemctl stop; apt-get purge"

@@ -263,6 +263,56 @@ describe('fleet: local BIND plus SSH targets', () => {
     }
   });
 
+  it("each target's apply history tells its story; `history` reads it and refuses an unknown target", async () => {
+    interface Entry {
+      id: number;
+      target: string;
+      outcome: string;
+      stage?: string;
+      error?: string;
+      new: string[];
+      diff: string;
+      attempts?: number;
+    }
+    const r = await cli(['history', '-c', configFile, '--json', '-n', '0']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const all = (JSON.parse(r.stdout) as { entries: Entry[] }).entries.reverse(); // oldest first
+    const of = (name: string) => all.filter((e) => e.target === name);
+    const s = await state();
+    // local: applied every time; the newest entry is the set it serves, its diff names the file
+    expect(of('local').map((e) => e.outcome)).toEqual(of('local').map(() => 'applied'));
+    expect(sorted(of('local').at(-1)!.new)).toEqual(sorted(s.active));
+    expect(of('local').at(-1)!.diff).toContain(`--- ${local.includeFile}\tbefore`);
+    // dns64-2: down at first (connect failures, retries counted in one entry), then applied
+    const remoteStory = of('dns64-2');
+    expect(remoteStory[0]).toMatchObject({ outcome: 'failed', stage: 'connect' });
+    expect(remoteStory[0]!.error).toMatch(/ECONNREFUSED/);
+    expect(remoteStory.at(-1)).toMatchObject({ outcome: 'applied' });
+    expect(remoteStory.at(-1)!.diff).toContain(`--- dns64-2:${remote.includeFile}\tbefore`);
+    // the spoofed host: down, then refused; never connected, so the diff is of the rendered text
+    const spoofed = of('dns64-spoofed');
+    for (const e of spoofed) {
+      expect(e).toMatchObject({ outcome: 'failed', stage: 'connect' });
+      expect(e.error).toMatch(/ECONNREFUSED|HOST KEY MISMATCH/);
+      expect(e.diff).toMatch(/^--- \(rendered text\)\t/);
+    }
+    expect(spoofed.at(-1)!.error).toContain('HOST KEY MISMATCH');
+    // the broken named.conf: refused by named-checkconf, then applied once fixed
+    const brokenStory = of('dns64-broken');
+    const refused = brokenStory.find((e) => e.outcome === 'validation failed')!;
+    expect(refused.error).toMatch(/unknown option 'no-such-option'/);
+    expect(refused.diff).toContain(`+++ dns64-broken:${broken.includeFile}\tafter`);
+    expect(brokenStory.at(-1)!.outcome).toBe('applied');
+    expect(brokenStory.indexOf(refused)).toBeLessThan(brokenStory.length - 1);
+
+    const text = await cli(['history', '-c', configFile, '--target', 'dns64-broken', '--diff', '-n', '0']);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^#\d+ dns64-broken validation failed at /m);
+    const unknown = await cli(['history', '-c', configFile, '--target', 'dns64-9']);
+    expect(unknown.exitCode).toBe(65);
+    expect(unknown.stderr).toContain('the configured targets are local, dns64-2, dns64-spoofed, dns64-broken');
+  });
+
   it('maintenance takes a prefix out of the remote BIND too; on_change names the target, old and new set', async () => {
     const inLine = async () => {
       const s = await state();

@@ -201,6 +201,12 @@ describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) =
       expect(now).toContain('// BEGIN nat64-health managed block');
       expect(now.replace(/\t\/\/ BEGIN nat64-health[\s\S]*?\/\/ END nat64-health managed block\n/, '')).toBe(original);
       expect(await blockNamed.aaaa('www.example.test')).toEqual([WWW_A]);
+      // the apply history sees the managed block only: the rest of the file is the operator's
+      const r2 = await t.apply(AB);
+      const where = kind === 'ssh' ? `dns64-2:${blockNamed.optionsConf}` : blockNamed.optionsConf;
+      expect(r2.output?.file).toBe(`${where} (managed block)`);
+      expect(r2.output?.before?.toString('latin1')).toBe(`\t${A}`);
+      expect(r2.output?.after.toString('latin1')).toBe(`\t${A}\t${B}`);
     } finally {
       await blockNamed.stop();
     }

@@ -2,7 +2,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Observer } from '../../../src/observe/observer.js';
-import { decision, outcome, A, sample, silentLogger, snapshot } from '../../support/observe-fixtures.js';
+import { apply, decision, outcome, A, sample, silentLogger, snapshot } from '../../support/observe-fixtures.js';
+import { historyEntry } from '../../support/history-fixtures.js';
+import type { ApplyHistoryView } from '../../../src/daemon/history-file.js';
 
 const observers: Observer[] = [];
 afterEach(async () => {
@@ -74,6 +76,36 @@ describe('observer HTTP server', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(await page.text()).toContain(`data-prefix="${A}"`);
+  });
+
+  it('serves the apply history: /history.json and one page per entry under /history/; 404 for the rest', async () => {
+    const { o, base } = await start();
+    expect(await (await fetch(`${base}/history.json`)).json()).toEqual({ entries: [] }); // no history (yet)
+    const e = historyEntry({ id: 3, target: 'dns64-2', at: apply().at });
+    const view: ApplyHistoryView = {
+      all: () => [e],
+      find: (t, id) => (t === e.target && id === e.id ? e : undefined),
+      entryFor: (t, at) => (t === e.target && at === e.at ? e : undefined),
+    };
+    o.useApplyHistory(view);
+    o.hooks.snapshot!(snapshot({ applies: [apply({ target: 'dns64-2' }), apply({ target: 'local' })] }), decision());
+    expect(await (await fetch(`${base}/history.json`)).json()).toEqual({ entries: [e] });
+    const page = await fetch(`${base}/history/dns64-2/3`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toContain('<h1>dns64-2: apply #3</h1>');
+    for (const path of ['/history/dns64-2/4', '/history/local/3', '/history/dns64-2', '/history/', '/history/x/1/2']) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status, path).toBe(404);
+      expect(await r.text()).toContain('no such apply');
+    }
+    // the status page links the apply that has an entry, and only that one
+    const status = await (await fetch(`${base}/`)).text();
+    expect(status.match(/<a class="diff" href="[^"]*">[^<]*<\/a>/g)).toEqual([
+      '<a class="diff" href="/history/dns64-2/3">#3</a>',
+    ]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(sample(metrics, 'nat64_health_http_requests_total', { handler: '/history/', code: '404' })).toBe(5);
   });
 
   it('answers HEAD without a body', async () => {

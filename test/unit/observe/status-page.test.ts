@@ -123,6 +123,24 @@ describe('status page', () => {
     expect(html).toContain('selection changed: 2001:db8:64:a::/96 activated');
   });
 
+  it('links each apply that has an entry in the apply history to it, escaped', () => {
+    const s = snapshot({
+      applies: [apply({ at: new Date(T0).toISOString() }), apply({ at: new Date(T0 - 1).toISOString() })],
+    });
+    const page = renderStatusPage({
+      snapshot: s,
+      history: new LatencyHistory(),
+      now: T0,
+      applyLink: (a) => (a.at === s.applies[0]!.at ? { href: '/history/local/9?"x', text: '#9' } : null),
+    });
+    const rows = page.match(/<tr data-apply-result=[^]*?<\/tr>/g)!;
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('<a class="diff" href="/history/local/9?&quot;x">#9</a>');
+    expect(rows[1]).not.toContain('<a class="diff"');
+    expect(page).toContain('<th>Diff</th>');
+    expect(page).toContain('<a href="/history.json">/history.json</a>');
+  });
+
   it('says it is waiting before the first round, and shows the fail-safe', () => {
     expect(renderStatusPage({ snapshot: null, history: new LatencyHistory(), now: T0 })).toContain(
       'Waiting for the first probe round',

@@ -1,0 +1,27 @@
+// Apply history entries for the page, the CLI text and the HTTP tests.
+import type { HistoryEntry } from '../../src/daemon/apply-history.js';
+import { A, B, T0 } from './observe-fixtures.js';
+
+export function historyEntry(over: Partial<HistoryEntry> = {}): HistoryEntry {
+  return {
+    id: 1,
+    at: new Date(T0).toISOString(),
+    target: 'local',
+    outcome: 'applied',
+    old: [A],
+    new: [B],
+    draining: [A],
+    reason: `selection changed: ${A} deactivated, ${B} activated`,
+    changes: [
+      { id: A, change: 'deactivated', reason: 'down' },
+      { id: B, change: 'activated', reason: 'up' },
+    ],
+    diff:
+      '--- /var/lib/bind/nat64-health/dns64.conf\tbefore\n+++ /var/lib/bind/nat64-health/dns64.conf\tafter\n' +
+      `@@ -1,1 +1,2 @@\n-dns64 ${A} { clients { any; }; };\n+dns64 ${A} { clients { none; }; };\n` +
+      `+dns64 ${B} { clients { any; }; };\n`,
+    verification: { ok: true, detail: `BIND serves the decided set: ${B}`, reapplied: false },
+    ms: 42,
+    ...over,
+  };
+}
