@@ -141,12 +141,13 @@ ${targets}`,
         [2, [A], [B]],
         [3, [B], [C]],
       ]);
-      // Verified after each apply. Now and then (4 of 20 tries, measured) named 9.18 answers the
-      // first ipv4only.arpa query after a reconfig that turns dns64 on with SERVFAIL, cached for
-      // about a second: the entry then says "verify failed" with BIND's answer, as it should.
-      for (const e of h)
-        expect(e.outcome, e.verification?.detail).toBe(e.verification!.ok ? 'applied' : 'verify failed');
-      expect(h.filter((e) => e.verification?.ok).length, 'verified at least once').toBeGreaterThan(0);
+      // Verified after each apply, the first too: named 9.18 may answer the first ipv4only.arpa
+      // query after a reconfig that turns dns64 on with SERVFAIL (4 of 20 tries, measured), which the
+      // runner asks again until BIND has settled.
+      for (const e of h) {
+        expect(e.outcome, e.verification?.detail).toBe('applied');
+        expect(e.verification).toMatchObject({ ok: true });
+      }
       h.forEach((e, i) => {
         expect(e.target).toBe(name);
         expect(e.diff.split('\n').slice(0, 2)).toEqual([`--- ${label()}\tbefore`, `+++ ${label()}\tafter`]);
@@ -227,10 +228,8 @@ ${targets}`,
     try {
       await expect.poll(() => entries().catch(() => []), { timeout: 20_000 }).toHaveLength(1);
       expect(await named.aaaa('www.example.test')).toEqual([www[B]]);
-      // (applied; "verify failed" when named answers its first query after the reconfig with SERVFAIL)
       const [first] = await entries();
-      expect(first).toMatchObject({ id: 1, new: [B] });
-      expect(['applied', 'verify failed']).toContain(first!.outcome);
+      expect(first).toMatchObject({ id: 1, new: [B], outcome: 'applied' });
       expect(await readFile(`${file}.bad`, 'utf8')).toBe(corrupt);
       expect((await readdir(path.dirname(file))).sort()).toEqual([`${name}.json`, `${name}.json.bad`]);
       const line = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.file === file);
