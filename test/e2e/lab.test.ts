@@ -67,6 +67,17 @@ const WAIT = DETECT + 5000;
 const LOCK_WAIT_MS = 15 * 60_000;
 const sorted = (a: string[]) => [...a].sort();
 const standbyOf = (s: StateSnapshot) => GW[GWS.find((n) => !s.active.includes(GW[n]))!];
+/** The client's first AAAA answer without the prefix (polled every 50 ms). */
+const answerWithout = (victim: string) =>
+  waitFor(
+    `${victim} to leave the client's answer`,
+    async () => {
+      const a = await clientAAAA();
+      return a.includes(synth(victim)) ? false : a;
+    },
+    WAIT,
+    50,
+  );
 
 describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
   const daemon = new LabDaemon();
@@ -126,15 +137,7 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const reconfigs = await reconfigCount();
     const t0 = Date.now();
     await fail(gwOf(victim));
-    const answer = await waitFor(
-      `${victim} to leave the client's answer`,
-      async () => {
-        const a = await clientAAAA();
-        return a.includes(synth(victim)) ? false : a;
-      },
-      WAIT,
-      50,
-    );
+    const answer = await answerWithout(victim);
     const failover = Date.now() - t0;
     // the standby took the free slot in the same apply: the client never sees a short answer
     expect(answer).toEqual(expectedAAAA([keep, standby]));
@@ -444,15 +447,7 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     expect(String(down.reason)).toMatch(
       /^3 bad rounds in a row, 2 of them a confirmation burst \(no answer from 3 targets/,
     );
-    const answer = await waitFor(
-      `${victim} to leave the client's answer`,
-      async () => {
-        const a = await clientAAAA();
-        return a.includes(synth(victim)) ? false : a;
-      },
-      WAIT,
-      50,
-    );
+    const answer = await answerWithout(victim);
     expect(answer).toEqual(expectedAAAA([keep, standby]));
     expect(daemon.applies(mark)).toHaveLength(1);
     // the healthy prefixes never went down, bursts or not

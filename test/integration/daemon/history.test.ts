@@ -17,7 +17,8 @@ import { startNamed, type NamedInstance } from '../../support/named.js';
 import { startSshd, type SshdInstance } from '../../support/sshd.mjs';
 import { waitFor } from '../../support/wait.js';
 import { queryServedPrefixes } from '../../../src/apply/verify.js';
-import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
+import { Daemon } from '../../../src/daemon/daemon.js';
+import { cannedProber } from '../../support/canned-prober.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { historyDir, historyFile, parseHistory, type HistoryEntry } from '../../../src/daemon/apply-history.js';
@@ -29,22 +30,7 @@ const C = '2001:db8:64:c::/96';
 const www = { [A]: '2001:db8:64:a::c000:20a', [B]: '2001:db8:64:b::c000:20a', [C]: '2001:db8:64:c::c000:20a' };
 
 const good = new Set<string>();
-/** Canned probe outcomes: every probe through a prefix in `good` answers, the others time out. */
-const prober: Prober = (prefixes, probes) =>
-  Promise.resolve({
-    started_at: Date.now(),
-    duration_ms: 1,
-    outcomes: prefixes.flatMap((p) =>
-      probes.map((pr) => ({
-        prefix: p.id,
-        probe: pr.id,
-        address: '2001:db8::1',
-        ok: good.has(p.id),
-        latency_ms: good.has(p.id) ? 5 : 0,
-        ...(good.has(p.id) ? {} : { error: 'timeout' }),
-      })),
-    ),
-  });
+const prober = cannedProber(good);
 
 let named: NamedInstance;
 let sshd: SshdInstance;

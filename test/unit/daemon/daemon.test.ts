@@ -11,28 +11,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
+import { cannedProber } from '../../support/canned-prober.js';
 import { formatMaintenance, maintenanceFile } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { chattrWorks } from '../../support/chattr.js';
 
 const good = new Set<string>();
-/** Canned probe outcomes: every probe through a prefix in `good` answers, the others time out. */
-const prober: Prober = (prefixes, probes) =>
-  Promise.resolve({
-    started_at: Date.now(),
-    duration_ms: 1,
-    outcomes: prefixes.flatMap((p) =>
-      probes.map((pr) => ({
-        prefix: p.id,
-        probe: pr.id,
-        address: '2001:db8::1',
-        ok: good.has(p.id),
-        latency_ms: good.has(p.id) ? 5 : 0,
-        ...(good.has(p.id) ? {} : { error: 'timeout' }),
-      })),
-    ),
-  });
+const prober = cannedProber(good);
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
