@@ -14,6 +14,8 @@ const MAX_BACKOFF_MS = 60_000;
  * asked again after these pauses (1.55 s in all) before it counts.
  */
 const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
+/** an answer within this is BIND's (SERVFAIL, say); a slower one ran into the query's timeouts */
+const QUICK_ANSWER_MS = 250;
 const RELOAD_AGAIN = 'BIND did not serve the decided set';
 
 export interface Verification {
@@ -283,13 +285,22 @@ export class TargetRunner {
     return { verification: this.verification, reapplied };
   }
 
-  /** What BIND answers once it answers usably, or its last answer after the settle pauses. */
+  /**
+   * What BIND answers once it answers usably, or its last answer after the settle pauses. Only a
+   * quick answer (a SERVFAIL comes in milliseconds) is asked again: a BIND that does not answer at
+   * all runs into the query's timeouts, and asking it again would hold the daemon's rounds.
+   */
   private async askSettled(v: NonNullable<ApplyTarget['verification']>): Promise<ServedAnswer> {
-    let answer = await v.ask();
+    const ask = async () => {
+      const start = performance.now();
+      const answer = await v.ask();
+      return { answer, quick: performance.now() - start < QUICK_ANSWER_MS };
+    };
+    let { answer, quick } = await ask();
     for (const pause of SETTLE_PAUSES_MS) {
-      if (answer.ok || this.stopped) break;
+      if (answer.ok || !quick || this.stopped) break;
       await new Promise((resolve) => setTimeout(resolve, pause));
-      answer = await v.ask();
+      ({ answer, quick } = await ask());
     }
     return answer;
   }

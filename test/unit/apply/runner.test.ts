@@ -203,6 +203,23 @@ describe('verification after an apply', () => {
     expect(lines.join('\n')).toMatch(/ERROR scripted: BIND does not serve the decided set/);
   });
 
+  it('a BIND that answers nothing (each question runs into its timeout) is not asked again', async () => {
+    const asked: number[] = [];
+    const { target } = scriptedTarget([]);
+    target.verification = {
+      interval: 60_000,
+      ask: () => {
+        asked.push(Date.now());
+        const error = 'no answer from 127.0.0.1:53 for ipv4only.arpa AAAA within 1000 ms (3 tries)';
+        return new Promise((resolve) => setTimeout(() => resolve({ ok: false, error }), 1600));
+      },
+    };
+    const r = runnerWithLog(target);
+    await r.offer(TEXT, SET, 'test');
+    expect(r.verification).toMatchObject({ ok: false, served: null });
+    expect(asked).toHaveLength(1);
+  });
+
   it('the periodic check (nothing was just applied) reports a SERVFAIL at once', async () => {
     const { target, asked } = scriptedTarget([{ ok: true, prefixes: SET }, SERVFAIL]);
     const r = runnerWithLog(target);
