@@ -29,7 +29,7 @@ import { errorMessage, formatMs, formatPercent, formatTable } from './format.js'
 import { lossRatio } from './health/state.js';
 import { Discovery } from './discover/discover.js';
 import { formatTargetReports, localTarget, targetsOf, testTargets } from './apply/fleet.js';
-import { historyDir, HistoryFileError, type HistoryEntry } from './daemon/apply-history.js';
+import { historyDir, HistoryFileError, newestFirst, type HistoryEntry } from './daemon/apply-history.js';
 import { readHistory } from './daemon/history-file.js';
 import { formatHistoryDiffs, formatHistoryTable } from './observe/apply-history-text.js';
 
@@ -407,7 +407,7 @@ async function history(argv: Common & { target?: string; diff?: boolean; json?: 
       );
     }
   }
-  entries.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
+  entries.sort(newestFirst);
   const shown = argv.n === 0 ? entries : entries.slice(0, argv.n);
   if (argv.json) {
     process.stdout.write(JSON.stringify({ dir, entries: shown }, null, 2) + '\n');

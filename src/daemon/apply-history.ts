@@ -67,6 +67,11 @@ export interface HistoryEntry {
   last_at?: string;
 }
 
+/** Sorts entries of several targets newest first (by time, then id). */
+export function newestFirst(a: HistoryEntry, b: HistoryEntry): number {
+  return Date.parse(b.at) - Date.parse(a.at) || b.id - a.id;
+}
+
 /** How an apply ended, in the history's words. */
 export function historyOutcome(
   o: Pick<ApplyOutcome, 'result' | 'stage' | 'rolled_back'>,

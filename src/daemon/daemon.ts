@@ -119,6 +119,8 @@ export class Daemon {
   private round = 0;
   private lastRoundMs: number | null = null;
   private lastDecision: Decision | null = null;
+  /** decisions since the last snapshot: a round's and its burst's (the round's own snapshot is skipped) */
+  private unobserved: Decision[] = [];
   private lastConfigReload: StateSnapshot['last_config_reload'] = null;
   private failsafeLoggedAt = 0;
   private targetFaults: TargetFaultMemo = NO_TARGET_FAULTS;
@@ -581,6 +583,7 @@ export class Daemon {
     this.health = decision.health;
     this.selection = decision.selection;
     this.lastDecision = decision;
+    this.unobserved.push(decision);
     this.logDecision(decision, now, held);
     await this.applyAll(decision.rendered);
     if (snapshot) await this.queueSnapshot(now);
@@ -733,6 +736,18 @@ export class Daemon {
     const mark =
       condition === 'failsafe' ? 'FAIL-SAFE ' : condition === 'all-in-maintenance' ? 'ALL IN MAINTENANCE ' : '';
     this.opts.hooks?.status?.(`${mark}active: ${names.join(', ') || 'none'}`);
-    this.opts.hooks?.snapshot?.(snapshot, this.lastDecision);
+    this.opts.hooks?.snapshot?.(snapshot, this.observedDecision());
+  }
+
+  /** The decision a snapshot shows: the last one, with the probes, transitions and changes of all since. */
+  private observedDecision(): Decision | null {
+    const since = this.unobserved.splice(0);
+    if (since.length < 2) return this.lastDecision;
+    return {
+      ...this.lastDecision!,
+      outcomes: since.flatMap((d) => d.outcomes),
+      transitions: since.flatMap((d) => d.transitions),
+      changes: since.flatMap((d) => d.changes),
+    };
   }
 }

@@ -15,6 +15,7 @@ import {
   HistoryFileError,
   historyFile,
   MAX_HISTORY_BYTES,
+  newestFirst,
   nextId,
   parseHistory,
   type HistoryEntry,
@@ -139,9 +140,7 @@ export class ApplyHistoryStore implements ApplyHistoryView {
   }
 
   all(): HistoryEntry[] {
-    return [...this.current.keys()]
-      .flatMap((t) => this.loaded(t))
-      .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
+    return [...this.current.keys()].flatMap((t) => this.loaded(t)).sort(newestFirst);
   }
 
   find(target: string, id: number): HistoryEntry | undefined {

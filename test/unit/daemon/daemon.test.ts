@@ -12,6 +12,7 @@ import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
+import type { Decision } from '../../../src/daemon/step.js';
 import { formatMaintenance, maintenanceFile } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
@@ -374,6 +375,8 @@ state_file: ${path.join(dir, `state-burst-${Math.random().toString(36).slice(2)}
       };
     };
     const local = new FakeTarget('local', false);
+    /** what the observer (metrics, status page) is handed with each snapshot */
+    const observed: Array<Decision | null> = [];
     const daemon = new Daemon({
       configPath: null,
       config,
@@ -381,10 +384,11 @@ state_file: ${path.join(dir, `state-burst-${Math.random().toString(36).slice(2)}
       watch: false,
       makeTarget: () => [local],
       prober: recording,
+      hooks: { snapshot: (_s, d) => observed.push(d) },
     });
     stop = () => daemon.stop();
     const answer = (f: (prefix: string, probe: string, call: number) => boolean) => answering.splice(0, 1, f);
-    return { daemon, local, calls, answer, maxInFlight: () => maxInFlight };
+    return { daemon, local, calls, answer, maxInFlight: () => maxInFlight, observed };
   }
 
   it('a dead prefix is down in the step of its first bad round: one burst, its sets in flight together', async () => {
@@ -401,6 +405,22 @@ state_file: ${path.join(dir, `state-burst-${Math.random().toString(36).slice(2)}
     expect(d.selection.active).toEqual([A, C]);
     expect(local.applies.at(-1)).not.toContain(B);
     expect(d.confirm).toEqual([]);
+  });
+
+  it("the observer is handed the round's outcomes and the burst's (regression: the burst's only)", async () => {
+    const { daemon, answer, observed } = burstSetup();
+    answer(() => true);
+    await daemon.step();
+    observed.length = 0;
+    answer((prefix) => prefix !== B);
+    await daemon.step();
+    // the round's snapshot is skipped for the burst's sake: one snapshot, for both steps
+    expect(observed).toHaveLength(1);
+    const seen = observed[0]!.outcomes.map((o) => o.prefix);
+    expect(seen.filter((p) => p === A)).toHaveLength(3);
+    expect(seen.filter((p) => p === C)).toHaveLength(3);
+    expect(seen.filter((p) => p === B)).toHaveLength(3 + 2 * 3); // its round and the burst's two sets
+    expect(observed[0]!.transitions).toEqual([expect.objectContaining({ id: B, to: 'down' })]);
   });
 
   it('one answer in the burst: the prefix stays up with its bad round; the next good round clears it', async () => {
