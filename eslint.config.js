@@ -9,7 +9,7 @@ export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'build/', 'debian/nat64-health/', 'debian/.debhelper/', 'test-artifacts/'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts', '**/*.mts'],
+    files: ['**/*.ts', '**/*.mts', '**/*.cts'],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },

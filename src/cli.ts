@@ -1,7 +1,7 @@
 // The nat64-health command line. Bad input ends with a clear message and an exit status, never a stack trace.
 import { existsSync, readdirSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
+import cliYargs from './cli-yargs.cjs';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type Config } from './config/load.js';
 import { parsePrefix, PrefixError, synthesize } from './config/prefix.js';
@@ -445,13 +445,13 @@ function synth(argv: { prefix: string; ipv4: string }): number {
 }
 
 export function buildCli(args: string[]): Argv {
-  // yargs 18 ships without matching typings (@types/yargs is for 17): builders are typed loosely.
+  // Builders are typed loosely (Argv in, Argv out); each handler reads its arguments as its own type.
   type Builder = (y: Argv) => Argv;
   const withJson: Builder = (y) => y.option('json', { type: 'boolean', describe: 'machine-readable output' });
   const finish = async (p: Promise<number> | number): Promise<void> => {
     process.exitCode = await p;
   };
-  const cli = yargs(args) as unknown as Argv<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const cli = cliYargs.yargs(args);
   return cli
     .scriptName('nat64-health')
     .usage("$0 <command> [options]\n\nKeeps BIND's dns64 prefixes on healthy NAT64 gateways.")
@@ -571,7 +571,7 @@ export function buildCli(args: string[]): Argv {
     });
 }
 
-export async function main(args = hideBin(process.argv)): Promise<void> {
+export async function main(args = cliYargs.hideBin(process.argv)): Promise<void> {
   try {
     await buildCli(args).parseAsync();
   } catch (err) {
