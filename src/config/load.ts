@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, type Problem } from './errors.js';
 import { configSchema, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
 import { parsePrefixesFile } from './prefixes-file.js';

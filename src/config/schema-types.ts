@@ -1,5 +1,5 @@
 // Field types shared by the config schema and the targets schema.
-import { z } from 'zod';
+import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './duration.js';
 import type { VerifySettings } from '../apply/verify.js';

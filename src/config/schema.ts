@@ -1,5 +1,5 @@
 // The config file's schema. Field names are the YAML keys, so errors and docs speak the operator's words.
-import { z } from 'zod';
+import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
 import { argv, bindFields, dnsName, dnsNameProblem, duration, label, verify } from './schema-types.js';
 import { parsePrefix, PrefixError } from './prefix.js';

@@ -2,7 +2,7 @@
 // (configured by the top-level `bind:`) and remote ones reached over SSH, each with its own paths
 // and commands on that host. Every target gets the same rendered text.
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCheckconf } from '../apply/bind/checkconf-args.js';
 import { bindFields, DEFAULT_OUTPUT, duration, label, resolveVerify, verify } from './schema-types.js';
 import type { VerifySettings } from '../apply/verify.js';

@@ -13,7 +13,7 @@
 //   file lives.
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApplyOutcome, ApplyStage } from '../apply/pipeline.js';
 import type { ApplyReport } from '../apply/runner.js';
 

@@ -6,7 +6,7 @@
 // a read-modify-write of the CLI and one of the daemon never interleave.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { parsePrefix, PrefixError } from '../config/prefix.js';
 import { writeFileAtomic } from '../apply/local/files.js';

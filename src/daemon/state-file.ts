@@ -1,6 +1,6 @@
 // The state file: what the daemon knows after each round, for `status`, operators and tools.
 import fs from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parsePrefix } from '../config/prefix.js';
 import { MAX_PREFIXES } from '../config/schema.js';
 import type { PrefixHealth } from '../health/state.js';

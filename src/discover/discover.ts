@@ -1,7 +1,7 @@
 // The shell around nextDiscovery(): asks each due source (src/discover/ipv4only.ts), keeps the state
 // per source and logs what appeared and disappeared. The daemon refreshes in the background; the
 // one-shot commands once before their round.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parsePrefix } from '../config/prefix.js';
 import type { Config, DiscoverSource } from '../config/load.js';
 import { MAX_PREFIXES } from '../config/schema.js';
