@@ -74,7 +74,8 @@ export function decideConfirmation(
     if (transition) transitions.push(transition);
   }
   return {
-    ...choose(config, health, round.selection, now, maintenance),
+    // part of its round: no second swap (selection rule 3)
+    ...choose(config, health, round.selection, now, maintenance, false),
     verdict: round.verdict,
     transitions,
     outcomes: sets.flat(),
@@ -88,6 +89,7 @@ function choose(
   prevSelection: SelectionState,
   now: number,
   maintenance: ReadonlyMap<string, Maintenance>,
+  swap = true,
 ): Pick<Decision, 'health' | 'selection' | 'changes' | 'rendered'> {
   const { next: selection, changes } = selectActive(
     prevSelection,
@@ -96,6 +98,7 @@ function choose(
     config.select,
     now,
     maintenance,
+    { swap },
   );
   return { health, selection, changes, rendered: renderDns64(config, selection) };
 }

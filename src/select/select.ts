@@ -17,8 +17,9 @@
 //    gets fewer slots than it has active prefixes, the best ranked of them stay). Free slots are filled in
 //    rank order at once. A prefix of the same group replaces the worst-scored active one only when its
 //    score has been clearly better - lower by `switch_margin` (20%) and `switch_min_gain` (10 ms) - for
-//    `switch_after` (2 min); at most one swap a round. So within a group a healed gateway comes back only
-//    into a free slot or by being clearly better for a while; a full, healthy set is left alone.
+//    `switch_after` (2 min); at most one swap a round, and none in its confirmation burst. So within a
+//    group a healed gateway comes back only into a free slot or by being clearly better for a while; a
+//    full, healthy set is left alone.
 // 4. Fail-safe: when no prefix is eligible (and not every prefix is in maintenance, rule 6) the active
 //    set stays as it was (after a restart: the set recorded in the state file), at most `max_active` of
 //    it, and is marked fail-safe. If there never was a set, the first `max_active` configured prefixes
@@ -90,6 +91,7 @@ export function selectActive(
   settings: SelectSettings,
   now: number,
   maintenance: ReadonlyMap<string, Maintenance> = new Map(),
+  { swap = true }: { swap?: boolean } = {},
 ): { next: SelectionState; changes: SelectionChange[] } {
   const byId = new Map(prefixes.map((p) => [p.id, p]));
   const held = (id: string) => inMaintenance(maintenance.get(id), now);
@@ -151,7 +153,7 @@ export function selectActive(
         );
       chosen.push(...kept, ...fill);
     }
-    ({ chosen, challengers } = challenge(chosen, eligible, prev, settings, now, score, why));
+    ({ chosen, challengers } = challenge(chosen, eligible, prev, settings, now, score, why, swap));
   }
 
   const activeIds = new Set(chosen.map((p) => p.id));
@@ -192,7 +194,10 @@ export function rankScore(h: PrefixHealth | undefined, lossPenalty: number): num
   return h.latency_ms + (lossRatio(h) ?? 0) * lossPenalty;
 }
 
-/** Rule 3: the best outsider of a group may replace that group's worst active prefix. */
+/**
+ * Rule 3: the best outsider of a group may replace that group's worst active prefix (when `swap`;
+ * otherwise the challengers' times are kept and the swap waits for the next round).
+ */
 function challenge(
   chosen: SelectablePrefix[],
   eligible: SelectablePrefix[],
@@ -201,9 +206,10 @@ function challenge(
   now: number,
   score: (id: string) => number,
   why: Map<string, string>,
+  swap: boolean,
 ): { chosen: SelectablePrefix[]; challengers: Record<string, number> } {
   const challengers: Record<string, number> = {};
-  let swap: { out: SelectablePrefix; in: SelectablePrefix } | undefined;
+  let swapped: { out: SelectablePrefix; in: SelectablePrefix } | undefined;
   for (const c of eligible) {
     if (chosen.includes(c)) continue;
     const sameGroup = chosen.filter((p) => p.groupRank === c.groupRank);
@@ -215,10 +221,10 @@ function challenge(
     if (!clearlyBetter) continue;
     const since = prev.challengers[c.id] ?? now;
     challengers[c.id] = since;
-    if (!swap && now - since >= settings.switch_after) swap = { out: worst, in: c };
+    if (swap && !swapped && now - since >= settings.switch_after) swapped = { out: worst, in: c };
   }
-  if (!swap) return { chosen, challengers };
-  const { out, in: incoming } = swap;
+  if (!swapped) return { chosen, challengers };
+  const { out, in: incoming } = swapped;
   delete challengers[incoming.id];
   const scores = `score ${formatMs(score(incoming.id))} vs ${formatMs(score(out.id))}`;
   why.set(incoming.id, `better than ${out.id} (${scores}) for ${Math.round(settings.switch_after / 1000)}s`);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/config/load.js';
 import { parsePrefix } from '../../../src/config/prefix.js';
-import { decide } from '../../../src/daemon/step.js';
+import { decide, decideConfirmation } from '../../../src/daemon/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
@@ -132,5 +132,90 @@ describe('decide properties', () => {
       }),
       { numRuns: 1000, seed: SEED },
     );
+  });
+
+  it('a round and its confirmation burst together make at most one swap (1,000 histories)', () => {
+    // Steady gateways whose latencies change (so challengers come due, switch_after being 10 s),
+    // each with a bad round now and then (1 in 10), which brings a burst whose probes answer or
+    // not; one group, so that swaps compete.
+    const steady = fc
+      .record({
+        n: fc.integer({ min: 3, max: 8 }),
+        min: fc.integer({ min: 1, max: 3 }),
+        extra: fc.integer({ min: 0, max: 2 }),
+        fall: fc.integer({ min: 2, max: 3 }),
+      })
+      .chain((t) =>
+        fc.record({
+          shape: fc.constant<Shape>({
+            groupOf: Array.from({ length: t.n }, () => -1),
+            groups: 0,
+            probes: 1,
+            quorum: 1,
+            min: t.min,
+            extra: t.extra,
+            drain: 0,
+            rise: 1,
+            fall: t.fall,
+          }),
+          rounds: fc.array(
+            fc.record({
+              dt: fc.integer({ min: 1000, max: 30_000 }),
+              latency: fc.array(fc.constantFrom(2, 10, 90), { minLength: t.n, maxLength: t.n }),
+              bad: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: t.n, maxLength: t.n }),
+              answers: fc.boolean(),
+            }),
+            { minLength: 5, maxLength: 40 },
+          ),
+        }),
+      );
+    const swaps = (d: { changes: Array<{ change: string; reason: string }> }) =>
+      d.changes.filter((c) => c.change === 'deactivated' && c.reason.startsWith('replaced by better')).length;
+    let bursts = 0;
+    fc.assert(
+      fc.property(steady, ({ shape: s, rounds }) => {
+        const c = configOf(s);
+        const config = {
+          ...c,
+          health: { ...c.health, confirm_burst: true },
+          select: { ...c.select, switch_after: 10_000 },
+        };
+        let health: ReadonlyMap<string, PrefixHealth> = new Map();
+        let selection: SelectionState = EMPTY_SELECTION;
+        let now = 1_700_000_000_000;
+        for (const r of rounds) {
+          now += r.dt;
+          const outcome = (p: Config['prefixes'][number], i: number, ok: boolean): ProbeOutcome => ({
+            prefix: p.id,
+            probe: config.probes[0]!.id,
+            address: '::',
+            ok,
+            latency_ms: r.latency[i]!,
+            ...(ok ? {} : { error: 'timeout' }),
+          });
+          let d = decide(
+            config,
+            health,
+            selection,
+            config.prefixes.map((p, i) => outcome(p, i, r.bad[i] !== 0)),
+            now,
+          );
+          let inRound = swaps(d);
+          if (d.confirm.length > 0) {
+            bursts++;
+            const burst = config.prefixes.flatMap((p, i) =>
+              d.confirm.some((x) => x.prefix === p.id) ? [outcome(p, i, r.answers)] : [],
+            );
+            d = decideConfirmation(config, d, [burst], now + config.health.timeout);
+            inRound += swaps(d);
+          }
+          expect(inRound, 'swaps in a round and its burst').toBeLessThanOrEqual(1);
+          health = d.health;
+          selection = d.selection;
+        }
+      }),
+      { numRuns: 1000, seed: SEED },
+    );
+    expect(bursts, 'rounds with a burst').toBeGreaterThan(100);
   });
 });

@@ -206,3 +206,62 @@ describe('confirmation burst in the fast profile', () => {
     expect(sets.every((s) => !s.active.includes(A))).toBe(true);
   });
 });
+
+describe('decideConfirmation', () => {
+  const [P1, P2, P3, P4] = ['2001:db8:64:1::/96', '2001:db8:64:2::/96', '2001:db8:64:3::/96', '2001:db8:64:4::/96'];
+  const cfg = parseConfig(
+    `prefixes: [ "${P1}", "${P2}", "${P3}", "${P4}" ]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { rise: 1, fall: 3, confirm_burst: true }
+select: { min_active: 2, max_active: 2, drain: 0s, switch_after: 10s }
+`,
+    'c.yaml',
+    '/tmp',
+  );
+  /** one probe per prefix: its latency, or null for a lost probe */
+  const outcomes = (latency: Record<string, number | null>): ProbeOutcome[] =>
+    Object.entries(latency).map(([prefix, ms]) => ({
+      prefix,
+      probe: cfg.probes[0]!.id,
+      address: '2001:db8::1',
+      ok: ms !== null,
+      latency_ms: ms ?? cfg.health.timeout,
+      ...(ms === null ? { error: 'timeout' } : {}),
+    }));
+
+  it('makes no swap of its own: at most one swap in a round and its burst together (selection rule 3)', () => {
+    // P1 and P2 are active; P3 and P4 become clearly better in the same round, so both have
+    // waited out switch_after in the same later round. The round swaps one of them in; that round
+    // also has a bad round of P2, so a burst follows. It must not swap the second one in: that is
+    // the next round's swap.
+    let health: ReadonlyMap<string, PrefixHealth> = carryOverHealth(cfg, new Map());
+    let selection: SelectionState = EMPTY_SELECTION;
+    const step = (latency: Record<string, number | null>, now: number) => {
+      const d = decide(cfg, health, selection, outcomes(latency), now);
+      [health, selection] = [d.health, d.selection];
+      return d;
+    };
+    step({ [P1]: 100, [P2]: 100, [P3]: 300, [P4]: 300 }, 0);
+    expect(selection.active).toEqual([P1, P2]);
+    const fast = { [P1]: 100, [P2]: 100, [P3]: 10, [P4]: 10 };
+    let now = 0;
+    while (!(P3 in selection.challengers)) step(fast, (now += 1_000));
+    const since = selection.challengers[P3]!;
+    expect(selection.challengers[P4]).toBe(since);
+    while (now + 1_000 < since + cfg.select.switch_after) step(fast, (now += 1_000));
+    expect(selection.active).toEqual([P1, P2]);
+
+    const round = step({ ...fast, [P2]: null }, (now += 1_000));
+    expect(round.confirm.map((c) => c.prefix)).toEqual([P2]);
+    expect(round.changes.filter((c) => c.change === 'activated')).toHaveLength(1);
+    // the burst: P2 answers, so it counts for nothing
+    const burst = decideConfirmation(cfg, round, [outcomes({ [P2]: 100 })], now + 100);
+    expect(burst.changes).toEqual([]);
+    expect(burst.selection.active).toEqual(round.selection.active);
+    // the next round makes the second swap
+    [health, selection] = [burst.health, burst.selection];
+    const next = step(fast, (now += 1_000));
+    expect(next.changes.filter((c) => c.change === 'activated')).toHaveLength(1);
+    expect(selection.active).toEqual([P3, P4]);
+  });
+});
