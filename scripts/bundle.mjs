@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/cli.js, from `npm run build`) and its production dependencies into
-// one ES module for the Debian package: no node_modules tree to ship, nothing arch-specific, and
-// lintian sees one script. Usage: node scripts/bundle.mjs OUTDIR  (writes OUTDIR/cli.mjs and
-// OUTDIR/package.json, installed as /usr/share/nat64-health/{lib/cli.mjs,package.json},
-// OUTDIR/bundled-modules.txt: the npm packages inside, and OUTDIR/copyright: debian/copyright
-// with a paragraph for each of them).
+// ES modules for the Debian package: no node_modules tree to ship, nothing arch-specific.
+// Usage: node scripts/bundle.mjs OUTDIR. It writes
+//   OUTDIR/lib/cli.mjs and its chunks (installed in /usr/share/nat64-health/lib),
+//   OUTDIR/package.json (installed as /usr/share/nat64-health/package.json),
+//   OUTDIR/bundled-modules.txt: the npm packages inside, and OUTDIR/copyright: debian/copyright
+//   with a paragraph for each of them.
+// src/paths.ts finds the templates at ../templates from lib/, i.e. /usr/share/nat64-health/templates.
 //
-// The bundle is installed as /usr/share/nat64-health/lib/cli.mjs; src/paths.ts finds the
-// templates at ../templates from there, i.e. /usr/share/nat64-health/templates.
+// Memory (docs/benchmarks.md, Memory): what the daemon loads lazily (ssh2 for SSH targets,
+// prom-client and the status page for http.listen) goes into chunks of its own, loaded only when
+// configured; whitespace and syntax are minified, since node keeps every loaded module's source
+// text in memory. Identifiers keep their names, so that stack traces stay readable.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,12 +21,16 @@ if (!outDir) {
   console.error('usage: node scripts/bundle.mjs OUTDIR');
   process.exit(64);
 }
-mkdirSync(outDir, { recursive: true });
-const outfile = path.join(outDir, 'cli.mjs');
+const libDir = path.join(outDir, 'lib');
+mkdirSync(libDir, { recursive: true });
 
 const result = await build({
-  entryPoints: ['dist/cli.js'],
-  outfile,
+  entryPoints: { cli: 'dist/cli.js' },
+  outdir: libDir,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -106,7 +114,7 @@ const generated = list.map((p) => {
     `Files: node_modules/${p.name}/*`,
     `Copyright: ${holders.join('\n ')}`,
     `License: ${p.license}`,
-    `Comment: npm package ${p.name} ${p.version}, bundled in /usr/share/nat64-health/lib/cli.mjs`,
+    `Comment: npm package ${p.name} ${p.version}, bundled in /usr/share/nat64-health/lib`,
   ].join('\n');
 });
 paragraphs.splice(lastFiles + 1, 0, ...generated);

@@ -646,7 +646,10 @@ EOF
 chmod 0755 "$ROOT/usr/local/bin/nh-pkgtest-hook"
 PID=$(main_pid)
 since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
-write_config gw-a1 "" "hooks: { on_change: [/usr/local/bin/nh-pkgtest-hook], timeout: 5s }"
+# http.listen too: the status page and metrics come from a chunk of the bundle of their own, loaded
+# only when configured (after the restart below, since a reload does not start the server).
+write_config gw-a1 "" "hooks: { on_change: [/usr/local/bin/nh-pkgtest-hook], timeout: 5s }
+http: { listen: \"[::1]:9464\" }"
 in_ct systemctl reload nat64-health || fail "systemctl reload (hooks)"
 wait_for 30 "the config with the hook reloaded" in_journal 'configuration reloaded' -u nat64-health _PID="$PID" --since "$since"
 ok "on_change hook configured in $CONFIG, reloaded (same process)"
@@ -694,6 +697,12 @@ in_ct systemctl restart nat64-health || fail "systemctl restart (maintenance)"
 [ "$(status_text)" = "active: gw-a1" ] && [ "$(aaaa)" = "$ADDR_A" ] ||
   fail "after the restart: StatusText '$(status_text)', AAAA '$(aaaa)': $PREFIX_C should stay in maintenance"
 ok "systemctl restart: $PREFIX_C stays in maintenance (StatusText=$(status_text), AAAA $(aaaa))"
+metrics() { in_ct node -e 'fetch("http://[::1]:9464/metrics").then(async (r) => process.stdout.write(await r.text()))'; }
+wait_for 30 "the metrics on [::1]:9464" metrics
+metrics >"$LOGS/metrics.txt" || fail "GET /metrics failed"
+grep -qx "nat64_health_prefix_active{prefix=\"$PREFIX_A\"} 1" "$LOGS/metrics.txt" ||
+  fail "GET /metrics: no nat64_health_prefix_active 1 for $PREFIX_A (see $LOGS/metrics.txt)"
+ok "http.listen: GET http://[::1]:9464/metrics from the unit (the bundle's status page chunk) shows $PREFIX_A active"
 
 in_ct nat64-health maintenance "$PREFIX_C" off >"$LOGS/maintenance-off.txt" 2>&1 ||
   { cat "$LOGS/maintenance-off.txt"; fail "nat64-health maintenance $PREFIX_C off"; }
