@@ -10,8 +10,8 @@ import { startNamed, type NamedInstance } from '../test/support/named.js';
 import { startServices } from '../test/support/services.js';
 import { parsePrefix, synthesize } from '../src/config/prefix.js';
 
-// BENCH_CLI: measure another build of the CLI (e.g. the Debian package's bundle).
-const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../bin/nat64-health.js', import.meta.url));
+/** The CLI of the development tree (dist/, from `npm run build`), with its V8 flags */
+export const DIST_CLI = fileURLToPath(new URL('../bin/nat64-health.js', import.meta.url));
 export const PREFIXES = ['2001:db8:64:a::/96', '2001:db8:64:b::/96', '2001:db8:64:c::/64'];
 
 export interface BenchDaemon {
@@ -27,14 +27,18 @@ export interface BenchDaemon {
 
 /**
  * Runs the daemon with `lines` (probes, health, select: everything but prefixes, bind and
- * state_file) in a fresh namespace, calls `measure`, then stops and removes everything.
+ * state_file) in a fresh namespace, calls `measure`, then stops and removes everything. `cli` is
+ * the executable run as `CLI run ...`: the development tree's unless given (BENCH_CLI overrides
+ * both, to measure another build).
  */
 export async function withBenchDaemon(
   label: string,
   tcpPorts: number[],
   lines: string[],
   measure: (d: BenchDaemon) => Promise<void>,
+  cli = DIST_CLI,
 ): Promise<void> {
+  const CLI = process.env.BENCH_CLI ?? cli;
   const ns = await createNetns(label);
   const dir = mkdtempSync(path.join(os.tmpdir(), `nh-${label}-`));
   try {
@@ -59,7 +63,8 @@ export async function withBenchDaemon(
           '',
         ].join('\n'),
       );
-      const child = ns.spawn([CLI, 'run', '-c', config, '--log-format', 'json'], { logFile: log });
+      // the environment of a systemd service, not this shell's (NODE_EXTRA_CA_CERTS alone is ~1.8 MB)
+      const child = ns.spawn([CLI, 'run', '-c', config, '--log-format', 'json'], { logFile: log, serviceEnv: true });
       const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
       try {
         await measure({

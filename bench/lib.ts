@@ -1,4 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 // Small helpers shared by the benchmarks: they print figures, they never assert times.
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,4 +29,21 @@ export function cliNodeFlags(): string[] {
     .trim()
     .split(/\s+/)
     .filter(Boolean);
+}
+
+/**
+ * The CLI as the Debian package installs it: dist/ bundled by scripts/bundle.mjs (lib/ with its
+ * chunks, templates/ and package.json beside it) and a wrapper that runs it on this node with the
+ * CLI's V8 flags, as debian/rules writes /usr/bin/nat64-health. Returns the wrapper's path.
+ */
+export function packageCli(): string {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-bench-pkg-'));
+  execFileSync(process.execPath, ['scripts/bundle.mjs', dir], { cwd: root, stdio: 'inherit' });
+  cpSync(path.join(root, 'templates'), path.join(dir, 'templates'), { recursive: true });
+  const wrapper = path.join(dir, 'nat64-health');
+  const argv = [process.execPath, ...cliNodeFlags(), path.join(dir, 'lib', 'cli.mjs')];
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${argv.join(' ')} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
 }

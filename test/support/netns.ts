@@ -27,6 +27,12 @@ export interface RunResult {
 
 export interface SpawnOptions {
   env?: Record<string, string>;
+  /**
+   * start from the environment systemd gives a service (PATH and LANG) instead of the current one,
+   * e.g. to measure the daemon as its unit runs it (a shell's NODE_OPTIONS or NODE_EXTRA_CA_CERTS
+   * change what node loads)
+   */
+  serviceEnv?: boolean;
   /** append stdout+stderr to this file; otherwise both are piped (and kept drained) */
   logFile?: string;
 }
@@ -89,7 +95,10 @@ export async function runHost(argv: string[], opts: RunOptions = {}): Promise<Ru
 export function spawnProcess(argv: string[], opts: SpawnOptions = {}): ChildProcess {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('spawnProcess: empty argv');
-  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const base = opts.serviceEnv
+    ? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' }
+    : process.env;
+  const env = { ...base, ...opts.env };
   if (opts.logFile === undefined) {
     const child = nodeSpawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.resume();
