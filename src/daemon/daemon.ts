@@ -99,6 +99,8 @@ const HISTORY = 50;
 const STATE_HEARTBEAT_MS = 1000;
 /** on stop, how long applies in flight (SSH) may take to finish */
 const STOP_WAIT_MS = 20_000;
+/** how often the maintenance file is looked at (see watchMaintenance) */
+const MAINTENANCE_POLL_MS = 1000;
 
 export class Daemon {
   /** as loaded: the configured prefixes only */
@@ -354,13 +356,16 @@ export class Daemon {
     this.watcher.on('error', (err) => this.log.warn('config watcher error', { error: String(err) }));
   }
 
-  /** `nat64-health maintenance` writes the file: the next round starts at once and takes it into account. */
+  /**
+   * `nat64-health maintenance` writes the file: the next round starts within a second and takes it
+   * into account. Polled (one stat a second), not watched: the file lives beside the state file,
+   * which is rewritten about once a second, and watching a file that may not exist means watching
+   * its folder, whose every change chokidar answers by listing and stat-ing the folder (a fifth of
+   * the fast profile's CPU, docs/benchmarks.md). The command writes it atomically (rename).
+   */
   private watchMaintenance() {
     const file = maintenanceFile(this.config.state_file);
-    this.maintenanceWatcher = watch(file, {
-      ignoreInitial: true,
-      awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 },
-    });
+    this.maintenanceWatcher = watch(file, { ignoreInitial: true, usePolling: true, interval: MAINTENANCE_POLL_MS });
     this.maintenanceWatcher.on('all', () => {
       this.maintenanceChanged = true;
       this.wakeUp?.();

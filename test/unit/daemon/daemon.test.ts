@@ -13,7 +13,7 @@ import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
 import type { Decision } from '../../../src/daemon/step.js';
-import { formatMaintenance, maintenanceFile } from '../../../src/daemon/maintenance.js';
+import { formatMaintenance, maintenanceFile, writeMaintenance } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log.js';
 import { chattrWorks } from '../../support/chattr.js';
@@ -600,6 +600,43 @@ state_file: ${stateFile}
     );
     expect(statuses.at(-1)).toBe('ALL IN MAINTENANCE active: none');
     expect(snapshots.at(-1)).toMatchObject({ active: [], failsafe: false });
+  });
+});
+
+describe('the maintenance file', () => {
+  it('a change starts a round within about a second, also between hour-long rounds (it is polled)', async () => {
+    const work = mkdtempSync(path.join(dir, 'maint-poll-'));
+    const stateFile = path.join(work, 'state.json');
+    const snapshots: StateSnapshot[] = [];
+    const daemon = new Daemon({
+      configPath: null,
+      config: parseConfig(
+        `prefixes: [${A}, ${B}]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
+select: { drain: 0 }
+state_file: ${stateFile}
+`,
+        'c.yaml',
+        work,
+      ),
+      log: createLogger({ level: 'error' }),
+      watch: false,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober,
+      hooks: { snapshot: (s) => snapshots.push(s) },
+    });
+    stop = () => daemon.stop();
+    good.clear();
+    good.add(A);
+    good.add(B);
+    const running = daemon.start();
+    await vi.waitFor(() => expect(snapshots.at(-1)?.active).toEqual([A, B]), { timeout: 5000, interval: 20 });
+    const since = Date.now();
+    await writeMaintenance(maintenanceFile(stateFile), new Map([[A, { reason: 'test', since, until: null }]]), since);
+    await vi.waitFor(() => expect(snapshots.at(-1)?.active).toEqual([B]), { timeout: 5000, interval: 20 });
+    await daemon.stop();
+    await running;
   });
 });
 
