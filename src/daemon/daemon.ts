@@ -360,8 +360,8 @@ export class Daemon {
    * `nat64-health maintenance` writes the file: the next round starts within a second and takes it
    * into account. Polled (one stat a second), not watched: the file lives beside the state file,
    * which is rewritten about once a second, and watching a file that may not exist means watching
-   * its folder, whose every change chokidar answers by listing and stat-ing the folder (a fifth of
-   * the fast profile's CPU, docs/benchmarks.md). The command writes it atomically (rename).
+   * its folder, whose every change chokidar answers by listing and stat-ing the folder (~15% of the
+   * fast profile's CPU, docs/benchmarks.md). The command writes it atomically (rename).
    */
   private watchMaintenance() {
     const file = maintenanceFile(this.config.state_file);
