@@ -245,7 +245,7 @@ select: { min_active: 2, max_active: 2, drain: 0s, switch_after: 10s }
     expect(selection.active).toEqual([P1, P2]);
     const fast = { [P1]: 100, [P2]: 100, [P3]: 10, [P4]: 10 };
     let now = 0;
-    while (!(P3 in selection.challengers)) step(fast, (now += 1_000));
+    while (!(P3 in selection.challengers) && now < 60_000) step(fast, (now += 1_000));
     const since = selection.challengers[P3]!;
     expect(selection.challengers[P4]).toBe(since);
     while (now + 1_000 < since + cfg.select.switch_after) step(fast, (now += 1_000));
