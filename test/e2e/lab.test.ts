@@ -135,14 +135,13 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     const standby = standbyOf(steady);
     const mark = daemon.mark();
     const reconfigs = await reconfigCount();
-    const t0 = Date.now();
     await fail(gwOf(victim));
     const answer = await answerWithout(victim);
-    const failover = Date.now() - t0;
     // the standby took the free slot in the same apply: the client never sees a short answer
     expect(answer).toEqual(expectedAAAA([keep, standby]));
     for (const a of answer) expect(await clientHttp(a), `HTTP via ${a}`).toBe('HTTP/1.1 200 OK');
-    expect(failover, `failover ${failover} ms, bound ${DETECT} ms`).toBeLessThan(DETECT + 1000);
+    // taken down by its probes, it alone (how fast is bench:failover's figure, not a test's)
+    expect(daemon.since(mark, /^prefix .* is down$/).map((l) => l.msg)).toEqual([`prefix ${victim} is down`]);
     await sleep(2 * INTERVAL + 500); // later rounds must not touch BIND again
     expect(daemon.applies(mark)).toHaveLength(1);
     expect((await reconfigCount()) - reconfigs, 'rndc reconfig commands seen by named').toBe(1);
