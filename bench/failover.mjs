@@ -24,7 +24,7 @@
 // Needs root and tayga, bind9, bind9-utils, dnsutils. The lab is torn down at the end, also on
 // errors and Ctrl-C.
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,17 +32,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import ipaddr from 'ipaddr.js';
+import { cliNodeFlags } from './cli-flags.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LAB_SH = path.join(ROOT, 'lab/lab.sh');
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
-// the V8 flags of its "#!/usr/bin/env -S node ..." line: measured as operators run it
-const CLI_FLAGS = readFileSync(CLI, 'utf8')
-  .split('\n')[0]
-  .replace(/^#!.*?\bnode\b/, '')
-  .trim()
-  .split(/\s+/)
-  .filter(Boolean);
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const STATE = process.env.LAB_STATE ?? '/run/nat64-health-lab';
 const DIR = path.join(STATE, 'nat64-health-bench');
@@ -228,7 +222,7 @@ async function runProfile(name, poller) {
       'exec',
       'nhlab-resolver',
       process.execPath,
-      ...CLI_FLAGS,
+      ...cliNodeFlags(),
       CLI,
       'run',
       '-c',

@@ -1,9 +1,12 @@
+// Small helpers shared by the benchmarks: they print figures, they never assert times.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-// Small helpers shared by the benchmarks: they print figures, they never assert times.
+import { cliNodeFlags } from './cli-flags.mjs';
+
+export { cliNodeFlags };
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -19,16 +22,6 @@ export function report(title: string, rows: Array<[string, string | number, stri
   console.log(`\n## ${title}`);
   for (const [name, value, target] of rows)
     console.log(`${name.padEnd(44)} ${String(value).padStart(12)}${target ? `   (target ${target})` : ''}`);
-}
-
-/** The V8 flags the CLI runs with (its shebang line), so benchmarks measure what operators run. */
-export function cliNodeFlags(): string[] {
-  const first = readFileSync(new URL('../bin/nat64-health.js', import.meta.url), 'utf8').split('\n')[0]!;
-  return first
-    .replace(/^#!.*?\bnode\b/, '')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Synthetic snapshots and decisions for the observability unit tests.
 import type { AppliedRecord, PrefixStatus, StateSnapshot } from '../../src/daemon/state-file.js';
+import type { DiscoveryStatus } from '../../src/discover/discover.js';
 import type { Decision } from '../../src/daemon/step.js';
 import type { ProbeOutcome } from '../../src/probe/types.js';
 import type { Logger } from '../../src/log.js';
@@ -60,6 +61,21 @@ export function apply(over: Partial<AppliedRecord> = {}): AppliedRecord {
     reload_ms: 38.2,
     at: new Date(T0).toISOString(),
     reason: 'selection changed: 2001:db8:64:a::/96 activated',
+    ...over,
+  };
+}
+
+/** A discovery source's entry in the snapshot: asked, never answered, asked again in a minute */
+export function discoverySource(source: string, over: Partial<DiscoveryStatus> = {}): DiscoveryStatus {
+  return {
+    source,
+    name: 'isp',
+    group: null,
+    prefixes: [],
+    answered_at: null,
+    next_at: new Date(T0 + 60_000).toISOString(),
+    error: null,
+    kept_until: null,
     ...over,
   };
 }

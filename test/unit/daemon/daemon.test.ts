@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
-import { Daemon, type Prober } from '../../../src/daemon/daemon.js';
+import { Daemon, type DaemonOptions, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
 import type { Decision } from '../../../src/daemon/step.js';
 import { formatMaintenance, maintenanceFile, writeMaintenance } from '../../../src/daemon/maintenance.js';
@@ -561,15 +561,11 @@ state_file: ${path.join(work, 'state.json')}
   return { clock, write, reloadConfig, round };
 }
 
-describe('every prefix in maintenance', () => {
-  it('logs and reports that, not the fail-safe (regression: it said "no prefix passed its probes")', async () => {
-    const work = mkdtempSync(path.join(dir, 'all-held-'));
+describe('maintenance', () => {
+  /** A daemon over A and B with hour-long rounds and its state file in a fresh folder */
+  const maintenanceDaemon = (label: string, opts: Pick<DaemonOptions, 'log' | 'hooks'>) => {
+    const work = mkdtempSync(path.join(dir, `${label}-`));
     const stateFile = path.join(work, 'state.json');
-    const held = { reason: 'upgrade', since: Date.now(), until: null };
-    writeFileSync(maintenanceFile(stateFile), formatMaintenance(new Map([A, B].map((id) => [id, held]))));
-    const lines: string[] = [];
-    const statuses: string[] = [];
-    const snapshots: StateSnapshot[] = [];
     const daemon = new Daemon({
       configPath: null,
       config: parseConfig(
@@ -582,13 +578,25 @@ state_file: ${stateFile}
         'c.yaml',
         work,
       ),
-      log: createLogger({ level: 'info', write: (l) => lines.push(l) }),
       watch: false,
       makeTarget: () => [new FakeTarget('local', false)],
       prober,
-      hooks: { status: (t) => statuses.push(t), snapshot: (s) => snapshots.push(s) },
+      ...opts,
     });
     stop = () => daemon.stop();
+    return { daemon, stateFile };
+  };
+
+  it('every prefix held: said so, not the fail-safe (regression: it said "no prefix passed its probes")', async () => {
+    const lines: string[] = [];
+    const statuses: string[] = [];
+    const snapshots: StateSnapshot[] = [];
+    const { daemon, stateFile } = maintenanceDaemon('all-held', {
+      log: createLogger({ level: 'info', write: (l) => lines.push(l) }),
+      hooks: { status: (t) => statuses.push(t), snapshot: (s) => snapshots.push(s) },
+    });
+    const held = { reason: 'upgrade', since: Date.now(), until: null };
+    writeFileSync(maintenanceFile(stateFile), formatMaintenance(new Map([A, B].map((id) => [id, held]))));
     good.clear();
     good.add(A);
     // what start() does before the loop
@@ -601,32 +609,13 @@ state_file: ${stateFile}
     expect(statuses.at(-1)).toBe('ALL IN MAINTENANCE active: none');
     expect(snapshots.at(-1)).toMatchObject({ active: [], failsafe: false });
   });
-});
 
-describe('the maintenance file', () => {
-  it('a change starts a round within about a second, also between hour-long rounds (it is polled)', async () => {
-    const work = mkdtempSync(path.join(dir, 'maint-poll-'));
-    const stateFile = path.join(work, 'state.json');
+  it('a change of the file starts a round within a second or so, also between hour-long rounds', async () => {
     const snapshots: StateSnapshot[] = [];
-    const daemon = new Daemon({
-      configPath: null,
-      config: parseConfig(
-        `prefixes: [${A}, ${B}]
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
-select: { drain: 0 }
-state_file: ${stateFile}
-`,
-        'c.yaml',
-        work,
-      ),
+    const { daemon, stateFile } = maintenanceDaemon('maint-poll', {
       log: createLogger({ level: 'error' }),
-      watch: false,
-      makeTarget: () => [new FakeTarget('local', false)],
-      prober,
       hooks: { snapshot: (s) => snapshots.push(s) },
     });
-    stop = () => daemon.stop();
     good.clear();
     good.add(A);
     good.add(B);

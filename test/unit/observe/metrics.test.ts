@@ -6,6 +6,7 @@ import {
   B,
   deadPrefix,
   decision,
+  discoverySource,
   outcome,
   prefix,
   sample,
@@ -264,24 +265,18 @@ describe('metrics', () => {
     const never = '[2001:db8:53::3]:53';
     const asking = '[2001:db8:53::4]:53';
     const at = iso(T0 - 60_000);
-    const source = (s: string, over: object) => ({
-      source: s,
-      name: 'isp',
-      group: null,
-      prefixes: [],
-      answered_at: null,
-      next_at: iso(T0 + 60_000),
-      error: null,
-      kept_until: null,
-      ...over,
-    });
     m.update(
       snapshot({
         discovery: [
-          source(ok, { prefixes: [A, B], answered_at: at }),
-          source(failing, { prefixes: [A], answered_at: at, error: 'timeout', kept_until: iso(T0 + 3_540_000) }),
-          source(never, { error: 'not a DNS message' }),
-          source(asking, {}),
+          discoverySource(ok, { prefixes: [A, B], answered_at: at }),
+          discoverySource(failing, {
+            prefixes: [A],
+            answered_at: at,
+            error: 'timeout',
+            kept_until: iso(T0 + 3_540_000),
+          }),
+          discoverySource(never, { error: 'not a DNS message' }),
+          discoverySource(asking, {}),
         ],
       }),
       decision(),
@@ -303,7 +298,7 @@ describe('metrics', () => {
     );
     expect(sample(text, 'nat64_health_discovery_kept_until_timestamp_seconds', { source: ok })).toBeUndefined();
     // a source no longer configured leaves no series
-    m.update(snapshot({ round: 2, discovery: [source(ok, { prefixes: [A], answered_at: at })] }), decision());
+    m.update(snapshot({ round: 2, discovery: [discoverySource(ok, { prefixes: [A], answered_at: at })] }), decision());
     const after = await m.metrics();
     expect(sample(after, 'nat64_health_discovery_prefixes', { source: failing })).toBeUndefined();
     expect(sample(after, 'nat64_health_discovery_prefixes', { source: ok })).toBe(1);

@@ -8,7 +8,7 @@ import {
   refreshSeconds,
   renderStatusPage,
 } from '../../../src/observe/status-page.js';
-import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
+import { A, apply, B, deadPrefix, discoverySource, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
 
 describe('latency history', () => {
   it('keeps at most `capacity` rounds per prefix and only the window when read', () => {
@@ -165,17 +165,8 @@ describe('status page', () => {
 
   it('lists each discovery source: its prefixes, when it answered, the error and the kept set', () => {
     const iso = (ms: number) => new Date(ms).toISOString();
-    const source = (s: string, over: object) => ({
-      source: s,
-      name: 'isp',
-      group: 'isp',
-      prefixes: [],
-      answered_at: null,
-      next_at: iso(T0 + 60_000),
-      error: null,
-      kept_until: null,
-      ...over,
-    });
+    const source = (s: string, over: Parameters<typeof discoverySource>[1]) =>
+      discoverySource(s, { group: 'isp', ...over });
     const discovery = [
       source('[2001:db8:53::1]:53', { prefixes: [A, B], answered_at: iso(T0 - 120_000) }),
       source('[2001:db8:53::2]:53', {
