@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createNetns, terminate } from '../test/support/netns.js';
 import { startNamed, type NamedInstance } from '../test/support/named.js';
 import { startServices } from '../test/support/services.js';
-import { parsePrefix, synthesize } from '../src/config/prefix.js';
+import { parsePrefix, synthesize } from '../src/lib/prefix.js';
 
 /** The CLI of the development tree (dist/, from `npm run build`), with its V8 flags */
 export const DIST_CLI = fileURLToPath(new URL('../bin/nat64-health.js', import.meta.url));

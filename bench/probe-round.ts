@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetns } from '../test/support/netns.js';
 import { startServices } from '../test/support/services.js';
-import { parsePrefix, synthesize } from '../src/config/prefix.js';
+import { parsePrefix, synthesize } from '../src/lib/prefix.js';
 import { cliNodeFlags, median, report } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -4,4 +4,4 @@
 // (Sparkplug) keep the package's daemon near 58 MB instead of ~90 MB. Without Sparkplug it takes
 // 2-3 MB less for ~0.1-0.3 points of a core more at the fast profile (docs/benchmarks.md, Memory).
 // The Debian package's wrapper reads these flags from this line.
-import '../dist/cli.js';
+import '../dist/cli/main.js';

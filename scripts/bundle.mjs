@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/cli.js, from `npm run build`) and its production dependencies into
+// Bundles the compiled CLI (dist/cli/main.js, from `npm run build`) and its production dependencies into
 // ES modules for the Debian package: no node_modules tree to ship, nothing arch-specific.
 // Usage: node scripts/bundle.mjs OUTDIR. It writes
 //   OUTDIR/lib/cli.mjs and its chunks (installed in /usr/share/nat64-health/lib),
 //   OUTDIR/package.json (installed as /usr/share/nat64-health/package.json),
 //   OUTDIR/bundled-modules.txt: the npm packages inside, and OUTDIR/copyright: debian/copyright
 //   with a paragraph for each of them.
-// src/paths.ts finds the templates at ../templates from lib/, i.e. /usr/share/nat64-health/templates.
+// src/lib/paths.ts finds the package.json this writes above lib/, and the templates beside it
+// (/usr/share/nat64-health/templates).
 //
 // Memory (docs/benchmarks.md, Memory): what the daemon loads lazily (ssh2 for SSH targets,
 // prom-client and the status page for http.listen) goes into chunks of its own, loaded only when
@@ -25,7 +26,7 @@ const libDir = path.join(outDir, 'lib');
 mkdirSync(libDir, { recursive: true });
 
 const result = await build({
-  entryPoints: { cli: 'dist/cli.js' },
+  entryPoints: { cli: 'dist/cli/main.js' },
   outdir: libDir,
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -55,7 +56,7 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// The version for --version (src/paths.ts reads ../package.json from the bundle's directory).
+// The version for --version (src/lib/paths.ts reads the nearest package.json above the bundle).
 const own = JSON.parse(readFileSync('package.json', 'utf8'));
 writeFileSync(
   path.join(outDir, 'package.json'),

@@ -1,8 +1,7 @@
 // What the apply pipeline needs from the machine BIND runs on: files and commands, each bounded in
 // time. Two implementations: this machine (local/host.ts) and a host reached over SSH (ssh/host.ts).
 // Paths are absolute POSIX paths on that host; file contents are bytes.
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import type { WriteResult } from '../lib/files.js';
 
 export interface HostStat {
   mode: number;
@@ -22,11 +21,6 @@ export interface ExecResult {
   ms: number;
   /** the connection dropped before the command reported an exit status (SSH) */
   lost?: boolean;
-}
-
-export interface WriteResult {
-  /** set when the owner of `like` could not be kept: why, in words */
-  ownerProblem?: string;
 }
 
 export interface Host {
@@ -64,15 +58,5 @@ export interface Host {
   close(): Promise<void>;
 }
 
-/** Our temp files beside an output: `.NAME.nat64-health-XXXXXXXX` (the sweep recognises them). */
-export const TEMP_MARK = '.nat64-health-';
 /** Our shadow directories of the include chain. */
 export const SHADOW_PREFIX = 'nat64-health-check-';
-
-export function tempNameBeside(file: string): string {
-  return path.posix.join(path.posix.dirname(file), tempPrefixFor(file) + randomBytes(4).toString('hex'));
-}
-
-export function tempPrefixFor(file: string): string {
-  return `.${path.posix.basename(file)}${TEMP_MARK}`;
-}

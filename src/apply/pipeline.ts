@@ -4,7 +4,7 @@
 // bytes back; once the rename happened, nothing lets the next apply skip the reload.
 import os from 'node:os';
 import path from 'node:path';
-import { checkconfArgv, onHost, parseCheckconf, type CheckconfArgs } from './bind/checkconf-args.js';
+import { checkconfArgv, onHost, parseCheckconf, type CheckconfArgs } from '../config/checkconf-args.js';
 import {
   checkconfCwd,
   includesFile,
@@ -15,8 +15,10 @@ import {
   type Shadow,
 } from './bind/include-chain.js';
 import { managedBlockOf, NamedConfError, servingDns64Prefixes, spliceManagedBlock } from './bind/named-conf.js';
-import { SHADOW_PREFIX, tempNameBeside, tempPrefixFor, type ExecResult, type Host, type HostStat } from './host.js';
-import { compareServed, queryServedPrefixes, type VerifySettings } from './verify.js';
+import { SHADOW_PREFIX, type ExecResult, type Host, type HostStat } from './host.js';
+import { tempNameBeside, tempPrefixFor } from '../lib/files.js';
+import type { VerifySettings } from '../config/schema-types.js';
+import { compareServed, queryServedPrefixes } from './verify.js';
 
 /** connect: reaching a remote target (SSH) */
 export type ApplyStage = 'connect' | 'prepare' | 'validate' | 'write' | 'reload';

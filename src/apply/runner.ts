@@ -1,9 +1,8 @@
 // One runner per target: its apply in flight (never two at once), its backoff, the text it is
 // known to serve and what BIND was last found serving. Runners outlive config reloads when their
 // target's settings did not change, so nothing they know is lost (a pending reload included).
-import { errorDetail } from '../format.js';
-import type { Logger } from '../log.js';
-import type { AppliedRecord } from '../daemon/state-file.js';
+import { errorDetail } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
 import type { ApplyOutcome, ApplyTarget, ServedAnswer } from './pipeline.js';
 import { compareServed } from './verify.js';
 
@@ -17,6 +16,13 @@ const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
 /** an answer within this is BIND's (SERVFAIL, say); a slower one ran into the query's timeouts */
 const QUICK_ANSWER_MS = 250;
 const RELOAD_AGAIN = 'BIND did not serve the decided set';
+
+/** An apply that did something, as the state file and the status page show it. */
+export interface AppliedRecord extends ApplyOutcome {
+  at: string;
+  /** why it was applied (selection change, startup, retry) */
+  reason?: string;
+}
 
 export interface Verification {
   at: string;

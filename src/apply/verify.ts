@@ -1,19 +1,9 @@
 // Served = decided: BIND is asked what it hands clients. An AAAA query for ipv4only.arpa (RFC 7050,
 // RFC 8880) is answered from BIND's automatic zone with 192.0.0.170 and 192.0.0.171 under every
 // dns64 prefix that admits the asker; prefixes with `clients { none; }` (draining) drop out. The
-// prefixes are recovered from those addresses for every RFC 6052 length (src/discover/ipv4only.ts).
-import { askIpv4only, RcodeError } from '../discover/ipv4only.js';
-
-export interface VerifySettings {
-  server: string;
-  port: number;
-  /** source address of the query, for a `clients` ACL that must admit it */
-  source?: string;
-  /** ms */
-  timeout: number;
-  /** ms between checks while nothing is applied */
-  interval: number;
-}
+// prefixes are recovered from those addresses for every RFC 6052 length (src/lib/ipv4only.ts).
+import type { VerifySettings } from '../config/schema-types.js';
+import { askIpv4only, RcodeError } from '../lib/ipv4only.js';
 
 /** Measured with 9.18: global forwarding removes the automatic zone; a zone of its own brings it back. */
 const NO_ZONE_HINT =

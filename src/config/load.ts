@@ -8,14 +8,12 @@ import type * as z from 'zod';
 import { ConfigError, type Problem } from './errors.js';
 import { configSchema, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
 import { parsePrefixesFile } from './prefixes-file.js';
-import type { Nat64Prefix } from './prefix.js';
+import type { Nat64Prefix } from '../lib/prefix.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
 import { resolveTargets, type TargetConfig } from './targets.js';
-import { DEFAULT_OUTPUT, resolveVerify } from './schema-types.js';
-import { checkconfArgv, parseCheckconf } from '../apply/bind/checkconf-args.js';
-import type { VerifySettings } from '../apply/verify.js';
-import type { DiscoverySettings } from '../discover/discovery.js';
-import { loadTemplate, resolveTemplatePath, type Dns64Template } from '../render/template.js';
+import { DEFAULT_OUTPUT, resolveVerify, type DiscoverySettings, type VerifySettings } from './schema-types.js';
+import { checkconfArgv, parseCheckconf } from './checkconf-args.js';
+import { loadTemplate, resolveTemplatePath, type Dns64Template } from './template.js';
 
 export interface PrefixConfig {
   prefix: Nat64Prefix;

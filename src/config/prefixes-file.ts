@@ -1,5 +1,5 @@
 // The original daemon's prefix list: one prefix a line, '#' starts a comment, a bare address is a /96.
-import { parsePrefix, PrefixError, type Nat64Prefix } from './prefix.js';
+import { parsePrefix, PrefixError, type Nat64Prefix } from '../lib/prefix.js';
 import type { Problem } from './errors.js';
 
 export interface FilePrefix {

@@ -2,8 +2,29 @@
 import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './duration.js';
-import type { VerifySettings } from '../apply/verify.js';
-import { CheckconfArgsError, DEFAULT_NAMED_CONF, parseCheckconf } from '../apply/bind/checkconf-args.js';
+import { CheckconfArgsError, DEFAULT_NAMED_CONF, parseCheckconf } from './checkconf-args.js';
+
+/** `bind.verify` or a target's `verify`, resolved: how BIND is asked what it serves (apply/verify.ts). */
+export interface VerifySettings {
+  server: string;
+  port: number;
+  /** source address of the query, for a `clients` ACL that must admit it */
+  source?: string;
+  /** ms */
+  timeout: number;
+  /** ms between checks while nothing is applied */
+  interval: number;
+}
+
+/** A `discover` source's timing, resolved (discover/discovery.ts). */
+export interface DiscoverySettings {
+  /** ms */
+  min_refresh: number;
+  /** ms */
+  max_refresh: number;
+  /** ms: how long the last set outlives the last usable answer */
+  keep: number;
+}
 
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);

@@ -2,10 +2,13 @@
 import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
 import { argv, bindFields, dnsName, dnsNameProblem, duration, label, verify } from './schema-types.js';
-import { parsePrefix, PrefixError } from './prefix.js';
+import { parsePrefix, PrefixError } from '../lib/prefix.js';
 import { targetsSchema } from './targets.js';
-import { parseListen } from '../observe/listen.js';
-import { DEFAULT_HISTORY_KEEP, MAX_HISTORY_KEEP } from '../daemon/apply-history.js';
+import { parseListen } from './listen.js';
+
+/** `history.keep`: how many applies the apply history keeps per target (apply/history.ts) */
+export const DEFAULT_HISTORY_KEEP = 100;
+export const MAX_HISTORY_KEEP = 1000;
 
 const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
   message: 'expected an IPv4 address such as 192.0.2.10 (probes reach IPv4 targets through the NAT64)',
@@ -216,7 +219,7 @@ export const configSchema = z
           .default(10_000),
       })
       .prefault({}),
-    /** the apply history beside the state file (src/daemon/apply-history.ts); keep: 0 writes none */
+    /** the apply history beside the state file (src/apply/history.ts); keep: 0 writes none */
     history: z
       .strictObject({
         keep: z

@@ -3,9 +3,16 @@
 // and commands on that host. Every target gets the same rendered text.
 import path from 'node:path';
 import * as z from 'zod';
-import { parseCheckconf } from '../apply/bind/checkconf-args.js';
-import { bindFields, DEFAULT_OUTPUT, duration, label, resolveVerify, verify } from './schema-types.js';
-import type { VerifySettings } from '../apply/verify.js';
+import { parseCheckconf } from './checkconf-args.js';
+import {
+  bindFields,
+  DEFAULT_OUTPUT,
+  duration,
+  label,
+  resolveVerify,
+  verify,
+  type VerifySettings,
+} from './schema-types.js';
 
 const absolute = z.string().startsWith('/', 'a path on the remote host must be absolute');
 

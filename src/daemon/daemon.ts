@@ -5,18 +5,18 @@ import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
-import { errorDetail } from '../format.js';
-import type { Logger } from '../log.js';
+import { errorDetail } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import { EMPTY_SELECTION, inMaintenance, rankScore, type SelectionState } from '../select/select.js';
 import type { ApplyTarget } from '../apply/pipeline.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
-import { TargetRunner, type ApplyReport, type ServedChange } from '../apply/runner.js';
-import { historyDir } from './apply-history.js';
-import { ApplyHistoryStore } from './history-file.js';
+import { TargetRunner, type AppliedRecord, type ApplyReport, type ServedChange } from '../apply/runner.js';
+import { historyDir } from '../apply/history.js';
+import { ApplyHistoryStore } from '../apply/history-store.js';
 import { Notifier } from './notify.js';
-import { setCondition } from '../observe/format.js';
-import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from './step.js';
+import { setCondition } from '../core/condition.js';
+import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from '../core/step.js';
 import { NO_TARGET_FAULTS, targetFaultNotice, type TargetFaultMemo } from './notices.js';
 import { Discovery } from '../discover/discover.js';
 import {
@@ -33,7 +33,6 @@ import {
   restoredSelection,
   stateWriteDue,
   writeState,
-  type AppliedRecord,
   type StateSnapshot,
   type StateWriteMemo,
 } from './state-file.js';

@@ -8,18 +8,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { parseDuration } from '../config/duration.js';
-import { parsePrefix, PrefixError } from '../config/prefix.js';
-import { writeFileAtomic } from '../apply/local/files.js';
-import type { Config } from '../config/load.js';
-import { initialHealth, type PrefixHealth } from '../health/state.js';
-import {
-  EMPTY_SELECTION,
-  inMaintenance,
-  selectActive,
-  type Maintenance,
-  type SelectionState,
-} from '../select/select.js';
-import type { StateSnapshot } from './state-file.js';
+import { parsePrefix, PrefixError } from '../lib/prefix.js';
+import { writeFileAtomic } from '../lib/files.js';
+import { inMaintenance, type Maintenance } from '../select/select.js';
 
 export const MAINTENANCE_FILE_NAME = 'maintenance.json';
 const MAX_REASON = 200;
@@ -202,47 +193,4 @@ export interface MaintenanceStatus {
   since: string;
   /** null: until `maintenance off` */
   until: string | null;
-}
-
-/** What the daemon's next selection would be with `set` as the maintenance, from its last state. */
-export interface Prediction {
-  /** the set after the change, in config order */
-  active: string[];
-  failsafe: boolean;
-  /** of those, the ones that are up */
-  healthy: string[];
-  /** false: no state file, the health of the prefixes is not known */
-  known: boolean;
-}
-
-/**
- * The selection the daemon would make in its next round with this maintenance, from the health and
- * set its state file records (the same pure rules; a round's new probe results may still differ).
- * Without a state file only the configuration is known: every prefix counts as healthy. Pure.
- */
-export function predictSelection(
-  config: Pick<Config, 'prefixes' | 'select'>,
-  snapshot: Pick<StateSnapshot, 'active' | 'failsafe' | 'prefixes'> | null,
-  set: MaintenanceSet,
-  now: number,
-): Prediction {
-  const health = new Map<string, PrefixHealth>(
-    config.prefixes.map((p) => {
-      const s = snapshot?.prefixes.find((x) => x.prefix === p.id);
-      const h: PrefixHealth = {
-        ...initialHealth(p.id),
-        status: snapshot ? (s?.status ?? 'unknown') : 'up',
-        latency_ms: s?.latency_ms ?? null,
-      };
-      return [p.id, h];
-    }),
-  );
-  const prev: SelectionState = { ...EMPTY_SELECTION, active: snapshot?.active ?? [], failsafe: !!snapshot?.failsafe };
-  const { next } = selectActive(prev, config.prefixes, health, config.select, now, maintenanceInForce(set, now));
-  return {
-    active: next.active,
-    failsafe: next.failsafe,
-    healthy: next.active.filter((id) => health.get(id)?.status === 'up'),
-    known: snapshot !== null,
-  };
 }

@@ -1,6 +1,6 @@
 // What the daemon says about conditions that last many rounds: on a change at once, while the
 // condition holds at most every few minutes. Pure: the caller passes the clock and keeps the memo.
-import type { LogFields } from '../log.js';
+import type { LogFields } from '../lib/log.js';
 
 /** A target retired for good would otherwise be logged every round (about 17k lines a day). */
 export const TARGET_FAULT_REMINDER_MS = 5 * 60_000;

@@ -6,7 +6,7 @@
 // When the daemon stops, the hooks running (or waiting) get until `timeout` from the stop to end,
 // so the hook of the last apply is neither left behind nor cut off unlogged; then they are killed.
 import { execa } from 'execa';
-import type { Logger } from '../log.js';
+import type { Logger } from '../lib/log.js';
 
 export type HookKind = 'on_change' | 'on_state';
 

@@ -1,14 +1,13 @@
 // The state file: what the daemon knows after each round, for `status`, operators and tools.
 import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { parsePrefix } from '../config/prefix.js';
+import { parsePrefix } from '../lib/prefix.js';
 import { MAX_PREFIXES } from '../config/schema.js';
 import type { PrefixHealth } from '../health/state.js';
-import type { ApplyOutcome } from '../apply/pipeline.js';
-import type { Verification } from '../apply/runner.js';
+import type { AppliedRecord, Verification } from '../apply/runner.js';
 import type { PrefixVerdict } from '../health/evaluate.js';
 import type { DiscoveryStatus } from '../discover/discover.js';
-import { writeFileAtomic } from '../apply/local/files.js';
+import { writeFileAtomic } from '../lib/files.js';
 import type { MaintenanceStatus } from './maintenance.js';
 
 export interface PrefixStatus {
@@ -32,12 +31,6 @@ export interface PrefixStatus {
   last_round: PrefixVerdict | null;
   /** the discovery source (RFC 7050) that found it, "[server]:port"; null or absent: configured only */
   discovered_from?: string | null;
-}
-
-export interface AppliedRecord extends ApplyOutcome {
-  at: string;
-  /** why it was applied (selection change, startup, retry) */
-  reason?: string;
 }
 
 export interface TargetStatus {

@@ -6,8 +6,8 @@
 // It runs systemd-notify(1) rather than sending the datagram itself: see docs/design.md.
 //
 // Everything here is inert unless NOTIFY_SOCKET is set, i.e. when not started by systemd.
-import { runCommand } from '../apply/local/commands.js';
-import type { Logger } from '../log.js';
+import { runCommand } from '../lib/commands.js';
+import type { Logger } from '../lib/log.js';
 import type { DaemonHooks } from './daemon.js';
 
 export interface SystemdNotifierOptions {

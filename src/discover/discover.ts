@@ -1,13 +1,13 @@
-// The shell around nextDiscovery(): asks each due source (src/discover/ipv4only.ts), keeps the state
+// The shell around nextDiscovery(): asks each due source (src/lib/ipv4only.ts), keeps the state
 // per source and logs what appeared and disappeared. The daemon refreshes in the background; the
 // one-shot commands once before their round.
 import * as z from 'zod';
-import { parsePrefix } from '../config/prefix.js';
+import { parsePrefix } from '../lib/prefix.js';
 import type { Config, DiscoverSource } from '../config/load.js';
 import { MAX_PREFIXES } from '../config/schema.js';
-import { errorMessage } from '../format.js';
-import type { Logger } from '../log.js';
-import { askIpv4only, type Ipv4onlyAnswer, type Ipv4onlyQuery } from './ipv4only.js';
+import { errorMessage } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
+import { askIpv4only, type Ipv4onlyAnswer, type Ipv4onlyQuery } from '../lib/ipv4only.js';
 import { initialDiscovery, nextDiscovery, type DiscoveryResult, type DiscoveryState } from './discovery.js';
 import { withDiscovered } from './prefixes.js';
 

@@ -1,5 +1,5 @@
 // What the discovered set of a source is now. A pure function of the last state, the new answer
-// (or failure) and the clock; the query itself is src/discover/ipv4only.ts.
+// (or failure) and the clock; the query itself is src/lib/ipv4only.ts.
 //
 // Rules (README.md, "Discovered prefixes (RFC 7050)"):
 // 1. A usable answer - at least one AAAA record embedding 192.0.0.170 or 192.0.0.171 - replaces the
@@ -9,14 +9,7 @@
 //    the last set is kept until `keep` after the last usable answer, and the query is retried after
 //    `min_refresh`. Then the set is empty: its prefixes leave like prefixes removed from the config
 //    (they drain). Before any usable answer the set is empty.
-export interface DiscoverySettings {
-  /** ms */
-  min_refresh: number;
-  /** ms */
-  max_refresh: number;
-  /** ms: how long the last set outlives the last usable answer */
-  keep: number;
-}
+import type { DiscoverySettings } from '../config/schema-types.js';
 
 export interface DiscoveryState {
   /** canonical prefix texts in use, sorted */

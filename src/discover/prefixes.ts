@@ -1,6 +1,6 @@
 // The prefixes a round works on: the configured ones, then the discovered ones. Pure.
 import type { Config, PrefixConfig } from '../config/load.js';
-import { parsePrefix } from '../config/prefix.js';
+import { parsePrefix } from '../lib/prefix.js';
 import { MAX_PREFIXES } from '../config/schema.js';
 
 /**

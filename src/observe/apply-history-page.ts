@@ -1,9 +1,9 @@
 // One apply of the history as a page (/history/TARGET/ID, linked from the status page's applies):
 // when, how it ended, the sets, the reasons and the diff of what was written. Self-contained like
 // the status page (inline style, no script); every value goes through the `html` tag.
-import type { HistoryEntry } from '../daemon/apply-history.js';
-import { setChange } from '../daemon/apply-history.js';
-import { formatAgo, formatMs, formatTime } from '../format.js';
+import type { HistoryEntry } from '../apply/history.js';
+import { setChange } from '../apply/history.js';
+import { formatAgo, formatMs, formatTime } from '../lib/format.js';
 import { html, type Html } from './html.js';
 import { STYLE } from './status-style.js';
 

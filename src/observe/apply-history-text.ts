@@ -1,6 +1,6 @@
 // `nat64-health history`: the apply history as a table, or entry by entry with its diff.
-import { setChange, type HistoryEntry } from '../daemon/apply-history.js';
-import { formatAgo, formatTable, formatTime, paint, type Cell } from '../format.js';
+import { setChange, type HistoryEntry } from '../apply/history.js';
+import { formatAgo, formatTable, formatTime, paint, type Cell } from '../lib/format.js';
 
 function outcomeCell(e: HistoryEntry): Cell {
   const text = e.attempts ? `${e.outcome} x${e.attempts}` : e.outcome;

@@ -1,5 +1,6 @@
 // Words for the state file's parts, shared by the status page and the `status` table.
-import type { AppliedRecord, PrefixStatus } from '../daemon/state-file.js';
+import type { AppliedRecord } from '../apply/runner.js';
+import type { PrefixStatus } from '../daemon/state-file.js';
 
 export function role(p: Pick<PrefixStatus, 'active' | 'draining'>): 'active' | 'draining' | 'standby' {
   return p.active ? 'active' : p.draining ? 'draining' : 'standby';
@@ -27,36 +28,3 @@ export function maintenanceNote(p: Pick<PrefixStatus, 'maintenance'>): string {
   const until = m.until ? ` until ${m.until}` : '';
   return `maintenance${until}${m.reason ? ` (${m.reason})` : ''}`;
 }
-
-export interface SetCondition {
-  kind: 'failsafe' | 'all-in-maintenance';
-  text: string;
-}
-
-/**
- * What holds when no prefix is eligible (select.ts, rules 4 and 6), in the same words for the log,
- * `status`, systemd's status line and the status page; null while some prefix is eligible.
- */
-export function setCondition(s: {
-  failsafe: boolean;
-  prefixes: ReadonlyArray<Pick<PrefixStatus, 'maintenance'>>;
-}): SetCondition | null {
-  const total = s.prefixes.length;
-  const held = s.prefixes.filter((p) => p.maintenance).length;
-  if (s.failsafe) {
-    const none =
-      held === 0
-        ? 'no prefix passed its probes'
-        : `no prefix outside maintenance passed its probes (${held} of ${total} in maintenance)`;
-    return { kind: 'failsafe', text: `FAIL-SAFE: ${none}; keeping the last good set` };
-  }
-  if (total > 0 && held === total)
-    return {
-      kind: 'all-in-maintenance',
-      text: allHeldText(total),
-    };
-  return null;
-}
-
-const allHeldText = (total: number) =>
-  `ALL IN MAINTENANCE: every prefix (${total}) is in maintenance; the set is empty, BIND synthesizes with none`;

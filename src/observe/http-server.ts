@@ -2,9 +2,9 @@
 // address. Bad requests get a proper status and are never allowed to take the daemon down.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { errorDetail } from '../format.js';
-import type { Logger } from '../log.js';
-import { formatHostPort, type ListenAddress } from './listen.js';
+import { errorDetail } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
+import { formatHostPort, type ListenAddress } from '../config/listen.js';
 
 export interface Reply {
   status: number;

@@ -1,8 +1,9 @@
 // Prometheus metrics, updated from the daemon's snapshot after every round. The names and labels
 // are an interface (dashboards, alerts): the README (Watching it) lists them; keep them stable.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import type { StateSnapshot, AppliedRecord } from '../daemon/state-file.js';
-import type { Decision } from '../daemon/step.js';
+import type { AppliedRecord } from '../apply/runner.js';
+import type { StateSnapshot } from '../daemon/state-file.js';
+import type { Decision } from '../core/step.js';
 import type { ProbeOutcome } from '../probe/types.js';
 
 const NS = 'nat64_health';

@@ -3,15 +3,15 @@
 // /history/TARGET/ID from the daemon's apply history.
 import type { DaemonHooks } from '../daemon/daemon.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
-import type { Decision } from '../daemon/step.js';
-import { errorDetail } from '../format.js';
-import type { Logger } from '../log.js';
+import type { Decision } from '../core/step.js';
+import { errorDetail } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
 import { LatencyHistory } from './history.js';
 import { HttpServer } from './http-server.js';
-import { parseListen, type ListenAddress } from './listen.js';
+import { parseListen, type ListenAddress } from '../config/listen.js';
 import { Metrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
-import type { ApplyHistoryView } from '../daemon/history-file.js';
+import type { ApplyHistoryView } from '../apply/history-store.js';
 import { historyPath, parseHistoryPath, renderHistoryEntryPage } from './apply-history-page.js';
 
 /** The status page is self-contained (inline style, no script, nothing fetched) and never framed. */

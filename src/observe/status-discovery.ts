@@ -2,7 +2,7 @@
 // kept while it does not answer. From the snapshot's `discovery` (the state file's); its own file so
 // the page's layout (status-page.ts) only places it.
 import type { DiscoveryStatus } from '../discover/discover.js';
-import { formatAgo, formatTime } from '../format.js';
+import { formatAgo, formatTime } from '../lib/format.js';
 import { html, type Html } from './html.js';
 
 /** A source's state in a word: answering, kept (failing, its last set still used), failing, asking. */

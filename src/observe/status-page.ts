@@ -1,9 +1,11 @@
 // The HTML status page: one self-contained document (inline CSS and SVG, no script, no external
 // assets), rendered on the server from the latest snapshot and the in-memory latency history.
-import type { AppliedRecord, StateSnapshot } from '../daemon/state-file.js';
+import type { AppliedRecord } from '../apply/runner.js';
+import type { StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
-import { formatAgo, formatDuration, formatMs, formatTime } from '../format.js';
-import { applyDetail, lastRound, maintenanceNote, role, setCondition } from './format.js';
+import { formatAgo, formatDuration, formatMs, formatTime } from '../lib/format.js';
+import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { setCondition } from '../core/condition.js';
 import { html, type Html, type HtmlValue } from './html.js';
 import { STYLE } from './status-style.js';
 import { discoverySection } from './status-discovery.js';

@@ -9,8 +9,9 @@ import {
   paint as paintIf,
   type Cell,
   type Style,
-} from '../format.js';
-import { applyDetail, lastRound, maintenanceNote, role, setCondition } from './format.js';
+} from '../lib/format.js';
+import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { setCondition } from '../core/condition.js';
 
 const APPLIES_SHOWN = 5;
 

@@ -1,5 +1,5 @@
 // One probe round: every configured target through every prefix, concurrently, each with its own timeout.
-import { synthesize } from '../config/prefix.js';
+import { synthesize } from '../lib/prefix.js';
 import type { PrefixConfig, ProbeConfig } from '../config/load.js';
 import { probeDns } from './dns.js';
 import { probeHttp } from './http.js';

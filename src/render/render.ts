@@ -1,7 +1,7 @@
 // What to render for a selection. Pure.
 import type { Config } from '../config/load.js';
 import type { SelectionState } from '../select/select.js';
-import { dns64Context, type RenderedPrefix, type TemplateContext } from './template.js';
+import { dns64Context, type RenderedPrefix, type TemplateContext } from '../config/template.js';
 
 export function renderContext(
   config: Pick<Config, 'prefixes' | 'bind'>,

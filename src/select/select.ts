@@ -35,7 +35,7 @@
 //    time has come) it is eligible again and comes back by these rules. With every configured prefix
 //    in maintenance (only `--force` gets there) the set is empty; that is not the fail-safe (no probe
 //    failed), and the log, `status` and the status page say that every prefix is in maintenance.
-import { formatMs } from '../format.js';
+import { formatMs } from '../lib/format.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
 
 export interface SelectablePrefix {

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import ipaddr from 'ipaddr.js';
-import { parsePrefix, synthesize } from '../../src/config/prefix.js';
+import { parsePrefix, synthesize } from '../../src/lib/prefix.js';
 import { waitFor } from '../support/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,7 +60,7 @@ export function labUnavailable(): string | null {
   );
   if (missing.length > 0)
     return `missing tools: ${missing.join(' ')} (apt-get install tayga bind9 bind9-utils dnsutils iproute2)`;
-  if (!existsSync(path.join(ROOT, 'dist/cli.js'))) return 'dist/ is not built (npm run build)';
+  if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) return 'dist/ is not built (npm run build)';
   return null;
 }
 

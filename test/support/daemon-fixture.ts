@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { parsePrefix, synthesize } from '../../src/config/prefix.js';
+import { parsePrefix, synthesize } from '../../src/lib/prefix.js';
 import { terminate, type Netns } from './netns.js';
 import type { NamedInstance } from './named.js';
 

@@ -1,5 +1,5 @@
 // Apply history entries for the page, the CLI text and the HTTP tests.
-import type { HistoryEntry } from '../../src/daemon/apply-history.js';
+import type { HistoryEntry } from '../../src/apply/history.js';
 import { A, B, T0 } from './observe-fixtures.js';
 
 export function historyEntry(over: Partial<HistoryEntry> = {}): HistoryEntry {

@@ -1,9 +1,10 @@
 // Synthetic snapshots and decisions for the observability unit tests.
-import type { AppliedRecord, PrefixStatus, StateSnapshot } from '../../src/daemon/state-file.js';
+import type { AppliedRecord } from '../../src/apply/runner.js';
+import type { PrefixStatus, StateSnapshot } from '../../src/daemon/state-file.js';
 import type { DiscoveryStatus } from '../../src/discover/discover.js';
-import type { Decision } from '../../src/daemon/step.js';
+import type { Decision } from '../../src/core/step.js';
 import type { ProbeOutcome } from '../../src/probe/types.js';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/lib/log.js';
 
 export const A = '2001:db8:64:a::/96';
 export const B = '2001:db8:64:b::/96';

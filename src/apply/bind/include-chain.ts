@@ -5,7 +5,7 @@
 // includes resolve against the working directory until an options-level `directory` is parsed and
 // against that directory afterwards, includes nest, globs expand, and -t (chroot) is honoured.
 import path from 'node:path';
-import { onHost, inChroot, type CheckconfArgs } from './checkconf-args.js';
+import { onHost, inChroot, type CheckconfArgs } from '../../config/checkconf-args.js';
 import { contextAt, scanStatements } from './named-conf.js';
 
 /** Where the include chain lives (the local file system, or a remote host over SFTP); host paths. */

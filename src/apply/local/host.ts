@@ -2,9 +2,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, Host, HostStat, WriteResult } from '../host.js';
-import { runCommand } from './commands.js';
-import { syncDir, writeNewFile } from './files.js';
+import type { ExecResult, Host, HostStat } from '../host.js';
+import { runCommand } from '../../lib/commands.js';
+import { syncDir, writeNewFile, type WriteResult } from '../../lib/files.js';
 
 function toStat(st: import('node:fs').Stats): HostStat {
   return {

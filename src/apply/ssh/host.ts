@@ -1,5 +1,6 @@
 // The Host of a BIND reached over SSH: SFTP for files, exec for commands (ssh/session.ts).
-import type { ExecResult, Host, HostStat, WriteResult } from '../host.js';
+import type { ExecResult, Host, HostStat } from '../host.js';
+import type { WriteResult } from '../../lib/files.js';
 import { NO_SUCH_FILE, SftpStatusError, SshError, SshSession, type SshEndpoint } from './session.js';
 
 export class SshHost implements Host {

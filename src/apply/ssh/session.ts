@@ -3,7 +3,8 @@
 // state is then unknown, and the next operation reconnects. Host keys are checked against the
 // pinned known_hosts entries; the private key is read from its file at each connect.
 import { randomBytes } from 'node:crypto';
-import type { HostStat, WriteResult } from '../host.js';
+import type { HostStat } from '../host.js';
+import type { WriteResult } from '../../lib/files.js';
 import type { Client as ClientType, ConnectConfig, SFTPWrapper, Stats, FileEntryWithStats } from 'ssh2';
 import { checkHostKey, hostKeyAlgorithms, lookupName, readKnownHosts, fingerprint, keyType } from './known-hosts.js';
 import { readPrivateKey } from './keys.js';

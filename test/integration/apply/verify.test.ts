@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { EVERY_LENGTH } from '../../support/prefixes.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/lib/log.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { TargetRunner } from '../../../src/apply/runner.js';

@@ -20,8 +20,8 @@ import { queryServedPrefixes } from '../../../src/apply/verify.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { createLogger } from '../../../src/log.js';
-import { historyDir, historyFile, parseHistory, type HistoryEntry } from '../../../src/daemon/apply-history.js';
+import { createLogger } from '../../../src/lib/log.js';
+import { historyDir, historyFile, parseHistory, type HistoryEntry } from '../../../src/apply/history.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/nat64-health.js', import.meta.url));
 const A = '2001:db8:64:a::/96';

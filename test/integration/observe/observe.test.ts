@@ -14,7 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor as waitForAny } from '../../support/wait.js';
-import { parsePrefix, synthesize } from '../../../src/config/prefix.js';
+import { parsePrefix, synthesize } from '../../../src/lib/prefix.js';
 import { cleanupStaleNetns, createNetns, terminate, type Netns } from '../../support/netns.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { startServices, type Services } from '../../support/services.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplyOutcome, ApplyTarget, ServedAnswer } from '../../../src/apply/pipeline.js';
 import { TargetRunner, type ApplyReport } from '../../../src/apply/runner.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/lib/log.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';

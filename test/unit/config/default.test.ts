@@ -108,7 +108,7 @@ describe('Debian package', () => {
   });
 
   it('documents every command in nat64-health(8)', () => {
-    const cli = readFileSync(repo('src/cli.ts'), 'utf8');
+    const cli = readFileSync(repo('src/cli/main.ts'), 'utf8');
     const commands = [...cli.matchAll(/\.command\(\s*'([\w-]+)/g)].map((m) => m[1]!);
     expect(commands).toContain('run');
     // `.B run`, `.BI "synth " ...`, `.B "targets test"` for a subcommand

@@ -12,10 +12,10 @@ import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type DaemonOptions, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
-import type { Decision } from '../../../src/daemon/step.js';
+import type { Decision } from '../../../src/core/step.js';
 import { formatMaintenance, maintenanceFile, writeMaintenance } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/lib/log.js';
 import { chattrWorks } from '../../support/chattr.js';
 
 const good = new Set<string>();

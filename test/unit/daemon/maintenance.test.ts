@@ -10,7 +10,6 @@ import {
   maintenanceInForce,
   parseMaintenance,
   parseUntil,
-  predictSelection,
   readMaintenance,
   withMaintenanceLock,
   writeMaintenance,
@@ -69,36 +68,6 @@ describe('--until', () => {
     expect(parseUntil('2026-12-01T18:00:00Z', now)).toBe(Date.parse('2026-12-01T18:00:00Z'));
     expect(() => parseUntil('soon', now)).toThrow(/--until "soon": expected a time/);
     expect(() => parseUntil('2026-12-01T09:00:00Z', now)).toThrow(/has passed/);
-  });
-});
-
-describe('predictSelection', () => {
-  const config = {
-    prefixes: [A, B].map((id, order) => ({ id, groupRank: 0, order })),
-    select: { min_active: 1, max_active: 1, drain: 1000, switch_margin: 0.2, switch_min_gain: 10, switch_after: 1 },
-  } as unknown as Parameters<typeof predictSelection>[0];
-  const snap = (bStatus: 'up' | 'down') => ({
-    active: [A],
-    failsafe: false,
-    prefixes: [
-      { prefix: A, status: 'up' as const, latency_ms: 5 },
-      { prefix: B, status: bStatus, latency_ms: 9 },
-    ],
-  });
-  const held = new Map([[A, { reason: '', since: 0, until: null }]]);
-
-  it('a healthy standby takes the slot', () => {
-    const p = predictSelection(config, snap('up') as never, held, 1);
-    expect(p).toEqual({ active: [B], failsafe: false, healthy: [B], known: true });
-  });
-
-  it('no healthy prefix left: the set would be fail-safe with no healthy prefix', () => {
-    const p = predictSelection(config, snap('down') as never, held, 1);
-    expect(p).toMatchObject({ active: [B], failsafe: true, healthy: [] });
-  });
-
-  it('without a state file every configured prefix counts as healthy', () => {
-    expect(predictSelection(config, null, held, 1)).toMatchObject({ active: [B], healthy: [B], known: false });
   });
 });
 

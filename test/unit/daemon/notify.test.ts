@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/lib/log.js';
 import { HOOK_QUEUE, Notifier, type HookResult } from '../../../src/daemon/notify.js';
 
 let dir: string;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemdNotifier } from '../../../src/daemon/systemd.js';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/lib/log.js';
 
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];

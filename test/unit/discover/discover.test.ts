@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { Discovery } from '../../../src/discover/discover.js';
-import type { Ipv4onlyAnswer, Ipv4onlyQuery } from '../../../src/discover/ipv4only.js';
-import { createLogger } from '../../../src/log.js';
+import type { Ipv4onlyAnswer, Ipv4onlyQuery } from '../../../src/lib/ipv4only.js';
+import { createLogger } from '../../../src/lib/log.js';
 
 const E = '2001:db8:64:e::/96';
 const F = '2001:db8:65:1::/64';

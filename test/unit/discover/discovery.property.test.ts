@@ -2,12 +2,8 @@
 // Seeded: a failure prints the seed and path to replay it with fast-check.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  initialDiscovery,
-  nextDiscovery,
-  type DiscoveryResult,
-  type DiscoverySettings,
-} from '../../../src/discover/discovery.js';
+import { initialDiscovery, nextDiscovery, type DiscoveryResult } from '../../../src/discover/discovery.js';
+import type { DiscoverySettings } from '../../../src/config/schema-types.js';
 
 const SEED = 20261212;
 const POOL = ['2001:db8:1::/96', '2001:db8:2::/64', '2001:db8:3::/48', '2001:db8:4::/32'];

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Observer } from '../../../src/observe/observer.js';
 import { apply, decision, outcome, A, sample, silentLogger, snapshot } from '../../support/observe-fixtures.js';
 import { historyEntry } from '../../support/history-fixtures.js';
-import type { ApplyHistoryView } from '../../../src/daemon/history-file.js';
+import type { ApplyHistoryView } from '../../../src/apply/history-store.js';
 
 const observers: Observer[] = [];
 afterEach(async () => {

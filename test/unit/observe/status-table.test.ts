@@ -3,7 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/config/errors.js';
-import { parseListen } from '../../../src/observe/listen.js';
+import { parseListen } from '../../../src/config/listen.js';
 import { formatStatus, useColor } from '../../../src/observe/status-table.js';
 import { combineHooks } from '../../../src/daemon/daemon.js';
 import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';

@@ -1,7 +1,7 @@
 // One probe round with the real probers, on loopback only: the prefix ::/96 embeds 0.0.0.1 as ::1.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePrefix } from '../../../src/config/prefix.js';
+import { parsePrefix } from '../../../src/lib/prefix.js';
 import type { PrefixConfig, ProbeConfig } from '../../../src/config/load.js';
 import { runRound } from '../../../src/probe/round.js';
 

@@ -1,7 +1,7 @@
 // The include-chain shadow behind validation, over an in-memory ChainFiles (as SFTP provides):
 // followed as BIND follows it (directory, nested includes, globs, -t).
 import { describe, expect, it } from 'vitest';
-import { checkconfArgv, parseCheckconf } from '../../../../src/apply/bind/checkconf-args.js';
+import { checkconfArgv, parseCheckconf } from '../../../../src/config/checkconf-args.js';
 import { includesFile, shadowChain, type ChainFiles } from '../../../../src/apply/bind/include-chain.js';
 
 function memory(files: Record<string, string>): ChainFiles & { written: Map<string, string> } {

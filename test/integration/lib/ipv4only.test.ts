@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
-import { askIpv4only } from '../../../src/discover/ipv4only.js';
+import { askIpv4only } from '../../../src/lib/ipv4only.js';
 
 const P96 = '2001:db8:64:e::/96';
 const P64 = '2001:db8:65:1::/64';

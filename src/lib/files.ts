@@ -1,9 +1,26 @@
 // Atomic file replacement on this machine: a temp file in the same directory, fsync, rename, fsync
-// the directory. Contents are bytes (Buffer) or UTF-8 text.
+// the directory. Contents are bytes (Buffer) or UTF-8 text. The temp names are shared with the
+// apply pipeline's hosts (local and SSH), whose sweep recognises them.
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { tempNameBeside, type WriteResult } from '../host.js';
+import { randomBytes } from 'node:crypto';
+
+/** Our temp files beside an output: `.NAME.nat64-health-XXXXXXXX` (the sweep recognises them). */
+export const TEMP_MARK = '.nat64-health-';
+
+export function tempNameBeside(file: string): string {
+  return path.posix.join(path.posix.dirname(file), tempPrefixFor(file) + randomBytes(4).toString('hex'));
+}
+
+export function tempPrefixFor(file: string): string {
+  return `.${path.posix.basename(file)}${TEMP_MARK}`;
+}
+
+export interface WriteResult {
+  /** set when the owner of `like` could not be kept: why, in words */
+  ownerProblem?: string;
+}
 
 /**
  * Creates `file` (O_EXCL) with the mode and owner of `like` (default 0644). Only root may give a

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/config/load.js';
-import { parsePrefix } from '../../../src/config/prefix.js';
-import { decide, decideConfirmation } from '../../../src/daemon/step.js';
+import { parsePrefix } from '../../../src/lib/prefix.js';
+import { decide, decideConfirmation } from '../../../src/core/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';

@@ -3,10 +3,10 @@
 // never lets the history stop or delay an apply: a file it cannot read is set aside as
 // TARGET.json.bad (replacing an older one) and a fresh history begins; a failed write is logged.
 import fs from 'node:fs/promises';
-import { writeFileAtomic } from '../apply/local/files.js';
-import { errorMessage } from '../format.js';
-import type { Logger } from '../log.js';
-import type { ApplyReport } from '../apply/runner.js';
+import { writeFileAtomic } from '../lib/files.js';
+import { errorMessage } from '../lib/format.js';
+import type { Logger } from '../lib/log.js';
+import type { ApplyReport } from './runner.js';
 import {
   addEntry,
   entryAt,
@@ -19,7 +19,7 @@ import {
   nextId,
   parseHistory,
   type HistoryEntry,
-} from './apply-history.js';
+} from './history.js';
 
 /**
  * The entries of one target's file, oldest first; no file: none. What is not a history throws

@@ -15,7 +15,7 @@ import {
   setChange,
   unifiedDiff,
   type HistoryEntry,
-} from '../../../src/daemon/apply-history.js';
+} from '../../../src/apply/history.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';

@@ -2,7 +2,7 @@ import { chmod, chown, mkdtemp, readdir, readFile, stat, writeFile } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeTempBeside } from '../../../../src/apply/local/files.js';
+import { writeFileAtomic, writeTempBeside } from '../../../src/lib/files.js';
 
 describe('atomic files', () => {
   it('replaces a file keeping its owner and mode, leaving no temp file behind', async () => {

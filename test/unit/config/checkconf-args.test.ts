@@ -1,6 +1,6 @@
 // named-checkconf's command line, read exactly as BIND's usage: [-chijlvz] [-p [-x]] [-t directory] [named.conf]
 import { describe, expect, it } from 'vitest';
-import { parseCheckconf } from '../../../../src/apply/bind/checkconf-args.js';
+import { parseCheckconf } from '../../../src/config/checkconf-args.js';
 
 describe('parseCheckconf', () => {
   it('-c and -p take no value: the file after them is named.conf', () => {

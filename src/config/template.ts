@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars/dist/handlebars.min.js';
-import { ConfigError } from '../config/errors.js';
-import { TEMPLATES_DIR } from '../paths.js';
+import { ConfigError } from './errors.js';
+import { TEMPLATES_DIR } from '../lib/paths.js';
 
 export interface RenderedPrefix {
   prefix: string;

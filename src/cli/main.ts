@@ -1,37 +1,37 @@
 // The nat64-health command line. Bad input ends with a clear message and an exit status, never a stack trace.
 import { existsSync, readdirSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import cliYargs from './cli-yargs.cjs';
-import { ConfigError } from './config/errors.js';
-import { loadConfig, type Config } from './config/load.js';
-import { parsePrefix, PrefixError, synthesize } from './config/prefix.js';
-import { DEFAULT_CONFIG_PATH, packageVersion } from './paths.js';
-import { createLogger, stderrWriter, type LogLevel } from './log.js';
-import { runRound } from './probe/round.js';
-import { decide } from './daemon/step.js';
-import { EMPTY_SELECTION } from './select/select.js';
-import { renderDns64, staticSelection } from './render/render.js';
-import { combineHooks, Daemon } from './daemon/daemon.js';
-import { systemdNotifier } from './daemon/systemd.js';
-import { formatStatus, useColor } from './observe/status-table.js';
-import { readState, type StateSnapshot } from './daemon/state-file.js';
+import cliYargs from './yargs.cjs';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { parsePrefix, PrefixError, synthesize } from '../lib/prefix.js';
+import { DEFAULT_CONFIG_PATH, packageVersion } from '../lib/paths.js';
+import { createLogger, stderrWriter, type LogLevel } from '../lib/log.js';
+import { runRound } from '../probe/round.js';
+import { decide } from '../core/step.js';
+import { guardMaintenanceOn } from '../core/maintenance-guard.js';
+import { EMPTY_SELECTION } from '../select/select.js';
+import { renderDns64, staticSelection } from '../render/render.js';
+import { combineHooks, Daemon } from '../daemon/daemon.js';
+import { systemdNotifier } from '../daemon/systemd.js';
+import { formatStatus, useColor } from '../observe/status-table.js';
+import { readState, type StateSnapshot } from '../daemon/state-file.js';
 import {
   maintenanceFile,
   MaintenanceFileError,
   withMaintenanceLock,
   maintenanceInForce,
   parseUntil,
-  predictSelection,
   readMaintenance,
   writeMaintenance,
-} from './daemon/maintenance.js';
-import { errorMessage, formatMs, formatPercent, formatTable } from './format.js';
-import { lossRatio } from './health/state.js';
-import { Discovery } from './discover/discover.js';
-import { formatTargetReports, localTarget, targetsOf, testTargets } from './apply/fleet.js';
-import { historyDir, HistoryFileError, newestFirst, type HistoryEntry } from './daemon/apply-history.js';
-import { readHistory } from './daemon/history-file.js';
-import { formatHistoryDiffs, formatHistoryTable } from './observe/apply-history-text.js';
+} from '../daemon/maintenance.js';
+import { errorMessage, formatMs, formatPercent, formatTable } from '../lib/format.js';
+import { lossRatio } from '../health/state.js';
+import { Discovery } from '../discover/discover.js';
+import { formatTargetReports, localTarget, targetsOf, testTargets } from '../apply/fleet.js';
+import { historyDir, HistoryFileError, newestFirst, type HistoryEntry } from '../apply/history.js';
+import { readHistory } from '../apply/history-store.js';
+import { formatHistoryDiffs, formatHistoryTable } from '../observe/apply-history-text.js';
 
 /** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
 const stderr = stderrWriter();
@@ -200,7 +200,7 @@ async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Pro
   const notifier = systemdNotifier({ log });
   // http.listen: /metrics and the status page; bound before the first round so a taken port fails fast.
   // Loaded only when configured: prom-client and the page cost memory a plain sidecar does not need.
-  const observer = config.http ? await (await import('./observe/observer.js')).startObserver(config.http, log) : null;
+  const observer = config.http ? await (await import('../observe/observer.js')).startObserver(config.http, log) : null;
   const daemon = new Daemon({
     configPath: path,
     config,
@@ -304,15 +304,13 @@ async function maintenance(
       return `${id}: maintenance off (${file}); it comes back by the selection rules\n`;
     }
     const state = await lastState(config);
-    const before = predictSelection(config, state, set, now);
-    const after = new Map(set).set(id, { reason, since: set.get(id)?.since ?? now, until });
-    const next = predictSelection(config, state, after, now);
-    const heldAfter = maintenanceInForce(after, now);
-    const everyHeld = config.prefixes.every((p) => heldAfter.has(p.id));
+    const entry = { reason, since: set.get(id)?.since ?? now, until };
+    const { next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
+    const after = new Map(set).set(id, entry);
     const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
     const becomes = `the set would become: ${names(next.active)}${note}`;
     const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
-    if (next.healthy.length === 0 && before.active.includes(id) && !argv.force)
+    if (refused && !argv.force)
       throw new CliError(
         `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
           'Use --force to put it into maintenance anyway.',

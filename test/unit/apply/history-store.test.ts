@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApplyReport } from '../../../src/apply/runner.js';
-import { historyFile, HistoryFileError, parseHistory } from '../../../src/daemon/apply-history.js';
-import { ApplyHistoryStore, readHistory } from '../../../src/daemon/history-file.js';
-import { createLogger } from '../../../src/log.js';
+import { historyFile, HistoryFileError, parseHistory } from '../../../src/apply/history.js';
+import { ApplyHistoryStore, readHistory } from '../../../src/apply/history-store.js';
+import { createLogger } from '../../../src/lib/log.js';
 import { chattrWorks } from '../../support/chattr.js';
 
 const A = '2001:db8:64:a::/96';

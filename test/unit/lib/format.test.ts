@@ -10,7 +10,7 @@ import {
   formatTable,
   formatTime,
   paint,
-} from '../../src/format.js';
+} from '../../../src/lib/format.js';
 
 describe('text helpers', () => {
   it('formats latency with one decimal below 100 ms, whole above, "-" when unknown', () => {

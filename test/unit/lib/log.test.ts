@@ -5,10 +5,10 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, stderrIsJournal, withPriority } from '../../src/log.js';
+import { createLogger, stderrIsJournal, withPriority } from '../../../src/lib/log.js';
 
-const LOG_MODULE = fileURLToPath(new URL('../../src/log.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const LOG_MODULE = fileURLToPath(new URL('../../../src/lib/log.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
 describe('createLogger', () => {
   it('writes one line per event, with fields, and nothing below the level', () => {

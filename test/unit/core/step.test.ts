@@ -3,7 +3,7 @@
 // the same and a failure can be replayed).
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/config/load.js';
-import { carryOverHealth, decide, decideConfirmation, nextDelay } from '../../../src/daemon/step.js';
+import { carryOverHealth, decide, decideConfirmation, nextDelay } from '../../../src/core/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';

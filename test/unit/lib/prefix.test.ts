@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { extractIpv4, parsePrefix, prefixEmbedding, synthesize } from '../../../src/config/prefix.js';
+import { extractIpv4, parsePrefix, prefixEmbedding, synthesize } from '../../../src/lib/prefix.js';
 import { EVERY_LENGTH } from '../../support/prefixes.js';
 
 describe('RFC 6052 synthesis', () => {

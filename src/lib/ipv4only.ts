@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
-import { prefixEmbedding } from '../config/prefix.js';
+import { prefixEmbedding } from './prefix.js';
 
 export interface Ipv4onlyQuery {
   /** an address, or a host name (looked up first) */

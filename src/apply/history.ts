@@ -14,12 +14,10 @@
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import * as z from 'zod';
-import type { ApplyOutcome, ApplyStage } from '../apply/pipeline.js';
-import type { ApplyReport } from '../apply/runner.js';
+import type { ApplyOutcome, ApplyStage } from './pipeline.js';
+import type { ApplyReport } from './runner.js';
 
 export const HISTORY_DIR_NAME = 'history';
-export const DEFAULT_HISTORY_KEEP = 100;
-export const MAX_HISTORY_KEEP = 1000;
 /** a diff longer than this is cut (a full rewrite of 256 prefixes' blocks stays below it) */
 export const MAX_DIFF_CHARS = 64 * 1024;
 /** a history file larger than this is not read (keep x the longest diffs, with room to spare) */

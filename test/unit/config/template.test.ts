@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, type TemplateContext } from '../../../src/render/template.js';
+import { compileTemplate, type TemplateContext } from '../../../src/config/template.js';
 
 const EACH = '{{#each prefixes}}dns64 {{prefix}};{{/each}}';
 const context = (dns64: TemplateContext['dns64']): TemplateContext => {
