@@ -6,7 +6,7 @@
 //   OUTDIR/package.json (installed as /usr/share/nat64-health/package.json),
 //   OUTDIR/bundled-modules.txt: the npm packages inside, and OUTDIR/copyright: debian/copyright
 //   with a paragraph for each of them.
-// src/lib/paths.ts finds the package.json this writes above lib/, and the templates beside it
+// src/lib/paths.ts finds the templates beside lib/, and the package.json this writes there too
 // (/usr/share/nat64-health/templates).
 //
 // Memory (docs/benchmarks.md, Memory): what the daemon loads lazily (ssh2 for SSH targets,
@@ -56,7 +56,7 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// The version for --version (src/lib/paths.ts reads the nearest package.json above the bundle).
+// The version for --version (src/lib/paths.ts reads it beside templates/, above the bundle's lib/).
 const own = JSON.parse(readFileSync('package.json', 'utf8'));
 writeFileSync(
   path.join(outDir, 'package.json'),

@@ -6,25 +6,25 @@ import { fileURLToPath } from 'node:url';
 export const DEFAULT_CONFIG_PATH = '/etc/nat64-health/config.yaml';
 
 /**
- * The package's root: the nearest folder above this module that holds a package.json. That is the
+ * The package's root: the nearest folder above this module that holds templates/. That is the
  * repository (or the npm package) for dist/lib/paths.js, and /usr/share/nat64-health for the Debian
- * package, whose bundle lies in lib/ beside the package.json that scripts/bundle.mjs writes.
+ * package, whose bundle lies in lib/ beside templates/ and the package.json scripts/bundle.mjs writes.
  */
 function packageRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (existsSync(path.join(dir, 'templates'))) return dir;
     if (path.dirname(dir) === dir) return path.dirname(here);
   }
 }
 
 const ROOT = packageRoot();
 
-/** Templates shipped with the package (beside its package.json). */
+/** Templates shipped with the package. */
 export const TEMPLATES_DIR = process.env.NAT64_HEALTH_TEMPLATES ?? path.join(ROOT, 'templates') + path.sep;
 
 /**
- * The version in the package's package.json. yargs' own guess searches upwards from the working
+ * The version in the package's package.json (beside templates/). yargs' own guess searches upwards from the working
  * directory when the code is not under node_modules, and would report whatever project the
  * operator happens to be in.
  */

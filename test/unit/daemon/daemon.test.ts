@@ -551,10 +551,10 @@ state_file: ${path.join(work, 'state.json')}
   } finally {
     execFileSync('chattr', ['-i', path.dirname(out)]);
   }
-  // the loop re-reads the config between rounds; here the test plays the loop
-  const reloadConfig = () => (daemon as unknown as { reloadConfig(): void }).reloadConfig();
+  // the loop re-reads the config between rounds (nextRound); here the test plays the loop
+  const reloadConfig = () => daemon.reload();
   const round = async () => {
-    await daemon.step();
+    await daemon.nextRound();
     await daemon.settled();
     return lines();
   };
@@ -599,9 +599,8 @@ state_file: ${stateFile}
     writeFileSync(maintenanceFile(stateFile), formatMaintenance(new Map([A, B].map((id) => [id, held]))));
     good.clear();
     good.add(A);
-    // what start() does before the loop
-    await (daemon as unknown as { refreshMaintenance(): Promise<void> }).refreshMaintenance();
-    await daemon.step();
+    // one round of the loop: it reads the maintenance file first
+    await daemon.nextRound();
     expect(lines.filter((l) => /FAIL-SAFE|passed its probes/.test(l))).toEqual([]);
     expect(lines).toContainEqual(
       expect.stringMatching(/^WARN {2}ALL IN MAINTENANCE: every prefix \(2\) is in maintenance/),
