@@ -13,6 +13,7 @@ export const LAYERS = [
   ['apply'],
   ['daemon'],
   ['observe'],
+  ['service'],
   ['cli'],
 ];
 

@@ -6,7 +6,13 @@ import { evaluateRound, type RoundVerdict } from '../health/evaluate.js';
 import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth, type Transition } from '../health/state.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { renderDns64 } from '../render/render.js';
-import { selectActive, type Maintenance, type SelectionChange, type SelectionState } from '../select/select.js';
+import {
+  EMPTY_SELECTION,
+  selectActive,
+  type Maintenance,
+  type SelectionChange,
+  type SelectionState,
+} from '../select/select.js';
 
 export interface Decision {
   verdict: RoundVerdict;
@@ -117,4 +123,9 @@ export function nextDelay(
 /** Keeps what is known about prefixes still configured after a config reload (selection drops the rest). */
 export function carryOverHealth(config: Config, health: ReadonlyMap<string, PrefixHealth>): Map<string, PrefixHealth> {
   return new Map(config.prefixes.map((p) => [p.id, health.get(p.id) ?? initialHealth(p.id)]));
+}
+
+/** A decision from scratch, without history (what `check` reports and `render` prints). */
+export function firstDecision(config: Config, outcomes: ProbeOutcome[], now: number): Decision {
+  return decide(config, new Map(), EMPTY_SELECTION, outcomes, now);
 }

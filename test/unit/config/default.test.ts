@@ -1,6 +1,7 @@
 // Keeps the Debian package's texts in step with the code: the shipped /etc/nat64-health/config.yaml
 // is the embedded default, and the man page names every command and config key.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
@@ -108,7 +109,11 @@ describe('Debian package', () => {
   });
 
   it('documents every command in nat64-health(8)', () => {
-    const cli = readFileSync(repo('src/cli/main.ts'), 'utf8');
+    // every command file of the program (src/cli/commands/*.ts registers one with .command('name', ...))
+    const dir = repo('src/cli/commands');
+    const cli = readdirSync(dir)
+      .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+      .join('\n');
     const commands = [...cli.matchAll(/\.command\(\s*'([\w-]+)/g)].map((m) => m[1]!);
     expect(commands).toContain('run');
     // `.B run`, `.BI "synth " ...`, `.B "targets test"` for a subcommand

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { formatHistory, historyFile, type HistoryEntry } from '../../src/apply/history.js';
+import { formatHistory, historyFile, type HistoryEntry } from '../../../src/apply/history.js';
 
-const CLI = fileURLToPath(new URL('../../bin/nat64-health.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/nat64-health.js', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-cli-'));
 const cli = (args: string[]) => execa('node', [CLI, ...args], { reject: false, timeout: 20_000 });
 function write(name: string, text: string): string {

@@ -1,0 +1,169 @@
+// `maintenance PREFIX on|off` and `maintenance list`: the maintenance file beside the state file.
+import type { Argv } from 'yargs';
+import type { Config } from '../../config/load.js';
+import { guardMaintenanceOn } from '../../core/maintenance-guard.js';
+import {
+  maintenanceFile,
+  MaintenanceFileError,
+  maintenanceInForce,
+  parseUntil,
+  readMaintenance,
+  withMaintenanceLock,
+  writeMaintenance,
+} from '../../daemon/maintenance.js';
+import { readState, type StateSnapshot } from '../../daemon/state-file.js';
+import { formatTable } from '../../lib/format.js';
+import { parsePrefix, PrefixError } from '../../lib/prefix.js';
+import { CliError, EXIT, finish, load, stdio, type Builder, type Common, type Io, withJson } from '../common.js';
+
+/** The daemon's last state file, or null when there is none (the daemon has not run). */
+async function lastState(config: Config): Promise<StateSnapshot | null> {
+  try {
+    return await readState(config.state_file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CliError(`cannot read ${config.state_file}: ${(err as Error).message}`, EXIT.noState);
+  }
+}
+
+async function readMaintenanceOrFail(file: string) {
+  try {
+    return await readMaintenance(file);
+  } catch (err) {
+    if (err instanceof MaintenanceFileError)
+      throw new CliError(`${err.message}\n(nothing changed: fix or remove the file first)`, EXIT.dataErr);
+    throw err;
+  }
+}
+
+/**
+ * `maintenance PREFIX on|off`: writes the maintenance file beside the state file; the running daemon
+ * watches it. Putting the last healthy prefix of the set into maintenance needs --force.
+ */
+export async function maintenance(
+  argv: Common & { prefix: string; state: 'on' | 'off'; reason?: string; until?: string; force?: boolean },
+  io: Io = stdio,
+): Promise<number> {
+  const { config } = load(argv);
+  const file = maintenanceFile(config.state_file);
+  let id: string;
+  try {
+    id = parsePrefix(argv.prefix).text;
+  } catch (err) {
+    if (err instanceof PrefixError) throw new CliError(`${argv.prefix}: ${err.message}`, EXIT.dataErr);
+    throw err;
+  }
+  const configured = config.prefixes.some((p) => p.id === id);
+  const names = (ids: string[]) => ids.join(', ') || 'none';
+  if (argv.state === 'on' && !configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
+  let until: number | null = null;
+  if (argv.state === 'on' && argv.until !== undefined) {
+    try {
+      until = parseUntil(argv.until, Date.now());
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.usage);
+    }
+  }
+  const reason = argv.reason ?? '';
+  if (reason.length > 200 || /[\r\n]/.test(reason))
+    throw new CliError('--reason: one line of at most 200 characters', EXIT.usage);
+  // the read-modify-write under the file's lock: another command or the daemon's pruning waits
+  const locked = await withMaintenanceLock(file, 5000, async () => {
+    const now = Date.now();
+    const set = await readMaintenanceOrFail(file);
+    if (argv.state === 'off') {
+      if (!set.has(id)) {
+        if (!configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
+        return `${id} is not in maintenance; nothing changed\n`;
+      }
+      set.delete(id);
+      await writeMaintenance(file, set, now);
+      return `${id}: maintenance off (${file}); it comes back by the selection rules\n`;
+    }
+    const state = await lastState(config);
+    const entry = { reason, since: set.get(id)?.since ?? now, until };
+    const { next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
+    const after = new Map(set).set(id, entry);
+    const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
+    const becomes = `the set would become: ${names(next.active)}${note}`;
+    const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
+    if (refused && !argv.force)
+      throw new CliError(
+        `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
+          'Use --force to put it into maintenance anyway.',
+        EXIT.some,
+      );
+    await writeMaintenance(file, after, now);
+    const untilText = until === null ? 'until `maintenance off`' : `until ${new Date(until).toISOString()}`;
+    return (
+      `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n` +
+      `active now: ${names(state?.active ?? [])}; ${becomes}${unknown}\n`
+    );
+  });
+  if (!locked.ok)
+    throw new CliError(
+      `${locked.holder}: another maintenance change holds the lock; nothing changed, try again`,
+      EXIT.some,
+    );
+  io.out(locked.value);
+  return EXIT.ok;
+}
+
+/** Names the configured prefixes, so the operator sees what exists. */
+function notConfigured(id: string, config: Config): string {
+  const list = config.prefixes.map((p) => (p.name === p.id ? p.id : `${p.id} (${p.name})`)).join(', ');
+  return `${id} is not a configured prefix (${config.source}); configured: ${list || 'none'}`;
+}
+
+export async function maintenanceList(argv: Common & { json?: boolean }, io: Io = stdio): Promise<number> {
+  const { config } = load(argv);
+  const file = maintenanceFile(config.state_file);
+  const set = await readMaintenanceOrFail(file);
+  const now = Date.now();
+  const held = maintenanceInForce(set, now);
+  const rows = [...set].map(([id, e]) => ({
+    prefix: id,
+    name: config.prefixes.find((p) => p.id === id)?.name ?? null,
+    reason: e.reason,
+    since: new Date(e.since).toISOString(),
+    until: e.until === null ? null : new Date(e.until).toISOString(),
+    state: !config.prefixes.some((p) => p.id === id) ? 'not configured' : held.has(id) ? 'in force' : 'ended',
+  }));
+  if (argv.json) {
+    io.out(JSON.stringify({ file, prefixes: rows }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    io.out(`no prefix in maintenance (${file})\n`);
+    return EXIT.ok;
+  }
+  const table = rows.map((r) => [r.prefix, r.name ?? '', r.state, r.since, r.until ?? '-', r.reason]);
+  io.out(formatTable(['PREFIX', 'NAME', 'STATE', 'SINCE', 'UNTIL', 'REASON'], table) + '\n');
+  return EXIT.ok;
+}
+
+/** `maintenance` in the program */
+export function maintenanceCommand(y: Argv): Argv {
+  return y.command('maintenance', 'take prefixes out of the active set and back (maintenance PREFIX on|off, list)', ((
+    y: Argv,
+  ) =>
+    y
+      .command('list', 'the prefixes in maintenance (from the maintenance file)', withJson, (a: unknown) =>
+        finish(maintenanceList(a as never)),
+      )
+      .command(
+        '$0 <prefix> <state>',
+        'put PREFIX into maintenance (on) or take it out (off)',
+        ((z: Argv) =>
+          z
+            .positional('prefix', { type: 'string', demandOption: true })
+            .positional('state', { choices: ['on', 'off'] as const, demandOption: true })
+            .option('reason', { type: 'string', describe: 'why (shown in status and logs)' })
+            .option('until', { type: 'string', describe: 'end it at this time (ISO 8601) or after this long (2h)' })
+            .option('force', {
+              type: 'boolean',
+              describe: 'also when it is the last healthy prefix of the active set',
+            })) as Builder,
+        (a: unknown) => finish(maintenance(a as never)),
+      )) as Builder);
+}
