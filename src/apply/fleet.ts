@@ -3,7 +3,8 @@
 import type { Config } from '../config/load.js';
 import { DEFAULT_TARGETS, type TargetConfig } from '../config/targets.js';
 import { LocalHost } from './local/host.js';
-import { BindTarget, type TargetCheck } from './pipeline.js';
+import { BindTarget } from './pipeline.js';
+import type { TargetCheck } from './target.js';
 import { SshHost } from './ssh/host.js';
 
 export function targetsOf(config: Pick<Config, 'targets'>): TargetConfig[] {

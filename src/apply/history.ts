@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import * as z from 'zod';
-import type { ApplyOutcome, ApplyStage } from './pipeline.js';
+import type { ApplyOutcome, ApplyStage } from './target.js';
 import type { ApplyReport } from './runner.js';
 
 export const HISTORY_DIR_NAME = 'history';

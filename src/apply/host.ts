@@ -60,3 +60,8 @@ export interface Host {
 
 /** Our shadow directories of the include chain. */
 export const SHADOW_PREFIX = 'nat64-health-check-';
+
+/** A command's result in a message: "the command: what it said". */
+export function commandDetail(r: ExecResult): string {
+  return `${r.command}: ${r.output}`;
+}

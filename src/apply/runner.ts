@@ -3,7 +3,7 @@
 // target's settings did not change, so nothing they know is lost (a pending reload included).
 import { errorDetail } from '../lib/format.js';
 import type { Logger } from '../lib/log.js';
-import type { ApplyOutcome, ApplyTarget, ServedAnswer } from './pipeline.js';
+import type { ApplyOutcome, ApplyTarget, ServedAnswer } from './target.js';
 import { compareServed } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;

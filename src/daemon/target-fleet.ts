@@ -2,7 +2,7 @@
 // rendered text; a config reload replaces only the runners whose target changed.
 import type { Config } from '../config/load.js';
 import { makeTarget, outputKey, targetKey, targetsOf } from '../apply/fleet.js';
-import type { ApplyTarget } from '../apply/pipeline.js';
+import type { ApplyTarget } from '../apply/target.js';
 import { TargetRunner, type OfferContext, type RunnerHooks } from '../apply/runner.js';
 import type { TargetStatus } from './state-file.js';
 

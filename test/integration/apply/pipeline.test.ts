@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
-import { BindTarget, type BindSettings } from '../../../src/apply/pipeline.js';
+import { BindTarget } from '../../../src/apply/pipeline.js';
+import type { BindSettings } from '../../../src/apply/target.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { SshHost } from '../../../src/apply/ssh/host.js';
 

@@ -2,7 +2,7 @@
 // with the text before and after, the sets, the reason and the verification; none for a dry run,
 // an unchanged file or a round that offers the same text again. Fake targets, no BIND.
 import { describe, expect, it } from 'vitest';
-import type { ApplyOutcome, ApplyTarget, ServedAnswer } from '../../../src/apply/pipeline.js';
+import type { ApplyOutcome, ApplyTarget, ServedAnswer } from '../../../src/apply/target.js';
 import { TargetRunner, type ApplyReport } from '../../../src/apply/runner.js';
 import { createLogger } from '../../../src/lib/log.js';
 

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
+import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/target.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type DaemonOptions, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/pipeline.js';
+import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/target.js';
 import type { RunnerHooks } from '../../../src/apply/runner.js';
 import { applyReason, TargetFleet } from '../../../src/daemon/target-fleet.js';
 import { createLogger } from '../../../src/lib/log.js';

@@ -1,0 +1,75 @@
+// The write: the output file as it should be for a rendered text (block mode splices the managed
+// block into the operator's file), the candidate written beside it, and the atomic replacement.
+import path from 'node:path';
+import { tempNameBeside } from '../lib/files.js';
+import { managedBlockOf, NamedConfError, spliceManagedBlock } from './bind/named-conf.js';
+import type { Host, HostStat } from './host.js';
+import type { ApplyOutcome, BindSettings } from './target.js';
+
+export class OutputFile {
+  constructor(
+    private readonly host: Host,
+    private readonly bind: Pick<BindSettings, 'mode' | 'output'>,
+    /** a file's name in messages (a remote one carries the target's name) */
+    private readonly label: (file: string) => string,
+  ) {}
+
+  /** The whole output file as it should be for this rendered text, and as it is now. */
+  async desired(rendered: string): Promise<{ current: Buffer | null; desired: Buffer; stat: HostStat | null }> {
+    const file = await this.host.read(this.bind.output);
+    const current = file?.data ?? null;
+    const stat = file?.stat ?? null;
+    const text = Buffer.from(rendered, 'utf8');
+    if (this.bind.mode === 'include') return { current, desired: text, stat };
+    if (current === null)
+      throw new NamedConfError(
+        `${this.label(this.bind.output)} does not exist (block mode edits an existing named.conf.options)`,
+      );
+    // latin1: one char per byte, so every byte outside the block comes back as it was
+    const spliced = spliceManagedBlock(
+      current.toString('latin1'),
+      text.toString('latin1'),
+      this.label(this.bind.output),
+    );
+    return { current, desired: Buffer.from(spliced, 'latin1'), stat };
+  }
+
+  /**
+   * What the apply history diffs: the whole output in include mode; in block mode only the managed
+   * block, since nothing else of named.conf.options changes and the rest is the operator's.
+   */
+  historyText(current: Buffer | null, desired: Buffer): NonNullable<ApplyOutcome['output']> {
+    const file = this.label(this.bind.output);
+    if (this.bind.mode === 'include') return { file, before: current, after: desired };
+    const block = (b: Buffer) => {
+      // the lines between the marker lines, as spliceManagedBlock writes them
+      const inner = managedBlockOf(b.toString('latin1')) ?? '';
+      return Buffer.from(inner.slice(inner.indexOf('\n') + 1, inner.lastIndexOf('\n') + 1), 'latin1');
+    };
+    return { file: `${file} (managed block)`, before: current && block(current), after: block(desired) };
+  }
+
+  /** Writes the candidate beside the output; the first write of an include file creates its directory. */
+  async upload(tmp: string, content: Buffer, like: HostStat | null, mayCreateDir: boolean) {
+    const host = this.host;
+    return host.writeNew(tmp, content, { like }).catch(async (err: unknown) => {
+      if (!(mayCreateDir && host.notFound(err))) throw err;
+      await host.mkdirp(path.posix.dirname(this.bind.output));
+      return host.writeNew(tmp, content, { like });
+    });
+  }
+
+  /** Temp file beside the target, then rename over it (the rollback). */
+  async writeAtomic(file: string, content: Buffer): Promise<void> {
+    const like = await this.host.stat(file);
+    const tmp = tempNameBeside(file);
+    try {
+      await this.host.writeNew(tmp, content, { like });
+      await this.host.rename(tmp, file);
+    } catch (err) {
+      await this.host.unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    await this.host.syncDir(path.posix.dirname(file)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalHost } from '../../../src/apply/local/host.js';
+import { OutputFile } from '../../../src/apply/output-file.js';
+import { BLOCK_BEGIN } from '../../../src/apply/bind/named-conf.js';
+
+const label = (f: string) => f;
+
+describe('OutputFile', () => {
+  it('include mode: the desired file is the rendered text; the history diffs the whole file', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'dns64.conf');
+    writeFileSync(output, 'old;\n');
+    const f = new OutputFile(new LocalHost(), { mode: 'include', output }, label);
+    const { current, desired } = await f.desired('new;\n');
+    expect([current?.toString(), desired.toString()]).toEqual(['old;\n', 'new;\n']);
+    expect(f.historyText(current, desired)).toEqual({ file: output, before: current, after: desired });
+  });
+
+  it('block mode: only the managed block changes, and only it is diffed; a missing file is an error', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'named.conf.options');
+    const f = new OutputFile(new LocalHost(), { mode: 'block', output }, label);
+    await expect(f.desired('dns64 x {};\n')).rejects.toThrow(/does not exist \(block mode edits an existing/);
+    writeFileSync(output, 'options {\n\tdirectory "/var/cache/bind"; // caf\xe9\n};\n', 'latin1');
+    const { current, desired } = await f.desired('dns64 2001:db8:64:a::/96 { };\n');
+    const text = desired.toString('latin1');
+    expect(text).toContain(BLOCK_BEGIN);
+    expect(text).toContain('// caf\xe9');
+    const h = f.historyText(current, desired);
+    expect(h.file).toBe(`${output} (managed block)`);
+    expect(h.after.toString('latin1')).toBe('\tdns64 2001:db8:64:a::/96 { };\n'); // indented inside options
+  });
+
+  it('writeAtomic replaces the file whole and keeps its mode', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'dns64.conf');
+    writeFileSync(output, 'old;\n', { mode: 0o640 });
+    const f = new OutputFile(new LocalHost(), { mode: 'include', output }, label);
+    await f.writeAtomic(output, Buffer.from('back;\n'));
+    expect(readFileSync(output, 'utf8')).toBe('back;\n');
+  });
+});
