@@ -10,7 +10,7 @@ import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js
 import type { PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
 import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from '../core/step.js';
-import type { AppliedRecord, ApplyReport, ServedChange } from '../apply/runner.js';
+import type { AppliedRecord, ServedChange } from '../apply/runner.js';
 import { historyDir } from '../apply/history.js';
 import { ApplyHistoryStore } from '../apply/history-store.js';
 import { Discovery } from '../discover/discover.js';
@@ -33,8 +33,8 @@ export interface DaemonHooks {
   status?(text: string): void;
   /** every snapshot, after it is written (metrics, status page) */
   snapshot?(snapshot: StateSnapshot, decision: Decision | null): void;
-  /** every apply report of every target, as the apply history is handed it (metrics) */
-  applied?(report: ApplyReport): void;
+  /** every apply of every target that did something (applied, failed, dry run), as it is recorded (metrics) */
+  applied?(record: AppliedRecord): void;
 }
 
 /** One DaemonHooks that calls each given set in turn; a throwing hook does not stop the others. */
@@ -55,7 +55,7 @@ export function combineHooks(...sets: Array<DaemonHooks | null | undefined>): Da
     ready: () => each('ready', []),
     status: (text) => each('status', [text]),
     snapshot: (snapshot, decision) => each('snapshot', [snapshot, decision]),
-    applied: (report) => each('applied', [report]),
+    applied: (record) => each('applied', [record]),
   };
 }
 
@@ -147,7 +147,10 @@ export class Daemon {
         dryRun: !!opts.dryRun,
         fields: () => ({ active: this.selection.active, draining: Object.keys(this.selection.draining) }),
         recorded: (runner, record) => {
-          if (record) this.applies = [record, ...this.applies].slice(0, APPLIES_KEPT);
+          if (record) {
+            this.applies = [record, ...this.applies].slice(0, APPLIES_KEPT);
+            this.opts.hooks?.applied?.(record);
+          }
           // background applies and verifications publish when they end; rounds write their own snapshot
           if (runner.background) void this.persister.persist(this.now());
         },
@@ -155,7 +158,6 @@ export class Daemon {
         applied: (_runner, report) => {
           // a history that cannot be read or written is logged by the store and never stops an apply
           this.applyHistory.record(historyDir(this.config.state_file), this.config.history.keep, report);
-          this.opts.hooks?.applied?.(report);
         },
       },
       opts.makeTarget,

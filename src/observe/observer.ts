@@ -12,6 +12,7 @@ import { parseListen, type ListenAddress } from '../config/listen.js';
 import { Metrics } from './metrics.js';
 import { renderStatusPage } from './status-page.js';
 import type { ApplyHistoryView } from '../apply/history-store.js';
+import type { AppliedRecord } from '../apply/runner.js';
 import { historyPath, parseHistoryPath, renderHistoryEntryPage } from './apply-history-page.js';
 
 /** The status page is self-contained (inline style, no script, nothing fetched) and never framed. */
@@ -46,6 +47,7 @@ export class Observer {
   /** Pass these to the Daemon (combined with any other hooks: see combineHooks). */
   readonly hooks: DaemonHooks = {
     snapshot: (snapshot, decision) => this.onSnapshot(snapshot, decision),
+    applied: (record) => this.onApplied(record),
   };
 
   constructor(opts: ObserverOptions) {
@@ -132,6 +134,15 @@ export class Observer {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /** Never throws: a metrics bug must not fail an apply. */
+  onApplied(record: AppliedRecord): void {
+    try {
+      this.metrics.countApply(record);
+    } catch (err) {
+      this.log.error('observer: cannot count an apply in the metrics', { error: errorDetail(err) });
+    }
   }
 
   /** Never throws: a metrics bug must not fail a daemon round. */

@@ -100,9 +100,10 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'drain_ended' })).toBe(1);
   });
 
-  it('counts each apply once, reloads by result, and the last successful apply time', async () => {
+  it('counts each apply once, from its event, reloads by result, and the last successful apply time', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const first = apply({ at: iso(T0) });
+    m.countApply(first);
     m.update(
       snapshot({ round: 1, applies: [first], targets: [{ name: 'local', last_apply: first, serving: [A] }] }),
       decision(),
@@ -144,6 +145,7 @@ describe('metrics', () => {
       rolled_back: true,
       ms: 9,
     });
+    m.countApply(failedValidate);
     m.update(
       snapshot({
         round: 2,
@@ -152,6 +154,7 @@ describe('metrics', () => {
       }),
       decision(),
     );
+    m.countApply(failedReload);
     m.update(
       snapshot({
         round: 3,
@@ -168,11 +171,18 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_reloads_total', { target: 'local', result: 'failure' })).toBe(1);
     expect(sample(text, 'nat64_health_last_successful_apply_timestamp_seconds', { target: 'local' })).toBe(T0 / 1000);
     expect(sample(text, 'nat64_health_target_last_apply_success', { target: 'local' })).toBe(0);
+    // a dry run is counted as such; the snapshots' list of applies alone counts nothing
+    m.countApply(apply({ at: iso(T0 + 20_000), result: 'dry-run' }));
+    m.update(snapshot({ round: 4, applies: [apply({ at: iso(T0 + 30_000) })] }), decision());
+    text = await m.metrics();
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'dry_run' })).toBe(1);
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
   });
 
   it('reports every BIND target (SSH targets too) and forgets removed ones', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const ok = apply({ target: 'ssh:ns1.example.test' });
+    m.countApply(ok);
     m.update(
       snapshot({
         applies: [ok],
