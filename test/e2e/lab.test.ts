@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { realPartsRequired } from '../support/real-parts.js';
 import {
   AGGRESSIVE,
   CLI,
@@ -45,7 +46,7 @@ import {
 } from './lab-fixture.js';
 
 const unavailable = labUnavailable();
-if (unavailable && process.env.NH_REQUIRE_E2E === '1')
+if (unavailable && realPartsRequired())
   throw new Error(`e2e lab tests required (NH_REQUIRE_E2E=1) but cannot run: ${unavailable}`);
 if (unavailable) console.warn(`skipping the e2e lab tests: ${unavailable}`);
 

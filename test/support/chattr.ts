@@ -15,3 +15,8 @@ export function chattrWorks(): boolean {
     return false;
   }
 }
+
+/** Why chattr cannot be used here, or null when it can (for itWith). */
+export function chattrMissing(): string | null {
+  return chattrWorks() ? null : 'chattr +i does not work on this file system';
+}

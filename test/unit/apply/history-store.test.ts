@@ -10,7 +10,8 @@ import type { ApplyReport } from '../../../src/apply/runner.js';
 import { historyFile, HistoryFileError, parseHistory } from '../../../src/apply/history.js';
 import { ApplyHistoryStore, readHistory } from '../../../src/apply/history-store.js';
 import { createLogger } from '../../../src/lib/log.js';
-import { chattrWorks } from '../../support/chattr.js';
+import { chattrMissing } from '../../support/chattr.js';
+import { itWith } from '../../support/real-parts.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
@@ -94,7 +95,7 @@ describe('apply history store', () => {
     expect(parseHistory(await readFile(file, 'utf8'), file, 'local').map((e) => e.id)).toEqual([1]);
   });
 
-  it.skipIf(!chattrWorks())('a corrupt file that cannot be set aside is left as it is and not written', async () => {
+  itWith(chattrMissing())('a corrupt file that cannot be set aside is left as it is and not written', async () => {
     const { dir, store, lines } = setup();
     const file = historyFile(dir, 'local');
     await mkdir(dir, { recursive: true });

@@ -11,7 +11,8 @@ import { BindTarget } from '../../../src/apply/pipeline.js';
 import type { BindSettings } from '../../../src/apply/target.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BLOCK_BEGIN } from '../../../src/apply/bind/named-conf.js';
-import { chattrWorks } from '../../support/chattr.js';
+import { chattrMissing } from '../../support/chattr.js';
+import { itWith } from '../../support/real-parts.js';
 
 const frozen: string[] = [];
 afterEach(() => {
@@ -39,7 +40,7 @@ function counter(dir: string, then = 'exit 0'): { argv: string[]; calls(): numbe
 }
 
 describe('apply pipeline on this host', () => {
-  it.skipIf(!chattrWorks())(
+  itWith(chattrMissing())(
     'reloads on the next apply when a failed reload could not be rolled back, though the text is unchanged',
     async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-local-'));

@@ -16,7 +16,8 @@ import type { Decision } from '../../../src/core/step.js';
 import { formatMaintenance, maintenanceFile, writeMaintenance } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/lib/log.js';
-import { chattrWorks } from '../../support/chattr.js';
+import { chattrMissing } from '../../support/chattr.js';
+import { itWith } from '../../support/real-parts.js';
 
 const good = new Set<string>();
 const prober = cannedProber(good);
@@ -490,7 +491,7 @@ describe('runners across failures and config reloads', () => {
     await vi.waitFor(() => expect(remote.applies).toEqual([first.rendered, second.rendered]), { timeout: 500 });
   });
 
-  it.skipIf(!chattrWorks())('"reload pending" survives a config reload (same settings)', async () => {
+  itWith(chattrMissing())('"reload pending" survives a config reload (same settings)', async () => {
     const p = await pendingAfterFailedRollback();
     p.reloadConfig(); // unchanged: the runner, its backoff and its pending reload are kept
     expect(await p.round()).toEqual(['one']); // its retry is not due yet
@@ -499,7 +500,7 @@ describe('runners across failures and config reloads', () => {
     expect(await p.round()).toEqual(['one', 'one']);
   });
 
-  it.skipIf(!chattrWorks())('"reload pending" goes to a new target writing the same file', async () => {
+  itWith(chattrMissing())('"reload pending" goes to a new target writing the same file', async () => {
     const p = await pendingAfterFailedRollback();
     p.write('two'); // another reload command: a new runner for the same output
     p.reloadConfig();

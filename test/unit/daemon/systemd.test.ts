@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemdNotifier } from '../../../src/daemon/systemd.js';
 import { createLogger } from '../../../src/lib/log.js';
+import { itWith } from '../../support/real-parts.js';
 
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];
@@ -102,26 +103,29 @@ describe('systemdNotifier', () => {
   // and that systemd-notify's barrier (it waits until the manager closed the fd it passed) works.
   const python = spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX'], { stdio: 'ignore' }).status === 0;
   const realNotify = spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(!python || !realNotify)('reaches a NOTIFY_SOCKET through the real systemd-notify', async () => {
-    const d = tmp();
-    const sock = join(d, 'notify');
-    const out = join(d, 'received');
-    const receiver = fileURLToPath(new URL('../../support/sd-notify-receiver.py', import.meta.url));
-    const p = spawn('python3', [receiver, sock, out], { stdio: ['ignore', 'pipe', 'inherit'] });
-    procs.push(p);
-    await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
-    const lines: string[] = [];
-    const n = systemdNotifier({
-      log: createLogger({ write: (l) => lines.push(l) }),
-      env: { NOTIFY_SOCKET: sock },
-    })!;
-    n.hooks.status!('active: public-1');
-    n.hooks.ready!();
-    await n.close();
-    expect(lines).toEqual([]);
-    const got = readFileSync(out, 'utf8').split('\n').filter(Boolean);
-    expect(got[0]).toMatch(/READY=1/);
-    expect(got[0]).toMatch(/STATUS=active: public-1/);
-    expect(got.at(-1)).toMatch(/STOPPING=1/);
-  });
+  itWith(!python ? 'python3 with AF_UNIX' : !realNotify ? 'systemd-notify' : null)(
+    'reaches a NOTIFY_SOCKET through the real systemd-notify',
+    async () => {
+      const d = tmp();
+      const sock = join(d, 'notify');
+      const out = join(d, 'received');
+      const receiver = fileURLToPath(new URL('../../support/sd-notify-receiver.py', import.meta.url));
+      const p = spawn('python3', [receiver, sock, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+      procs.push(p);
+      await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
+      const lines: string[] = [];
+      const n = systemdNotifier({
+        log: createLogger({ write: (l) => lines.push(l) }),
+        env: { NOTIFY_SOCKET: sock },
+      })!;
+      n.hooks.status!('active: public-1');
+      n.hooks.ready!();
+      await n.close();
+      expect(lines).toEqual([]);
+      const got = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+      expect(got[0]).toMatch(/READY=1/);
+      expect(got[0]).toMatch(/STATUS=active: public-1/);
+      expect(got.at(-1)).toMatch(/STOPPING=1/);
+    },
+  );
 });
