@@ -8,20 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import type { Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
 import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
-import {
-  CLI,
-  DaemonProcess,
-  DNS_TARGET,
-  setPrefixAlive,
-  TARGET,
-  tempDir,
-  waitFor,
-  www,
-} from '../../support/daemon-fixture.js';
+import { CLI, DaemonProcess, DNS_TARGET, setPrefixAlive, TARGET, waitFor, www } from '../../support/daemon-fixture.js';
 
 const A = '2001:db8:64:a::/96';
 const B = '2001:db8:64:b::/96';
@@ -43,7 +34,6 @@ interface State {
 }
 
 let ns: Netns;
-let services: Services;
 let sshd: SshdInstance;
 let local: NamedInstance;
 let remote: NamedInstance;
@@ -64,12 +54,11 @@ const state = async (): Promise<State> => JSON.parse(await readFile(stateFile, '
 const target = (s: State, name: string) => s.targets.find((t) => t.name === name)!;
 const cli = (args: string[]) => ns.run(['node', CLI, ...args], { timeoutMs: 30_000 });
 
+let world: World;
+
 beforeAll(async () => {
-  await cleanupStaleNetns();
-  ns = await createNetns('fleet');
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
-  dir = await tempDir('fleet');
+  world = await startWorld('fleet', { alive: [A, B, C] });
+  ({ ns, dir } = world);
   [local, remote, broken, sshd] = await Promise.all([
     startNamed({ netns: ns, listen: LOCAL_ADDR, mode: 'include' }),
     startNamed({ netns: ns, listen: REMOTE_ADDR, mode: 'include' }),
@@ -141,8 +130,8 @@ targets:
 
 afterAll(async () => {
   await daemon?.stop();
-  await Promise.all([sshd?.stop(), local?.stop(), remote?.stop(), broken?.stop(), services?.stop()]);
-  await ns?.destroy();
+  await Promise.all([sshd?.stop(), local?.stop(), remote?.stop(), broken?.stop()]);
+  await world?.stop();
 });
 
 const sorted = (xs: string[]) => [...xs].sort();

@@ -5,9 +5,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import type { Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
 import {
   CLI,
   configText,
@@ -15,7 +15,6 @@ import {
   readFile,
   readState,
   setPrefixAlive,
-  tempDir,
   waitFor,
   writeFile,
   www,
@@ -29,21 +28,16 @@ const DEAD = '2001:db8:64:d::/96';
 const NAMED_ADDR = '2001:db8:53::1';
 
 let ns: Netns;
-let services: Services;
 let dir: string;
 
+let world: World;
+
 beforeAll(async () => {
-  await cleanupStaleNetns();
-  ns = await createNetns('daemon');
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
-  dir = await tempDir('daemon');
+  world = await startWorld('daemon', { alive: [A, B, C] });
+  ({ ns, dir } = world);
 });
 
-afterAll(async () => {
-  await services?.stop();
-  await ns?.destroy();
-});
+afterAll(() => world?.stop());
 
 async function cli(args: string[]) {
   return ns.run(['node', CLI, ...args], { timeoutMs: 20_000 });

@@ -4,17 +4,15 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
-import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
+import type { Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
+import type { NamedInstance } from '../../support/named.js';
 import {
   CLI,
   configText,
   DaemonProcess,
   readFile,
   readState,
-  setPrefixAlive,
-  tempDir,
   waitFor,
   writeFile,
   www,
@@ -28,7 +26,6 @@ const NAMED_ADDR = '2001:db8:53::1';
 const LISTEN = '127.0.0.1:9464';
 
 let ns: Netns;
-let services: Services;
 let named: NamedInstance;
 let daemon: DaemonProcess;
 let dir: string;
@@ -49,13 +46,12 @@ interface Held {
   failsafe: boolean;
 }
 
+let world: World;
+
 beforeAll(async () => {
-  await cleanupStaleNetns();
-  ns = await createNetns('maint');
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  for (const p of [A, B, C]) await setPrefixAlive(ns, p, true);
-  dir = await tempDir('maint');
-  named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
+  world = await startWorld('maint', { alive: [A, B, C], named: NAMED_ADDR });
+  ({ ns, dir } = world);
+  named = world.named!;
   configFile = path.join(dir, 'config.yaml');
   stateFile = path.join(dir, 'state', 'state.json');
   maintenanceFile = path.join(dir, 'state', 'maintenance.json');
@@ -67,9 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await daemon?.stop();
-  await named?.stop();
-  await services?.stop();
-  await ns?.destroy();
+  await world?.stop();
 });
 
 const cli = (args: string[]) => ns.run(['node', CLI, ...args, '-c', configFile], { timeoutMs: 20_000 });

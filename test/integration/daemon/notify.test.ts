@@ -6,15 +6,14 @@ import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedChange } from '../../../src/apply/runner.js';
-import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
-import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
+import type { Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
+import type { NamedInstance } from '../../support/named.js';
 import {
   configText,
   DaemonProcess,
   readFile,
   setPrefixAlive,
-  tempDir,
   waitFor,
   writeFile,
   www,
@@ -26,27 +25,22 @@ const C = '2001:db8:64:c::/96';
 const NAMED_ADDR = '2001:db8:53::1';
 
 let ns: Netns;
-let services: Services;
 let named: NamedInstance;
 let dir: string;
 let daemon: DaemonProcess | undefined;
 
+let world: World;
+
 beforeAll(async () => {
-  await cleanupStaleNetns();
-  ns = await createNetns('notify');
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  dir = await tempDir('notify');
-  named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
+  world = await startWorld('notify', { named: NAMED_ADDR });
+  ({ ns, dir } = world);
+  named = world.named!;
 });
 afterEach(async () => {
   await daemon?.stop();
   daemon = undefined;
 });
-afterAll(async () => {
-  await named?.stop();
-  await services?.stop();
-  await ns?.destroy();
-});
+afterAll(() => world?.stop());
 
 async function script(name: string, body: string): Promise<string> {
   const file = path.join(dir, name);

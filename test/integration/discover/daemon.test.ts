@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupStaleNetns, createNetns, type Netns } from '../../support/netns.js';
+import type { Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
 import { startBadDns64 } from '../../support/bad-dns64.js';
 import {
   CLI,
@@ -17,8 +17,6 @@ import {
   DaemonProcess,
   readFile,
   readState,
-  setPrefixAlive,
-  tempDir,
   waitFor,
   writeFile,
   www,
@@ -48,26 +46,22 @@ interface State {
 }
 
 let ns: Netns;
-let services: Services;
 let dir: string;
 let named: NamedInstance;
 let isp: NamedInstance;
 
+let world: World;
+
 beforeAll(async () => {
-  await cleanupStaleNetns();
-  ns = await createNetns('discover');
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  for (const p of [A, E, F, G]) await setPrefixAlive(ns, p, true);
-  dir = await tempDir('discover');
-  named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
+  world = await startWorld('discover', { alive: [A, E, F, G], named: NAMED_ADDR });
+  ({ ns, dir } = world);
+  named = world.named!;
   isp = await startNamed({ netns: ns, listen: ISP_ADDR, mode: 'include', dns64: dns64([A, E, F]) });
 });
 
 afterAll(async () => {
   await isp?.stop();
-  await named?.stop();
-  await services?.stop();
-  await ns?.destroy();
+  await world?.stop();
 });
 
 const source = () => `[${ISP_ADDR}]:${isp.port}`;
