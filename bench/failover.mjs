@@ -60,7 +60,7 @@ const synth = (prefix) => ipaddr.parse(synthesize(parsePrefix(prefix), WWW4)).to
 const PROFILES = {
   default: { interval: 5000, fast_interval: 1000, timeout: 1000, rise: 2, fall: 3 },
   aggressive: { interval: 1000, fast_interval: 500, timeout: 500, rise: 2, fall: 2 },
-  // README "A fast profile": sub-second rounds for an operator's own gateways, confirmation burst
+  // docs/rules.md "A fast profile": sub-second rounds for an operator's own gateways, confirmation burst
   fast: { interval: 200, fast_interval: 100, timeout: 100, rise: 2, fall: 3, confirm_burst: true },
 };
 /**

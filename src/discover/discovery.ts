@@ -1,7 +1,7 @@
 // What the discovered set of a source is now. A pure function of the last state, the new answer
 // (or failure) and the clock; the query itself is src/lib/ipv4only.ts.
 //
-// Rules (README.md, "Discovered prefixes (RFC 7050)"):
+// Rules (docs/rules.md, "Discovered prefixes (RFC 7050)"):
 // 1. A usable answer - at least one AAAA record embedding 192.0.0.170 or 192.0.0.171 - replaces the
 //    set: the set is exactly the answer's prefixes. The next query is due when the answer's TTL ends,
 //    but never sooner than `min_refresh` nor later than `max_refresh` after it.

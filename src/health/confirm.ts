@@ -1,7 +1,7 @@
 // The confirmation burst (health.confirm_burst): when to probe a failing prefix again at once, and
 // what that burst counts for. Pure: the daemon sends the probes and passes the clock.
 //
-// Rule (README.md, "Health", states it word for word; a unit test keeps the two equal):
+// Rule (docs/rules.md, "Health", states it word for word; a unit test keeps the two equal):
 // With `confirm_burst`, a bad round of a prefix that is up is followed at once by a confirmation
 // burst to that prefix: one set of probes to every target for each bad round still missing to
 // `fall`, sent back to back so that all sets are in flight together. The burst counts only as a

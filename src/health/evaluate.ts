@@ -1,6 +1,6 @@
 // Turns one round's raw outcomes into a verdict per prefix. Pure.
 //
-// Rule (README.md, "Probing", states it word for word; a unit test keeps the two equal):
+// Rule (docs/rules.md, "Probing", states it word for word; a unit test keeps the two equal):
 // Dead target or dead NAT64? A prefix's round is good when at least `quorum` of the targets counted
 // for it answered through it (all of them, if fewer are counted). Every target counts, except that
 // target blame needs evidence from another prefix: a target that failed through every prefix is left

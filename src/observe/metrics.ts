@@ -1,5 +1,5 @@
 // Prometheus metrics, updated from the daemon's snapshot after every round and from its apply
-// events. The names and labels are an interface (dashboards, alerts): the README (Watching it)
+// events. The names and labels are an interface (dashboards, alerts): docs/observability.md
 // lists them (a test holds that list equal to METRICS); keep them stable.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { AppliedRecord } from '../apply/runner.js';

@@ -1,6 +1,6 @@
 // Chooses the active prefix set. A pure function of the previous selection, health, config and clock.
 //
-// Rules (README.md, "Selection rules", states them word for word; a unit test keeps the two equal):
+// Rules (docs/rules.md, "Selection rules", states them word for word; a unit test keeps the two equal):
 // 1. Only `up` prefixes not in maintenance are eligible; loss never makes a prefix ineligible (up and
 //    down stay the rise/fall decision). Rank: earlier group in `select.groups` first (prefixes with no
 //    group, or a group not listed, rank after the listed ones), then lower score, then config order. The

@@ -633,7 +633,7 @@ ok "journalctl -u nat64-health -p warning: warnings and errors only ($(wc -l <"$
 
 # --- 6. maintenance and notify hooks under the unit ---------------------------------------------------
 step "6. nat64-health maintenance against the running unit; an on_change hook in the sandbox"
-# The hook records its stdin and environment where the README says a hook may write (the state
+# The hook records its stdin and environment where docs/configuration.md says a hook may write (the state
 # directory, the private /tmp) and whether /run, read-only under ProtectSystem=strict, is writable.
 HOOK_OUT=/var/lib/nat64-health/pkgtest-hook
 cat >"$ROOT/usr/local/bin/nh-pkgtest-hook" <<EOF
@@ -746,7 +746,7 @@ in_ct systemctl stop nat64-health
 [ -s "/proc/$CT/root$STATE_FILE" ] || fail "the state file is gone after stop"
 ok "systemctl stop: BIND keeps serving $served; the state file stays"
 
-# The README's order: first take the include line out of BIND's configuration, then purge.
+# The order docs/debian.md gives: first take the include line out of BIND's configuration, then purge.
 cp "$WORK/named.conf.options.orig" "$ROOT/etc/bind/named.conf.options"
 in_ct rndc reconfig || fail "rndc reconfig without the include line"
 in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y nat64-health >"$LOGS/purge.log" 2>&1 || fail "apt-get purge failed (see purge.log)"

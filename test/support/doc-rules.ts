@@ -1,4 +1,4 @@
-// Rules that the code states in a header comment and the README repeats for operators: both texts,
+// Rules that the code states in a header comment and docs/rules.md repeats for operators: both texts,
 // whitespace collapsed, so a test can keep them word for word the same.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +19,14 @@ export function rulesInSource(file: string, first: string): string {
   return collapse(block.join('\n'));
 }
 
-/** The README's paragraph (or list) that starts with `first`, up to the next blank line. */
-export function rulesInReadme(first: string): string {
-  const text = readFileSync(repo('README.md'), 'utf8');
+/** The operators' statement of the rules. */
+export const RULES_DOC = 'docs/rules.md';
+
+/** The paragraph (or list) of RULES_DOC that starts with `first`, up to the next blank line. */
+export function rulesInDocs(first: string): string {
+  const text = readFileSync(repo(RULES_DOC), 'utf8');
   const start = text.indexOf(`\n${first}`);
-  if (start < 0) throw new Error(`README.md: no paragraph starting with "${first}"`);
+  if (start < 0) throw new Error(`${RULES_DOC}: no paragraph starting with "${first}"`);
   const end = text.indexOf('\n\n', start + 1);
   return collapse(text.slice(start, end < 0 ? undefined : end));
 }

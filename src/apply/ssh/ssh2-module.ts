@@ -1,5 +1,5 @@
 // ssh2 is loaded on first use: most installations have no SSH target, and loading it costs
-// several MB of the daemon's memory (see README, Benchmarks).
+// several MB of the daemon's memory (see docs/benchmarks.md).
 import type ssh2Module from 'ssh2';
 
 type Ssh2 = typeof ssh2Module;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { renderDns64, staticSelection } from '../../../src/render/render.js';
 
@@ -70,6 +70,17 @@ describe('shipped defaults (issue 9)', () => {
       repo('debian/config.yaml'),
     ]);
     expect(r.stdout + '\n').toBe(PUBLIC_SERVICE_FRAGMENT);
+  });
+});
+
+describe('README', () => {
+  it('its minimal configuration is valid', () => {
+    const readme = readFileSync(repo('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## A minimal configuration'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const config = parseConfig(yaml, 'README.md', repo('.'));
+    expect(config.prefixes.map((p) => p.name)).toEqual(['gateway-a', 'gateway-b', 'public-1']);
+    expect(config.bind.dns64.exclude).toEqual(['0::/3', '4000::/2', '8000::/1', '2001:db8::/32']);
   });
 });
 

@@ -1,7 +1,7 @@
 // The discovered set of one source over time, with a fake clock (rules in src/discover/discovery.ts).
 import { describe, expect, it } from 'vitest';
 import { initialDiscovery, nextDiscovery, type DiscoveryResult } from '../../../src/discover/discovery.js';
-import { rulesInReadme, rulesInSource } from '../../support/doc-rules.js';
+import { rulesInDocs, rulesInSource } from '../../support/doc-rules.js';
 
 const S = { min_refresh: 60_000, max_refresh: 3_600_000, keep: 600_000 };
 const A = '2001:db8:64:e::/96';
@@ -72,8 +72,8 @@ describe('nextDiscovery', () => {
     expect(nextDiscovery(first, fail(), 1, { ...S, keep: 0 }).disappeared).toEqual([A]);
   });
 
-  it('states the same rules as the README, word for word', () => {
+  it('states the same rules as docs/rules.md, word for word', () => {
     const first = '1. A usable answer';
-    expect(rulesInReadme(first)).toBe(rulesInSource('src/discover/discovery.ts', first));
+    expect(rulesInDocs(first)).toBe(rulesInSource('src/discover/discovery.ts', first));
   });
 });

@@ -3,7 +3,7 @@ import { confirmationsDue, confirmHealth } from '../../../src/health/confirm.js'
 import { evaluateRound, type RoundVerdict } from '../../../src/health/evaluate.js';
 import { advanceHealth, initialHealth, type PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
-import { rulesInReadme, rulesInSource } from '../../support/doc-rules.js';
+import { rulesInDocs, rulesInSource } from '../../support/doc-rules.js';
 
 const S = { rise: 2, fall: 3, latency_alpha: 0.3, loss_window: 20, confirm_burst: true };
 const TARGETS = ['t1', 't2', 't3'];
@@ -97,7 +97,7 @@ describe('confirmation burst: what it counts for', () => {
     expect(confirmHealth(down, [set('P')], S, 5000)).toEqual({ next: down });
   });
 
-  it('README states the rule word for word', () => {
-    expect(rulesInReadme('With `confirm_burst`')).toBe(rulesInSource('src/health/confirm.ts', 'With `confirm_burst`'));
+  it('docs/rules.md states the rule word for word', () => {
+    expect(rulesInDocs('With `confirm_burst`')).toBe(rulesInSource('src/health/confirm.ts', 'With `confirm_burst`'));
   });
 });

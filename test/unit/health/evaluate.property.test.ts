@@ -1,4 +1,4 @@
-// The blame rule of src/health/evaluate.ts (and README, "Probing") over random rounds: 1-5 prefixes,
+// The blame rule of src/health/evaluate.ts (and docs/rules.md, "Probing") over random rounds: 1-5 prefixes,
 // 1-4 targets, any quorum, any outcome. Seeded: a failure prints the seed and path to replay it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

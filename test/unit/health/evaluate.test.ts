@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRound } from '../../../src/health/evaluate.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
-import { rulesInReadme, rulesInSource } from '../../support/doc-rules.js';
+import { rulesInDocs, rulesInSource } from '../../support/doc-rules.js';
 
 describe('round evaluation', () => {
   const o = (prefix: string, probe: string, ok: boolean, latency = 5): ProbeOutcome => ({
@@ -113,8 +113,8 @@ describe('round evaluation', () => {
     expect(v.prefixes.get('P0')).toMatchObject({ good: true, answered: 1, counted: 4, required: 1 });
   });
 
-  it('states the blame rule as the README does, word for word', () => {
-    expect(rulesInReadme('Dead target or dead NAT64?')).toBe(
+  it('states the blame rule as docs/rules.md does, word for word', () => {
+    expect(rulesInDocs('Dead target or dead NAT64?')).toBe(
       rulesInSource('src/health/evaluate.ts', 'Dead target or dead NAT64?'),
     );
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../../src/observe/metrics.js';
 
 /** the document whose table lists the metrics */
-const METRICS_DOC = 'README.md';
+const METRICS_DOC = 'docs/observability.md';
 
 /** The table rows "| `nat64_health_x` | type | `label`, `label` | ... |" of the document. */
 function documented(): Record<string, { type: string; labels: string[] }> {

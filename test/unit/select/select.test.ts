@@ -7,7 +7,7 @@ import {
   type SelectSettings,
 } from '../../../src/select/select.js';
 import { initialHealth, type PrefixHealth } from '../../../src/health/state.js';
-import { rulesInReadme, rulesInSource } from '../../support/doc-rules.js';
+import { rulesInDocs, rulesInSource } from '../../support/doc-rules.js';
 
 const S: SelectSettings = {
   min_active: 2,
@@ -279,8 +279,8 @@ describe('selection', () => {
     expect(r.next).toMatchObject({ active: ['a', 'b'], failsafe: true });
   });
 
-  it('states the same rules as the README, word for word', () => {
-    expect(rulesInReadme('1. Only `up` prefixes not in maintenance are eligible')).toBe(
+  it('states the same rules as docs/rules.md, word for word', () => {
+    expect(rulesInDocs('1. Only `up` prefixes not in maintenance are eligible')).toBe(
       rulesInSource('src/select/select.ts', '1. Only `up` prefixes not in maintenance are eligible'),
     );
   });
