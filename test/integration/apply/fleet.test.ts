@@ -13,10 +13,8 @@ import { startWorld, type World } from '../../support/world.js';
 import { startNamed, type NamedInstance } from '../../support/named.js';
 import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mjs';
 import { CLI, DaemonProcess, DNS_TARGET, setPrefixAlive, TARGET, waitFor, www } from '../../support/daemon-fixture.js';
+import { A, B, C } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
-const C = '2001:db8:64:c::/96';
 const LOCAL_ADDR = '2001:db8:53::1';
 const REMOTE_ADDR = '2001:db8:100::53';
 const BROKEN_ADDR = '2001:db8:100::54';

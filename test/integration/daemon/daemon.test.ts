@@ -20,9 +20,8 @@ import {
   www,
   type ConfigOptions,
 } from '../../support/daemon-fixture.js';
+import { A, B } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const C = '2001:db8:64:c::/64';
 const DEAD = '2001:db8:64:d::/96';
 const NAMED_ADDR = '2001:db8:53::1';

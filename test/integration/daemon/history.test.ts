@@ -22,11 +22,9 @@ import { cannedProber } from '../../support/canned-prober.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/lib/log.js';
 import { historyDir, historyFile, parseHistory, type HistoryEntry } from '../../../src/apply/history.js';
+import { A, B, C } from '../../support/prefixes.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/nat64-health.js', import.meta.url));
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
-const C = '2001:db8:64:c::/96';
 const www = { [A]: '2001:db8:64:a::c000:20a', [B]: '2001:db8:64:b::c000:20a', [C]: '2001:db8:64:c::c000:20a' };
 
 const good = new Set<string>();

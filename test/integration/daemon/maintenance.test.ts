@@ -17,10 +17,8 @@ import {
   writeFile,
   www,
 } from '../../support/daemon-fixture.js';
+import { A, B, C } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
-const C = '2001:db8:64:c::/96';
 const NOT_CONFIGURED = '2001:db8:64:e::/96';
 const NAMED_ADDR = '2001:db8:53::1';
 const LISTEN = '127.0.0.1:9464';

@@ -21,9 +21,9 @@ import {
   writeFile,
   www,
 } from '../../support/daemon-fixture.js';
+import { E } from '../../support/prefixes.js';
 
 const A = '2001:db8:64:a::/96'; // configured, and also discovered
-const E = '2001:db8:64:e::/96';
 const F = '2001:db8:65:1::/64';
 const G = '2001:db8:66::/96';
 const NAMED_ADDR = '2001:db8:53::1';

@@ -12,9 +12,7 @@ import { ApplyHistoryStore, readHistory } from '../../../src/apply/history-store
 import { createLogger } from '../../../src/lib/log.js';
 import { chattrMissing } from '../../support/chattr.js';
 import { itWith } from '../../support/real-parts.js';
-
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
+import { A, B } from '../../support/prefixes.js';
 
 function report(target: string, at: string, set: string[]): ApplyReport {
   return {

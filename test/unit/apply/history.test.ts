@@ -16,9 +16,8 @@ import {
   unifiedDiff,
   type HistoryEntry,
 } from '../../../src/apply/history.js';
+import { A, B } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const F = '/var/lib/nat64-health/history/local.json';
 const block = (p: string, clients = 'any') => `dns64 ${p} {\n\tclients { ${clients}; };\n};\n`;
 

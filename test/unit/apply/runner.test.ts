@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApplyOutcome, ApplyTarget, ServedAnswer } from '../../../src/apply/target.js';
 import { TargetRunner, type ApplyReport } from '../../../src/apply/runner.js';
 import { createLogger } from '../../../src/lib/log.js';
+import { A, B } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const text = (p: string) => `dns64 ${p} { clients { any; }; };\n`;
 
 class Fake implements ApplyTarget {

@@ -2,9 +2,7 @@
 // a real named in test/integration/apply/verify.test.ts).
 import { describe, expect, it } from 'vitest';
 import { compareServed } from '../../../src/apply/verify.js';
-
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
+import { A, B } from '../../support/prefixes.js';
 
 describe('compareServed', () => {
   it('the same set in any order matches', () => {

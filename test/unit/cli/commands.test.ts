@@ -11,9 +11,7 @@ import { status } from '../../../src/cli/commands/status.js';
 import { synth } from '../../../src/cli/commands/synth.js';
 import { validate } from '../../../src/cli/commands/validate.js';
 import { maintenanceFile, readMaintenance } from '../../../src/daemon/maintenance.js';
-
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
+import { A, B } from '../../support/prefixes.js';
 
 function setup() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-cmd-'));

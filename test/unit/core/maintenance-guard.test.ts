@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardMaintenanceOn, predictSelection } from '../../../src/core/maintenance-guard.js';
-
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
+import { A, B } from '../../support/prefixes.js';
 
 describe('predictSelection', () => {
   const config = {

@@ -7,6 +7,7 @@ import { carryOverHealth, decide, decideConfirmation, nextDelay } from '../../..
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
+import { A, B, C } from '../../support/prefixes.js';
 
 const L = '2001:db8:64::/96';
 const X = '2001:db8:64:3::/96';
@@ -47,10 +48,6 @@ select: { min_active: 2, max_active: 2, drain: 60, groups: [local] }
     expect(d.rendered.match(/^dns64 \S+/gm)).toEqual([`dns64 ${L}`, `dns64 ${X}`, `dns64 ${Y}`]); // Y drains
   });
 });
-
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
-const C = '2001:db8:64:c::/96';
 
 /** mulberry32: a small seeded generator, so every run draws the same outcomes */
 function seeded(seed: number): () => number {

@@ -12,18 +12,18 @@ import type { ApplyOutcome, ApplyTarget } from '../../../src/apply/target.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { Daemon, type DaemonOptions, type Prober } from '../../../src/daemon/daemon.js';
 import { cannedProber } from '../../support/canned-prober.js';
+import { testConfig } from '../../support/configs.js';
 import type { Decision } from '../../../src/core/step.js';
 import { formatMaintenance, maintenanceFile, writeMaintenance } from '../../../src/daemon/maintenance.js';
 import { loadConfig, parseConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/lib/log.js';
 import { chattrMissing } from '../../support/chattr.js';
 import { itWith } from '../../support/real-parts.js';
+import { A, B } from '../../support/prefixes.js';
 
 const good = new Set<string>();
 const prober = cannedProber(good);
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-sshdaemon-'));
 
 class FakeTarget implements ApplyTarget {
@@ -65,16 +65,7 @@ class FakeTarget implements ApplyTarget {
 
 function setup() {
   const stateFile = path.join(dir, `state-${Math.random().toString(36).slice(2)}.json`);
-  const config = parseConfig(
-    `prefixes: [${A}, ${B}]
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
-select: { min_active: 1, max_active: 1, drain: 0 }
-state_file: ${stateFile}
-`,
-    'c.yaml',
-    dir,
-  );
+  const config = testConfig({ prefixes: [A, B], stateFile, select: { min_active: 1, max_active: 1, drain: 0 } }, dir);
   const local = new FakeTarget('local', false);
   const remote = new FakeTarget('dns64-2', true);
   const snapshots: StateSnapshot[] = [];
@@ -441,13 +432,8 @@ state_file: ${path.join(dir, `state-burst-${Math.random().toString(36).slice(2)}
   });
 
   it('off by default: a dead prefix waits out `fall` rounds', async () => {
-    const config = parseConfig(
-      `prefixes: [${A}, ${B}]
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 3 }
-state_file: ${path.join(dir, 'state-noburst.json')}
-`,
-      'c.yaml',
+    const config = testConfig(
+      { prefixes: [A, B], stateFile: path.join(dir, 'state-noburst.json'), health: { fall: 3 } },
       dir,
     );
     let count = 0;
@@ -569,16 +555,7 @@ describe('maintenance', () => {
     const stateFile = path.join(work, 'state.json');
     const daemon = new Daemon({
       configPath: null,
-      config: parseConfig(
-        `prefixes: [${A}, ${B}]
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
-select: { drain: 0 }
-state_file: ${stateFile}
-`,
-        'c.yaml',
-        work,
-      ),
+      config: testConfig({ prefixes: [A, B], stateFile, select: { drain: 0 } }, work),
       watch: false,
       makeTarget: () => [new FakeTarget('local', false)],
       prober,
@@ -638,14 +615,12 @@ describe('stop and notify hooks', () => {
     const lines: string[] = [];
     const daemon = new Daemon({
       configPath: null,
-      config: parseConfig(
-        `prefixes: [${A}, ${B}]
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 1h, fast_interval: 1h, timeout: 1s, rise: 1, fall: 1 }
-state_file: ${path.join(work, 'state.json')}
-hooks: { on_change: [sh, -c, ${JSON.stringify(hook)}], timeout: 10s }
-`,
-        'c.yaml',
+      config: testConfig(
+        {
+          prefixes: [A, B],
+          stateFile: path.join(work, 'state.json'),
+          extra: `hooks: { on_change: [sh, -c, ${JSON.stringify(hook)}], timeout: 10s }\n`,
+        },
         work,
       ),
       log: createLogger({ level: 'info', write: (l) => lines.push(l) }),

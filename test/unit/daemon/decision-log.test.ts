@@ -3,8 +3,8 @@ import type { Decision } from '../../../src/core/step.js';
 import { DecisionLog } from '../../../src/daemon/decision-log.js';
 import type { HookEvent, HookKind } from '../../../src/daemon/notify.js';
 import { createLogger } from '../../../src/lib/log.js';
+import { A } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const config = { prefixes: [{ id: A, name: 'local-a' }] } as Parameters<DecisionLog['record']>[1];
 

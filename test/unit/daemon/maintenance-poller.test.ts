@@ -5,9 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/lib/log.js';
 import { formatMaintenance, maintenanceFile, readMaintenance } from '../../../src/daemon/maintenance.js';
 import { MaintenancePoller } from '../../../src/daemon/maintenance-poller.js';
+import { A, B } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 
 let poller: MaintenancePoller | null = null;

@@ -14,10 +14,9 @@ import {
   withMaintenanceLock,
   writeMaintenance,
 } from '../../../src/daemon/maintenance.js';
+import { A, B } from '../../support/prefixes.js';
 
 const F = '/var/lib/nat64-health/maintenance.json';
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const entry = (o: Record<string, unknown> = {}) => ({ reason: 'r', since: '2026-01-01T00:00:00Z', until: null, ...o });
 const text = (prefixes: Record<string, unknown>) => JSON.stringify({ version: 1, prefixes });
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot, type SnapshotInput } from '../../../src/daemon/snapshot.js';
 import { initialHealth } from '../../../src/health/state.js';
+import { A, B } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const GONE = '2001:db8:64:c::/96';
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readState, restoredSelection, stateWriteDue } from '../../../src/daemon/state-file.js';
 import { apply, prefix, snapshot } from '../../support/observe-fixtures.js';
+import { A, B } from '../../support/prefixes.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-state-'));
-const A = '2001:db8:64:a::/96';
-const B = '2001:db8:64:b::/96';
 const NOW = Date.parse('2026-12-01T10:00:00Z');
 
 describe('state file', () => {

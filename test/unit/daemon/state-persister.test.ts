@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/lib/log.js';
 import type { StateSnapshot } from '../../../src/daemon/state-file.js';
 import { StatePersister, statusLine, STATE_HEARTBEAT_MS } from '../../../src/daemon/state-persister.js';
+import { A } from '../../support/prefixes.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
-const A = '2001:db8:64:a::/96';
 
 const snap = (over: Partial<StateSnapshot> = {}) =>
   ({

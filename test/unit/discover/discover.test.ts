@@ -4,8 +4,8 @@ import { parseConfig } from '../../../src/config/load.js';
 import { Discovery } from '../../../src/discover/discover.js';
 import type { Ipv4onlyAnswer, Ipv4onlyQuery } from '../../../src/lib/ipv4only.js';
 import { createLogger } from '../../../src/lib/log.js';
+import { E } from '../../support/prefixes.js';
 
-const E = '2001:db8:64:e::/96';
 const F = '2001:db8:65:1::/64';
 const G = '2001:db8:66::/96';
 const config = (keep = '10m') =>

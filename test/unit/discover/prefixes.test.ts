@@ -2,9 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { withDiscovered } from '../../../src/discover/prefixes.js';
+import { A, E } from '../../support/prefixes.js';
 
-const A = '2001:db8:64:a::/96';
-const E = '2001:db8:64:e::/96';
 const F = '2001:db8:65:1::/64';
 const config = parseConfig(
   `prefixes:
