@@ -1,38 +1,38 @@
-// `run` as a service: the daemon with what a service needs around it - systemd notifications, the
-// HTTP observer (/metrics, status page) and the signals (SIGHUP reloads; SIGTERM and SIGINT stop).
-import type { Config } from '../config/load.js';
-import { combineHooks, Daemon } from '../daemon/daemon.js';
+// The daemon as a service: what `nat64-health run` starts. It wires the daemon to the outside: the
+// signals (SIGHUP reloads, SIGTERM and SIGINT stop), the HTTP observer (/metrics, status page) and
+// systemd's notify protocol. The one place that listens to signals.
+import { combineHooks, Daemon, type DaemonOptions } from '../daemon/daemon.js';
 import { systemdNotifier } from '../daemon/systemd.js';
-import type { Logger } from '../lib/log.js';
 
-export interface ServiceOptions {
-  /** null: the embedded default config */
-  configPath: string | null;
-  config: Config;
-  log: Logger;
-  dryRun?: boolean;
-  /** watch the config files (SIGHUP works regardless) */
-  watch?: boolean;
+/** Where the signals come from: the process, or a test's emitter. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
-/** Runs the daemon until SIGTERM or SIGINT, and until what it started has finished. */
+/** The daemon's options (its `hooks` run after the notifier's and the observer's), and where it runs. */
+export interface ServiceOptions extends DaemonOptions {
+  /** default: the process */
+  signals?: SignalSource;
+  /** under systemd (default: the process's environment, NOTIFY_SOCKET) */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs the daemon until SIGTERM or SIGINT, then lets it finish; resolves once everything is closed. */
 export async function runService(opts: ServiceOptions): Promise<void> {
-  const { configPath: path, config, log } = opts;
+  const { signals = process, env, hooks, ...daemonOptions } = opts;
+  const { config, log } = daemonOptions;
   // Under systemd (Type=notify): READY=1 after the first round, STATUS= with the active prefixes.
-  const notifier = systemdNotifier({ log });
+  const notifier = systemdNotifier({ log, env });
   // http.listen: /metrics and the status page; bound before the first round so a taken port fails fast.
   // Loaded only when configured: prom-client and the page cost memory a plain sidecar does not need.
   const observer = config.http ? await (await import('../observe/observer.js')).startObserver(config.http, log) : null;
   const daemon = new Daemon({
-    configPath: path,
-    config,
-    log,
-    dryRun: opts.dryRun,
-    watch: opts.watch,
-    hooks: combineHooks(notifier?.hooks, observer?.hooks),
+    ...daemonOptions,
+    hooks: combineHooks(notifier?.hooks, observer?.hooks, hooks),
   });
   observer?.useApplyHistory(daemon.applyHistory);
-  // The one place that listens to signals: the daemon and the notifier are told, in this order.
+  // The daemon and the notifier are told, in this order.
   const onHup = () => {
     log.info('SIGHUP: re-reading the configuration');
     notifier?.reloading();
@@ -44,17 +44,17 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     notifier?.stopping();
     stop.done ??= daemon.stop();
   };
-  process.on('SIGHUP', onHup);
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
+  signals.on('SIGHUP', onHup);
+  signals.on('SIGTERM', onStop);
+  signals.on('SIGINT', onStop);
   try {
     await daemon.start();
     // the loop has ended; the stop still lets applies in flight and running hooks finish
     await stop.done;
   } finally {
-    process.off('SIGHUP', onHup);
-    process.off('SIGTERM', onStop);
-    process.off('SIGINT', onStop);
+    signals.off('SIGHUP', onHup);
+    signals.off('SIGTERM', onStop);
+    signals.off('SIGINT', onStop);
     await observer?.close();
   }
   await notifier?.close();

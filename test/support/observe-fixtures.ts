@@ -6,8 +6,9 @@ import type { Decision } from '../../src/core/step.js';
 import type { ProbeOutcome } from '../../src/probe/types.js';
 import type { Logger } from '../../src/lib/log.js';
 
-export const A = '2001:db8:64:a::/96';
-export const B = '2001:db8:64:b::/96';
+import { A, B } from './prefixes.js';
+
+export { A, B };
 export const T0 = Date.parse('2025-01-01T12:00:00Z');
 
 export function prefix(id: string, over: Partial<PrefixStatus> = {}): PrefixStatus {
