@@ -47,7 +47,7 @@ const NAME = 'www.example.test';
 const WWW4 = '192.0.2.10';
 const GW = { 1: '2001:db8:64:a::/96', 2: '2001:db8:64:b::/96', 3: '2001:db8:64:c::/64' };
 
-const { parsePrefix, synthesize } = await import(path.join(ROOT, 'dist/config/prefix.js')).catch(() => {
+const { parsePrefix, synthesize } = await import(path.join(ROOT, 'dist/lib/prefix.js')).catch(() => {
   console.error('dist/ is not built: run `npm run build` first (npm run bench:failover does)');
   process.exit(1);
 });
