@@ -43,14 +43,17 @@ function runner(n: NamedInstance, over: { output?: string; checkconf?: string[] 
     { verify: { server: n.listen, port: n.port, timeout: 1000, interval: 60_000 } },
   );
   const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
+  // the runner's clock: `verifyInterval()` moves it on by the verification interval (the check is due)
+  let skew = 0;
   const r = new TargetRunner(target, 'k', 'o', {
     log,
-    now: Date.now,
+    now: () => Date.now() + skew,
     dryRun: false,
     recorded: () => undefined,
     fields: () => ({}),
   });
-  return { target, r };
+  const verifyInterval = () => (skew += 60_000);
+  return { target, r, verifyInterval };
 }
 
 describe('served = decided', () => {
@@ -116,7 +119,7 @@ describe('served = decided', () => {
 
   it('a named that was stopped: no answer is an error, not a match', async () => {
     const gone = await startNamed({ listen: '127.0.0.1', mode: 'include' });
-    const { r, target } = runner(gone);
+    const { r, target, verifyInterval } = runner(gone);
     // the first apply gives a fresh named its first dns64, so BIND creates and loads the automatic
     // ipv4only.arpa zone after rndc has returned: the runner's settle pauses cover the SERVFAIL
     await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
@@ -129,7 +132,7 @@ describe('served = decided', () => {
     );
     // the periodic check finds it (due at once here); with no answer at all, no reload is tried
     const applied = r.lastApply;
-    (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
+    verifyInterval();
     await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
     expect(r.verification).toMatchObject({ ok: false, served: null });
     expect(r.verification!.detail).toMatch(/ECONNREFUSED/);
@@ -145,7 +148,7 @@ describe('served = decided', () => {
         options.replace('notify no;', 'notify no;\n\tforwarders { 127.0.0.2; };\n\tforward only;'),
       );
       await fwd.reconfig();
-      const { r } = runner(fwd);
+      const { r, verifyInterval } = runner(fwd);
       await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
       expect(r.verification).toMatchObject({ ok: false });
       // The fix the message names, word for word, is what the operator then adds.
@@ -153,7 +156,7 @@ describe('served = decided', () => {
       expect(r.verification!.detail).toContain(fix);
       await writeFile(fwd.namedConf, `${await readFile(fwd.namedConf, 'utf8')}${fix}\n`);
       await fwd.reconfig();
-      (r as unknown as { verifyDueAt: number }).verifyDueAt = 0;
+      verifyInterval();
       await r.offer(render(['2001:db8:96:96::/96']), ['2001:db8:96:96::/96'], 'test');
       expect(r.verification).toMatchObject({ ok: true, served: ['2001:db8:96:96::/96'] });
     } finally {
