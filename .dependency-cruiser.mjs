@@ -1,7 +1,8 @@
-// Which folder of src/ may import which (`npm run lint` runs `depcruise`; test/unit/layers.test.ts
-// holds these rules against the tree and proves that each fires). The pipeline is a stack: a folder
-// imports only folders below it, never above or beside it; lib/ (files, commands, the ipv4only.arpa
-// question, RFC 6052 prefixes, logging) is below them all. docs/architecture.md draws the picture.
+// Which folder of src/ may import which. `npm run lint` runs `depcruise` with these rules, and
+// test/unit/architecture/layers.test.ts holds them against the tree and proves that each fires.
+// The pipeline is a stack: a folder imports only folders below it, never above or beside it; lib/
+// (files, commands, the ipv4only.arpa question, RFC 6052 prefixes, logging) is below them all.
+// docs/architecture.md draws the picture.
 export const LAYERS = [
   ['lib'],
   ['config'],

@@ -15,9 +15,9 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor as waitForAny } from '../../support/wait.js';
 import { parsePrefix, synthesize } from '../../../src/lib/prefix.js';
-import { cleanupStaleNetns, createNetns, terminate, type Netns } from '../../support/netns.js';
-import { startNamed, type NamedInstance } from '../../support/named.js';
-import { startServices, type Services } from '../../support/services.js';
+import { terminate, type Netns } from '../../support/netns.js';
+import { startWorld, type World } from '../../support/world.js';
+import type { NamedInstance } from '../../support/named.js';
 import { sample } from '../../support/observe-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,7 +36,7 @@ const BASE = `http://${LISTEN}`;
 
 let ns: Netns;
 let named: NamedInstance;
-let services: Services;
+let world: World;
 let dir: string;
 let configFile: string;
 let configText: string;
@@ -125,14 +125,9 @@ http:
 beforeAll(async () => {
   if (!existsSync(path.join(ROOT, 'dist/observe/observer.js')))
     throw new Error('dist/ is missing or stale: run `npm run build` first (npm test does)');
-  await cleanupStaleNetns();
-  ns = await createNetns('observe');
-  await ns.addAddress(`${NAMED_ADDR}/128`);
-  for (const p of [A, C])
-    for (const v4 of [WWW, DNS_TARGET]) await ns.addAddress(`${synthesize(parsePrefix(p), v4)}/128`);
-  services = await startServices(ns, { tcpPorts: [80], httpPort: 8080, dnsPort: 5353 });
-  named = await startNamed({ netns: ns, listen: NAMED_ADDR, mode: 'include' });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'nh-observe-'));
+  world = await startWorld('observe', { alive: [A, C], named: NAMED_ADDR });
+  ({ ns, dir } = world);
+  named = world.named!;
   configFile = path.join(dir, 'config.yaml');
   stateFile = path.join(dir, 'state.json');
   logFile = path.join(dir, 'daemon.log');
@@ -155,9 +150,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (daemon) await terminate(daemon);
-  await named?.stop();
-  await services?.stop();
-  await ns?.destroy();
+  await world?.stop();
   if (dir && !process.env.NH_KEEP_TMP) await rm(dir, { recursive: true, force: true });
 });
 
