@@ -44,7 +44,7 @@ export const stdio: Io = {
 };
 
 /** --config, else the default path if it exists, else the embedded default (null). */
-export function configPath(argv: Common): string | null {
+function configPath(argv: Common): string | null {
   if (argv.config) return argv.config;
   return existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null;
 }

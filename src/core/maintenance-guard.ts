@@ -56,7 +56,9 @@ export function predictSelection(
   };
 }
 
-export interface MaintenanceGuard {
+export interface MaintenanceGuard<M extends Maintenance> {
+  /** the maintenance with `id` in it: what is written when it is not refused */
+  after: Map<string, M>;
   /** the set the next round would select with the maintenance as it is */
   before: Prediction;
   /** the set it would select with `id` in maintenance too */
@@ -68,17 +70,17 @@ export interface MaintenanceGuard {
 }
 
 /** The rule on top of this file, for putting `id` into maintenance (`entry`) next to `maintenance`. */
-export function guardMaintenanceOn(
+export function guardMaintenanceOn<M extends Maintenance>(
   config: Pick<Config, 'prefixes' | 'select'>,
   recorded: RecordedState | null,
-  maintenance: ReadonlyMap<string, Maintenance>,
+  maintenance: ReadonlyMap<string, M>,
   id: string,
-  entry: Maintenance,
+  entry: M,
   now: number,
-): MaintenanceGuard {
+): MaintenanceGuard<M> {
   const before = predictSelection(config, recorded, maintenance, now);
   const after = new Map(maintenance).set(id, entry);
   const next = predictSelection(config, recorded, after, now);
   const everyHeld = config.prefixes.every((p) => inMaintenance(after.get(p.id), now));
-  return { before, next, everyHeld, refused: next.healthy.length === 0 && before.active.includes(id) };
+  return { after, before, next, everyHeld, refused: next.healthy.length === 0 && before.active.includes(id) };
 }

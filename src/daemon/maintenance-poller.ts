@@ -15,7 +15,7 @@ import {
 } from './maintenance.js';
 
 /** how often the maintenance file is looked at (see start) */
-export const MAINTENANCE_POLL_MS = 1000;
+const MAINTENANCE_POLL_MS = 1000;
 
 export class MaintenancePoller {
   /** the last good file's entries (a malformed file leaves them as they are) */
@@ -64,11 +64,6 @@ export class MaintenancePoller {
     this.file = file;
     this.text = null;
     this.start();
-  }
-
-  /** canonical prefix id -> its maintenance, as last read (including entries whose `until` has come) */
-  get current(): ReadonlyMap<string, MaintenanceEntry> {
-    return this.entries;
   }
 
   /** The entries in force at `now`. */

@@ -82,8 +82,7 @@ export async function maintenance(
     }
     const state = await lastState(config);
     const entry = { reason, since: set.get(id)?.since ?? now, until };
-    const { next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
-    const after = new Map(set).set(id, entry);
+    const { after, next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
     const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
     const becomes = `the set would become: ${names(next.active)}${note}`;
     const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;

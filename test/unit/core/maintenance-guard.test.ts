@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardMaintenanceOn, predictSelection } from '../../../src/core/maintenance-guard.js';
+import type { Maintenance } from '../../../src/select/select.js';
 import { A, B } from '../../support/prefixes.js';
 
 describe('predictSelection', () => {
@@ -45,11 +46,12 @@ describe('guardMaintenanceOn: the refusal rule', () => {
       { prefix: B, status: b, latency_ms: 9 },
     ],
   });
-  const on = { reason: 'upgrade', until: null };
+  const on: Maintenance = { reason: 'upgrade', until: null };
 
   it('allows it while a healthy prefix takes over', () => {
     const g = guardMaintenanceOn(config, state('up', 'up'), new Map(), A, on, 1);
     expect(g).toMatchObject({ refused: false, everyHeld: false, before: { active: [A] }, next: { active: [B] } });
+    expect(g.after).toEqual(new Map([[A, on]]));
   });
 
   it('refuses the last healthy prefix of the active set', () => {
@@ -70,7 +72,7 @@ describe('guardMaintenanceOn: the refusal rule', () => {
   });
 
   it('an entry whose until has come holds no more', () => {
-    const held = new Map([[B, { reason: '', until: 1 }]]);
+    const held = new Map<string, Maintenance>([[B, { reason: '', until: 1 }]]);
     const g = guardMaintenanceOn(config, state('up', 'up'), held, A, on, 2);
     expect(g).toMatchObject({ everyHeld: false, refused: false, next: { active: [B] } });
   });
