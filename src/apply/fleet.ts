@@ -11,8 +11,9 @@ export function targetsOf(config: Pick<Config, 'targets'>): TargetConfig[] {
   return config.targets ?? DEFAULT_TARGETS;
 }
 
-export function localTarget(bind: Config['bind']): BindTarget {
-  return new BindTarget('local', new LocalHost(), bind, { verify: bind.verify });
+/** `soleWriter`: this process holds the output's lock (daemon/writer-locks.ts) */
+export function localTarget(bind: Config['bind'], opts: { soleWriter?: boolean } = {}): BindTarget {
+  return new BindTarget('local', new LocalHost(), bind, { verify: bind.verify, soleWriter: opts.soleWriter });
 }
 
 export function sshTarget(t: Extract<TargetConfig, { kind: 'ssh' }>, opts: { remoteTmp?: string } = {}): BindTarget {
@@ -36,8 +37,12 @@ export function outputKey(config: Pick<Config, 'bind'>, t: TargetConfig): string
     : `${t.ssh.user}@${t.ssh.host}:${t.ssh.port}:${t.bind.output}`;
 }
 
-export function makeTarget(config: Pick<Config, 'bind'>, t: TargetConfig): BindTarget {
-  return t.kind === 'local' ? localTarget(config.bind) : sshTarget(t);
+export function makeTarget(
+  config: Pick<Config, 'bind'>,
+  t: TargetConfig,
+  opts: { soleWriter?: boolean } = {},
+): BindTarget {
+  return t.kind === 'local' ? localTarget(config.bind, opts) : sshTarget(t);
 }
 
 export interface TargetReport {

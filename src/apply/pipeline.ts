@@ -33,6 +33,8 @@ export interface BindTargetOptions {
   tmpDir?: string;
   /** leftovers of interrupted applies older than this are removed (ms) */
   staleAfterMs?: number;
+  /** no other process writes beside the output (the daemon holds its lock): every leftover there goes */
+  soleWriter?: boolean;
   /** how to ask this BIND what it serves; null: never */
   verify?: VerifySettings | null;
 }
@@ -71,7 +73,7 @@ export class BindTarget implements ApplyTarget {
     const label = (file: string) => this.label(file);
     this.file = new OutputFile(host, bind, label);
     this.shadows = new ShadowCheck(host, bind, this.args, tmpDir, label, (argv, cwd) => this.run(argv, cwd));
-    this.sweeper = new Sweeper(host, bind.output, tmpDir, opts.staleAfterMs ?? DEFAULT_STALE_MS);
+    this.sweeper = new Sweeper(host, bind.output, tmpDir, opts.staleAfterMs ?? DEFAULT_STALE_MS, opts.soleWriter);
     const verify = opts.verify ?? null;
     this.verification = verify ? { interval: verify.interval, ask: () => this.askServed(verify) } : null;
   }

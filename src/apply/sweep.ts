@@ -1,6 +1,9 @@
 // Our leftovers of interrupted applies (temp files beside the output, shadow directories) are
 // removed once they are older than `staleAfterMs`: after each (re)connect, and again at the next
-// apply while young ones remain (another apply may still be using them).
+// apply while young ones remain (another apply may still be using them). A sole writer (the
+// daemon holding the output's lock, daemon/writer-locks.ts) knows the temp files beside the
+// output are leftovers whatever their age: a kill -9 in the middle of an apply leaves none behind
+// after the next start.
 import path from 'node:path';
 import { tempPrefixFor } from '../lib/files.js';
 import { SHADOW_PREFIX, type Host } from './host.js';
@@ -15,6 +18,7 @@ export class Sweeper {
     private readonly output: string,
     private readonly tmpDir: string,
     private readonly staleAfterMs: number,
+    private readonly soleWriter = false,
   ) {}
 
   /** Sweeps when due (a new connection, or young leftovers last time); never fails an apply. */
@@ -33,7 +37,7 @@ export class Sweeper {
     let young = false;
     for (const e of await host.readdir(dir).catch(() => [])) {
       if (!e.name.startsWith(tempPrefix) || e.isDirectory) continue;
-      if (e.mtime <= cutoff) await host.unlink(`${dir}/${e.name}`).catch(() => undefined);
+      if (this.soleWriter || e.mtime <= cutoff) await host.unlink(`${dir}/${e.name}`).catch(() => undefined);
       else young = true;
     }
     for (const e of await host.readdir(this.tmpDir).catch(() => [])) {

@@ -11,7 +11,8 @@ import { useColor } from '../observe/status-table.js';
 /** Messages on stderr: under systemd each line carries its priority for the journal (see log.ts). */
 export const stderr = stderrWriter();
 
-export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, config: 78 } as const;
+/** `busy`: EX_TEMPFAIL, another daemon holds the files (systemd's Restart= tries again later) */
+export const EXIT = { ok: 0, some: 1, none: 2, noState: 3, usage: 64, dataErr: 65, busy: 75, config: 78 } as const;
 
 /** Ends a command with a message on stderr and an exit status. */
 export class CliError extends Error {

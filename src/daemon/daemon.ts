@@ -25,6 +25,7 @@ import { readState, restoredSelection, type StateSnapshot } from './state-file.j
 import { StatePersister } from './state-persister.js';
 import { TargetFleet, type MakeTargets } from './target-fleet.js';
 import { WakeQueue } from './wake-queue.js';
+import type { WriterLocks } from './writer-locks.js';
 
 export interface DaemonHooks {
   /** after the first completed round (systemd READY=1) */
@@ -64,7 +65,13 @@ export interface DaemonOptions {
   configPath: string | null;
   config: Config;
   log: Logger;
+  /** decide and log, write nothing: no apply, no state file, no history, no maintenance pruning */
   dryRun?: boolean;
+  /**
+   * the locks held for this config (the service takes them before the daemon starts): kept in step
+   * with config reloads, and taken again when a lock file disappears
+   */
+  locks?: WriterLocks;
   /** watch the config files for changes (SIGHUP works regardless) */
   watch?: boolean;
   hooks?: DaemonHooks;
@@ -161,10 +168,12 @@ export class Daemon {
         },
       },
       opts.makeTarget,
+      !!opts.locks,
     );
     this.fleet.configure(this.config);
     this.persister = new StatePersister(
-      () => this.config.state_file,
+      // a dry run beside the daemon must not write over its state file
+      opts.dryRun ? null : () => this.config.state_file,
       this.log,
       this.now,
       (now) => this.snapshot(now),
@@ -258,6 +267,8 @@ export class Daemon {
 
   /** The configured targets' apply histories, read before their first apply (a bad file is set aside). */
   private useHistory(): Promise<void> {
+    // reading may set a bad file aside: a dry run leaves the history as it is
+    if (this.opts.dryRun) return Promise.resolve();
     return this.applyHistory.use(historyDir(this.config.state_file), this.fleet.names);
   }
 
@@ -283,6 +294,15 @@ export class Daemon {
   private reloadConfig() {
     const next = this.reloader.load();
     if (!next) return;
+    try {
+      this.opts.locks?.hold(next);
+    } catch (err) {
+      this.log.error('configuration reload refused; keeping the previous configuration', {
+        config: next.source,
+        error: (err as Error).message,
+      });
+      return;
+    }
     this.loaded = next;
     this.useDiscovered();
     this.fleet.configure(next);
@@ -314,8 +334,9 @@ export class Daemon {
   async nextRound(): Promise<Decision | null> {
     const events = this.wake.take();
     if (events.has('reload')) this.reloadConfig();
+    this.opts.locks?.refresh();
     await this.refreshMaintenance();
-    await this.maintenance.prune();
+    if (!this.opts.dryRun) await this.maintenance.prune();
     if (events.has('discovered')) this.useDiscovered();
     this.discoveries.kick(this.loaded.discover);
     try {

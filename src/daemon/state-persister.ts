@@ -19,7 +19,8 @@ export class StatePersister {
   private written: StateWriteMemo | null = null;
 
   constructor(
-    private readonly file: () => string,
+    /** where to write; null: nowhere (a dry run), the hooks still get every snapshot */
+    private readonly file: (() => string) | null,
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly build: (now: number) => StateSnapshot,
@@ -37,10 +38,10 @@ export class StatePersister {
 
   private async write(now: number) {
     const snapshot = this.build(now);
-    const file = this.file();
+    const file = this.file?.();
     // every round while rounds are a second or more apart; faster ones only on change or each second
     const write = stateWriteDue(this.written, snapshot, now, STATE_HEARTBEAT_MS);
-    if (write.due) {
+    if (file !== undefined && write.due) {
       try {
         await writeState(file, snapshot);
         this.written = write.memo;

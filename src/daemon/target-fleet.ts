@@ -17,6 +17,8 @@ export class TargetFleet {
   constructor(
     private readonly hooks: RunnerHooks,
     private readonly makeTargets?: MakeTargets,
+    /** the daemon holds the local output's lock: the sweep takes every leftover beside it */
+    private readonly soleWriter = false,
   ) {}
 
   /**
@@ -31,7 +33,7 @@ export class TargetFleet {
       : targetsOf(config).map((t) => ({
           key: targetKey(config, t),
           out: outputKey(config, t),
-          make: () => makeTarget(config, t),
+          make: () => makeTarget(config, t, { soleWriter: this.soleWriter }),
         }));
     const left = new Set(previous);
     this.runners = plan.map((p) => {

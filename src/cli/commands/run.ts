@@ -1,13 +1,19 @@
 // `run`: the daemon in the foreground, as a service (src/service/run-service.ts).
 import type { Argv } from 'yargs';
 import { createLogger } from '../../lib/log.js';
+import { SecondWriterError } from '../../daemon/writer-locks.js';
 import { runService } from '../../service/run-service.js';
-import { EXIT, finish, load, type Builder, type Common } from '../common.js';
+import { CliError, EXIT, finish, load, type Builder, type Common } from '../common.js';
 
 export async function run(argv: Common & { 'dry-run'?: boolean; watch?: boolean }): Promise<number> {
   const { path, config } = load(argv);
   const log = createLogger({ format: argv['log-format'], level: argv['log-level'] });
-  await runService({ configPath: path, config, log, dryRun: argv['dry-run'], watch: argv.watch });
+  try {
+    await runService({ configPath: path, config, log, dryRun: argv['dry-run'], watch: argv.watch });
+  } catch (err) {
+    if (err instanceof SecondWriterError) throw new CliError(err.message, EXIT.busy);
+    throw err;
+  }
   return EXIT.ok;
 }
 

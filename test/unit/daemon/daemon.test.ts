@@ -3,7 +3,7 @@
 // and the state file says which set each target really serves. Probes are replaced by canned
 // outcomes (no packets); the targets are fakes whose applies the test releases.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,8 @@ class FakeTarget implements ApplyTarget {
     readonly name: string,
     readonly background: boolean,
   ) {}
-  async apply(rendered: string): Promise<ApplyOutcome> {
+  async apply(rendered: string, opts: { dryRun?: boolean } = {}): Promise<ApplyOutcome> {
+    if (opts.dryRun) return { target: this.name, result: 'dry-run', ms: 1 };
     this.applies.push(rendered);
     this.busy++;
     this.maxBusy = Math.max(this.maxBusy, this.busy);
@@ -635,5 +636,44 @@ describe('stop and notify hooks', () => {
     await daemon.stop();
     expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ event: 'change', target: 'local', new: [A] });
     expect(lines).toContainEqual(expect.stringMatching(/^INFO {2}stopping: waiting for notify hooks/));
+  });
+});
+
+describe('dry run (issue 20: beside a running daemon it writes none of its files)', () => {
+  it('writes no state file, prunes no maintenance, sets no history file aside; hooks see every snapshot', async () => {
+    const work = mkdtempSync(path.join(dir, 'dry-'));
+    const stateFile = path.join(work, 'state.json');
+    const now = Date.now();
+    // what a running daemon owns: an ended maintenance entry (it prunes those) and a history file
+    const maintenance = formatMaintenance(
+      new Map([[A, { reason: 'r', since: now - 7200_000, until: now - 3600_000 }]]),
+      now,
+    );
+    writeFileSync(maintenanceFile(stateFile), maintenance);
+    mkdirSync(path.join(work, 'history'));
+    writeFileSync(path.join(work, 'history', 'local.json'), 'not json');
+    const snapshots: StateSnapshot[] = [];
+    good.clear();
+    good.add(A);
+    const daemon = new Daemon({
+      configPath: null,
+      config: testConfig({ prefixes: [A, B], stateFile }, work),
+      log: createLogger({ level: 'error' }),
+      watch: false,
+      dryRun: true,
+      makeTarget: () => [new FakeTarget('local', false)],
+      prober,
+      hooks: { snapshot: (s) => snapshots.push(s) },
+    });
+    stop = () => daemon.stop();
+    const running = daemon.start();
+    await vi.waitFor(() => expect(snapshots.length).toBeGreaterThanOrEqual(1));
+    await daemon.nextRound();
+    await daemon.stop();
+    await running;
+    expect(snapshots.at(-1)!.dry_run).toBe(true);
+    expect(readdirSync(work).sort()).toEqual(['history', 'maintenance.json']);
+    expect(readFileSync(maintenanceFile(stateFile), 'utf8')).toBe(maintenance);
+    expect(readdirSync(path.join(work, 'history'))).toEqual(['local.json']);
   });
 });

@@ -1,0 +1,96 @@
+// An exclusive lock the kernel lets go of when the process dies (kill -9 included): flock(2) on a
+// lock file. Node has no flock, so util-linux's flock(1) (Essential in Debian) takes it on a file
+// descriptor of ours that it inherits as fd 3: a flock belongs to the open file description, which
+// this process keeps open after flock(1) exits. Our own descriptors are close-on-exec (libuv
+// opens every file with O_CLOEXEC), so no child of ours (rndc, a notify hook) carries it away.
+// The holder writes its PID into the file, so a refused process can name it.
+import { spawnSync } from 'node:child_process';
+import { constants, closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+/** flock(1) exits with this when another open file description holds the lock */
+const HELD = 75;
+
+/** A lock this process holds until release() or its end. */
+export interface HeldLock {
+  readonly file: string;
+  /** the lock file's inode: a lock on a file since removed or replaced excludes nobody */
+  readonly ino: number;
+  release(): void;
+}
+
+export class LockHeldError extends Error {
+  constructor(
+    readonly file: string,
+    /** the PID the holder wrote into the file; null: not written (yet) */
+    readonly pid: number | null,
+  ) {
+    super(`${file} is locked by ${pid === null ? 'another process' : `PID ${pid}`}`);
+  }
+}
+
+/** The PID written into a lock file, or null. */
+export function lockHolder(file: string): number | null {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Takes the lock on `file` (created 0644 if missing) without waiting. Throws LockHeldError when
+ * another process (or another lock of this one) holds it, and the file system's error when the
+ * file cannot be opened.
+ */
+export function takeLock(file: string): HeldLock {
+  const fd = openLockFile(file);
+  let held = false;
+  let ino = 0;
+  try {
+    const r = spawnSync('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+      encoding: 'utf8',
+    });
+    if (r.error) throw new Error(`${file}: cannot run flock: ${r.error.message}`);
+    if (r.status === HELD) throw new LockHeldError(file, lockHolder(file));
+    if (r.status !== 0) throw new Error(`${file}: flock failed: ${r.stderr.trim() || `exit status ${r.status}`}`);
+    held = true;
+    ino = fstatSync(fd).ino;
+    try {
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${process.pid}\n`, 0);
+    } catch {
+      // opened read-only (a read-only file system): locked all the same, the holder goes unnamed
+    }
+  } finally {
+    if (!held) closeSync(fd);
+  }
+  let open = true;
+  return {
+    file,
+    ino,
+    release() {
+      if (!open) return;
+      open = false;
+      try {
+        ftruncateSync(fd, 0); // no PID of a process that no longer holds it
+      } catch {
+        // the lock goes anyway
+      }
+      // the lock goes with the last descriptor of its open file description: this one
+      closeSync(fd);
+    },
+  };
+}
+
+/** Read-write (to write the PID), or read-only where the file exists but cannot be written: flock needs neither. */
+function openLockFile(file: string): number {
+  try {
+    return openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES') return openSync(file, constants.O_RDONLY);
+    throw err;
+  }
+}
