@@ -4,7 +4,7 @@ import path from 'node:path';
 import { tempNameBeside } from '../lib/files.js';
 import { managedBlockOf, NamedConfError, spliceManagedBlock } from './bind/named-conf.js';
 import type { Host, HostStat } from './host.js';
-import type { ApplyOutcome, BindSettings } from './target.js';
+import type { ApplyOutcome, BindSettings, Drift } from './target.js';
 
 export class OutputFile {
   constructor(
@@ -32,6 +32,25 @@ export class OutputFile {
       this.label(this.bind.output),
     );
     return { current, desired: Buffer.from(spliced, 'latin1'), stat };
+  }
+
+  /**
+   * How the output differs from what the rendered text makes of it, or null when it holds just that.
+   * Only what is ours counts: in block mode an edit outside the managed block is the operator's.
+   */
+  async drift(rendered: string): Promise<Drift | null> {
+    const { current, desired } = await this.desired(rendered);
+    if (current !== null && current.equals(desired)) return null;
+    const file = this.label(this.bind.output);
+    if (current === null) return { file, detail: 'the file was removed', missing: true };
+    if (this.bind.mode === 'block') {
+      const block = managedBlockOf(current.toString('latin1'));
+      return { file, detail: block === null ? 'the managed block was removed' : 'the managed block was edited' };
+    }
+    if (current.length === 0) return { file, detail: 'the file is empty' };
+    if (current.length < desired.length && desired.subarray(0, current.length).equals(current))
+      return { file, detail: `the file was truncated to ${current.length} of ${desired.length} bytes` };
+    return { file, detail: `the file was edited (${lineChanges(current, desired)})` };
   }
 
   /**
@@ -72,4 +91,19 @@ export class OutputFile {
     }
     await this.host.syncDir(path.posix.dirname(file)).catch(() => undefined);
   }
+}
+
+/** "2 lines added, 1 removed", from what was written to what is there */
+function lineChanges(current: Buffer, desired: Buffer): string {
+  const lines = (b: Buffer) => b.toString('latin1').split('\n');
+  const want = new Map<string, number>();
+  for (const l of lines(desired)) want.set(l, (want.get(l) ?? 0) + 1);
+  let added = 0;
+  for (const l of lines(current)) {
+    const n = want.get(l) ?? 0;
+    if (n > 0) want.set(l, n - 1);
+    else added++;
+  }
+  const removed = [...want.values()].reduce((a, b) => a + b, 0);
+  return `${added} line${added === 1 ? '' : 's'} added, ${removed} removed`;
 }

@@ -21,6 +21,7 @@ import type {
   ApplyStage,
   ApplyTarget,
   BindSettings,
+  Drift,
   ServedAnswer,
   TargetCheck,
 } from './target.js';
@@ -93,6 +94,26 @@ export class BindTarget implements ApplyTarget {
     return this.file.desired(rendered);
   }
 
+  /**
+   * How the output differs from what `rendered` makes of it (OutputFile.drift, on the host).
+   * An unreachable host says nothing (its verification reports it); an unreadable output is drift,
+   * so the apply that follows reports why.
+   */
+  async drift(rendered: string): Promise<Drift | null> {
+    try {
+      await this.host.begin();
+    } catch {
+      return null;
+    }
+    try {
+      return await this.file.drift(rendered);
+    } catch (err) {
+      return { file: this.label(this.bind.output), detail: `cannot be compared: ${this.message(err)}` };
+    } finally {
+      this.host.release();
+    }
+  }
+
   async apply(rendered: string, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
     const start = performance.now();
     const done = (o: Omit<ApplyOutcome, 'target' | 'ms'>): ApplyOutcome => ({
@@ -142,6 +163,7 @@ export class BindTarget implements ApplyTarget {
     }
 
     const warnings: string[] = [];
+    const pendingBefore = this.reloadPending;
     const tmp = tempNameBeside(output);
     let renamed = false;
     let shadow: ShadowCopy | null = null;
@@ -185,11 +207,30 @@ export class BindTarget implements ApplyTarget {
       await Promise.all([cleanup, renamed ? null : host.unlink(tmp).catch(() => undefined)]);
     }
 
-    const reload = await this.run(this.bind.reload);
     const w = warnings.length ? { warnings } : {};
+    // A repair of a removed file puts back what BIND loaded: it cannot have loaded a configuration
+    // without the file, so there is nothing to reload (unless a reload was pending anyway).
+    if (opts.repair && current === null && !pendingBefore) {
+      this.reloadPending = false;
+      return done({ result: 'applied', ...w });
+    }
+    const reload = await this.run(this.bind.reload);
     if (reload.ok) {
       this.reloadPending = false;
       return done({ result: 'applied', reload_ms: reload.ms, ...w });
+    }
+    // Nothing answers on the control channel: named is not running. There is no running
+    // configuration for the disk to match, and the validated file is what it should load when it
+    // starts: it stays, and the reload stays pending.
+    if (bindNotRunning(reload)) {
+      return done({
+        result: 'failed',
+        stage: 'reload',
+        error: `${detail(reload)} (BIND is not running: the validated file stays in place for its start)`,
+        rolled_back: false,
+        reload_ms: reload.ms,
+        ...w,
+      });
     }
     // BIND keeps its running config after a failed reconfig: put the file back so disk matches it.
     // If the connection went down mid-reload, the reload may or may not have happened; restoring
@@ -261,4 +302,9 @@ export class BindTarget implements ApplyTarget {
   close(): Promise<void> {
     return this.host.close();
   }
+}
+
+/** rndc found nothing listening on the control channel ("connect failed: ...: connection refused"). */
+function bindNotRunning(reload: ExecResult): boolean {
+  return /connect failed: .*connection refused/.test(reload.output);
 }

@@ -1,9 +1,12 @@
 // One runner per target: its apply in flight (never two at once), its backoff, the text it is
-// known to serve and what BIND was last found serving. Runners outlive config reloads when their
-// target's settings did not change, so nothing they know is lost (a pending reload included).
+// known to serve and what BIND was last found serving. It looks rather than trusts: the output is
+// compared with what was written there (every round for a local target, at every verification
+// for a remote one), and a removed, truncated or edited output is written back (drift repair).
+// Runners outlive config reloads when their target's settings did not change, so nothing they know
+// is lost (a pending reload included).
 import { errorDetail } from '../lib/format.js';
 import type { Logger } from '../lib/log.js';
-import type { ApplyOutcome, ApplyTarget, ServedAnswer } from './target.js';
+import type { ApplyOptions, ApplyOutcome, ApplyTarget, Drift, ServedAnswer } from './target.js';
 import { compareServed } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;
@@ -16,12 +19,16 @@ const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
 /** an answer within this is BIND's (SERVFAIL, say); a slower one ran into the query's timeouts */
 const QUICK_ANSWER_MS = 250;
 const RELOAD_AGAIN = 'BIND did not serve the decided set';
+/** how often a remote output is compared when its verification is off (a read over SSH) */
+const REMOTE_DRIFT_MS = 60_000;
 
 /** An apply that did something, as the state file and the status page show it. */
 export interface AppliedRecord extends ApplyOutcome {
   at: string;
   /** why it was applied (selection change, startup, retry) */
   reason?: string;
+  /** a drift repair: what differed in the output */
+  drift?: string;
 }
 
 export interface Verification {
@@ -111,6 +118,8 @@ export class TargetRunner {
   private retryTimer: NodeJS.Timeout | null = null;
   private wanted: Wanted | null = null;
   private verifyDueAt = 0;
+  /** a remote output's next comparison (a local one is compared every round) */
+  private driftDueAt = 0;
   private warned = new Set<string>();
   /** the last text an apply wrote or found in place (a failure does not reset it) */
   private lastGood: string | null = null;
@@ -177,13 +186,19 @@ export class TargetRunner {
       const retrying = this.failure?.text === want.text;
       if (retrying && now < this.failure!.retryAt) return Promise.resolve();
       work = () => this.applyNow(want, retrying ? 'retry after a failed apply' : want.reason);
-    } else if (this.target.verification && !this.hooks.dryRun && now >= this.verifyDueAt) {
-      const before = this.before();
-      work = async () => {
-        const { verification, reapplied } = await this.verify(want, false);
-        const { ok, detail } = verification;
-        if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ok, detail, reapplied: false });
-      };
+    } else if (!this.hooks.dryRun) {
+      const verifyDue = !!this.target.verification && now >= this.verifyDueAt;
+      const driftDue = !!this.target.drift && (this.background ? verifyDue || this.remoteDriftDue(now) : true);
+      if (verifyDue || driftDue)
+        work = async () => {
+          const drift = driftDue ? await this.target.drift!(want.text) : null;
+          if (drift) return this.repair(want, drift);
+          if (!verifyDue) return;
+          const before = this.before();
+          const { verification, reapplied } = await this.verify(want, false);
+          const { ok, detail } = verification;
+          if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ok, detail, reapplied: false });
+        };
     }
     if (!work) return Promise.resolve();
     const job = work;
@@ -217,14 +232,30 @@ export class TargetRunner {
     }
   }
 
+  /** A remote target without verification is still compared now and then. */
+  private remoteDriftDue(now: number): boolean {
+    if (this.target.verification || now < this.driftDueAt) return false;
+    this.driftDueAt = now + REMOTE_DRIFT_MS;
+    return true;
+  }
+
+  /**
+   * The output is not what was written there: written back through the normal apply (validated,
+   * atomic, reloaded when BIND may have loaded the other text), logged and recorded as a repair.
+   */
+  private repair(want: Wanted, drift: Drift): Promise<void> {
+    this.hooks.log.warn(`${this.name}: ${drift.file} is not what was written there: ${drift.detail}; writing it back`);
+    return this.applyNow(want, `repair: ${drift.detail}`, { repair: true }, drift.detail);
+  }
+
   private before(): Before {
     return { set: this.servedSet, text: this.lastGood };
   }
 
-  private async applyNow(want: Wanted, reason: string): Promise<void> {
+  private async applyNow(want: Wanted, reason: string, opts: ApplyOptions = {}, drift?: string): Promise<void> {
     const before = this.before();
-    const outcome = await this.target.apply(want.text, { dryRun: this.hooks.dryRun });
-    const at = this.record(outcome, want, reason);
+    const outcome = await this.target.apply(want.text, { ...opts, dryRun: this.hooks.dryRun });
+    const at = this.record(outcome, want, reason, drift);
     if (outcome.result === 'failed' || this.hooks.dryRun || !this.target.verification)
       return this.report({ outcome, at }, want, reason, before, null);
     const { verification, reapplied } = await this.verify(want, outcome.result === 'applied');
@@ -312,10 +343,15 @@ export class TargetRunner {
   }
 
   /** Takes in an apply's outcome (state, backoff, logs, hooks); returns the time it is recorded at. */
-  private record(full: ApplyOutcome, want: Wanted, reason: string): string {
+  private record(full: ApplyOutcome, want: Wanted, reason: string, drift?: string): string {
     const now = this.hooks.now();
     const { output: _files, ...outcome } = full; // the file contents go to the history only
-    const record: AppliedRecord = { ...outcome, at: new Date(now).toISOString(), reason };
+    const record: AppliedRecord = {
+      ...outcome,
+      at: new Date(now).toISOString(),
+      reason,
+      ...(drift !== undefined ? { drift } : {}),
+    };
     const log = this.hooks.log;
     for (const w of outcome.warnings ?? []) {
       // said once per runner: the same cause repeats on every apply

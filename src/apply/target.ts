@@ -26,6 +26,21 @@ export interface ApplyOptions {
   dryRun?: boolean;
   /** reload even when the file already holds the text (BIND was found serving something else) */
   reload?: boolean;
+  /**
+   * writing back an output that drifted: no reload when the file was missing (BIND cannot have
+   * loaded a configuration without it), unless one is pending anyway
+   */
+  repair?: boolean;
+}
+
+/** How a target's output differs from what was written there (drift). */
+export interface Drift {
+  /** the output, as messages name it */
+  file: string;
+  /** what differed, in words: "the file was removed", "the managed block was edited" */
+  detail: string;
+  /** the file is not there */
+  missing?: boolean;
 }
 
 /** What BIND answers for ipv4only.arpa, as prefixes, or why that could not be found out. */
@@ -41,6 +56,8 @@ export interface ApplyTarget {
   verification?: { interval: number; ask(): Promise<ServedAnswer> } | null;
   /** the live file may hold text BIND has not loaded */
   reloadPending?: boolean;
+  /** how the output differs from what this rendered text makes of it (null: it does not); absent: not looked at */
+  drift?(rendered: string): Promise<Drift | null>;
   close(): Promise<void>;
 }
 

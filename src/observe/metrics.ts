@@ -198,6 +198,11 @@ export const METRICS = {
     help: 'Failed applies by the stage that failed (prepare, validate, write, reload)',
     labels: ['target', 'stage'],
   },
+  drift_repairs_total: {
+    type: 'counter',
+    help: "Outputs found removed, truncated or edited and written back, by the repair's result (applied, failed)",
+    labels: ['target', 'result'],
+  },
   reloads_total: {
     type: 'counter',
     help: 'BIND reload commands (rndc) run by an apply, by result (success, failure)',
@@ -406,6 +411,8 @@ export class Metrics {
       const owner = `target ${t.name}`;
       for (const result of APPLY_RESULTS) this.inc(owner, this.m.applies_total, { target: t.name, result }, 0);
       for (const result of ['success', 'failure']) this.inc(owner, this.m.reloads_total, { target: t.name, result }, 0);
+      for (const result of ['applied', 'failed'])
+        this.inc(owner, this.m.drift_repairs_total, { target: t.name, result }, 0);
       if (t.last_apply)
         this.m.target_last_apply_success.set({ target: t.name }, t.last_apply.result === 'failed' ? 0 : 1);
       const inSync =
@@ -427,7 +434,11 @@ export class Metrics {
     this.inc(owner, this.m.applies_total, { target: a.target, result: a.result.replace(/-/g, '_') });
     if (a.result === 'failed')
       this.inc(owner, this.m.apply_failures_total, { target: a.target, stage: a.stage ?? 'unknown' });
-    if (a.result === 'applied') this.inc(owner, this.m.reloads_total, { target: a.target, result: 'success' });
+    // a repair of a removed file needs no reload (runner.ts): no reload_ms
+    if (a.result === 'applied' && a.reload_ms !== undefined)
+      this.inc(owner, this.m.reloads_total, { target: a.target, result: 'success' });
+    if (a.drift !== undefined && (a.result === 'applied' || a.result === 'failed'))
+      this.inc(owner, this.m.drift_repairs_total, { target: a.target, result: a.result });
     if (a.result === 'failed' && a.stage === 'reload')
       this.inc(owner, this.m.reloads_total, { target: a.target, result: 'failure' });
     if (a.result === 'applied') {

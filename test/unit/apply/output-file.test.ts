@@ -40,3 +40,34 @@ describe('OutputFile', () => {
     expect(readFileSync(output, 'utf8')).toBe('back;\n');
   });
 });
+
+describe('OutputFile.drift (issue 20)', () => {
+  const rendered = 'dns64 2001:db8:64:a::/96 { };\ndns64 2001:db8:64:b::/96 { };\n';
+
+  it('include mode: removed, empty, truncated and edited files told apart; the written text is no drift', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'dns64.conf');
+    const f = new OutputFile(new LocalHost(), { mode: 'include', output }, label);
+    expect(await f.drift(rendered)).toEqual({ file: output, detail: 'the file was removed', missing: true });
+    writeFileSync(output, '');
+    expect((await f.drift(rendered))?.detail).toBe('the file is empty');
+    writeFileSync(output, rendered.slice(0, 20));
+    expect((await f.drift(rendered))?.detail).toBe(`the file was truncated to 20 of ${rendered.length} bytes`);
+    writeFileSync(output, rendered.replace('64:b::', '64:d::') + '# mine\n');
+    expect((await f.drift(rendered))?.detail).toBe('the file was edited (2 lines added, 1 removed)');
+    writeFileSync(output, rendered);
+    expect(await f.drift(rendered)).toBeNull();
+  });
+
+  it('block mode: only the managed block is ours; an edit outside it is no drift', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'named.conf.options');
+    const f = new OutputFile(new LocalHost(), { mode: 'block', output }, label);
+    const operator = 'options {\n\tdirectory "/var/cache/bind";\n};\n';
+    writeFileSync(output, operator);
+    expect((await f.drift(rendered))?.detail).toBe('the managed block was removed');
+    const written = (await f.desired(rendered)).desired.toString('latin1');
+    writeFileSync(output, written.replace('directory', 'recursion yes;\n\tdirectory'));
+    expect(await f.drift(rendered)).toBeNull();
+    writeFileSync(output, written.replace('64:b::', '64:d::'));
+    expect(await f.drift(rendered)).toEqual({ file: output, detail: 'the managed block was edited' });
+  });
+});

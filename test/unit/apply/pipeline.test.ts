@@ -76,6 +76,31 @@ describe('apply pipeline on this host', () => {
     expect(readFileSync(out, 'utf8')).toBe('old;\n');
   });
 
+  it('named not running (rndc: connection refused): the validated file stays for its start', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-local-'));
+    const out = path.join(dir, 'dns64.conf');
+    writeFileSync(out, 'old;\n');
+    const down = ['sh', '-c', 'echo "rndc: connect failed: 127.0.0.1#953: connection refused" >&2; exit 1'];
+    const target = local({ output: out, reload: down });
+    const r = await target.apply('new;\n');
+    expect(r).toMatchObject({ result: 'failed', stage: 'reload', rolled_back: false });
+    expect(r.error).toMatch(/BIND is not running: the validated file stays in place for its start/);
+    expect(readFileSync(out, 'utf8')).toBe('new;\n');
+    expect(target.reloadPending).toBe(true);
+  });
+
+  it('a repair of a removed file writes it back without a reload; an edited one is reloaded', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-local-'));
+    const out = path.join(dir, 'dns64.conf');
+    const reload = counter(dir);
+    const target = local({ output: out, reload: reload.argv });
+    expect(await target.apply('new;\n', { repair: true })).toMatchObject({ result: 'applied' });
+    expect([readFileSync(out, 'utf8'), reload.calls()]).toEqual(['new;\n', 0]);
+    writeFileSync(out, 'edited;\n');
+    expect(await target.apply('new;\n', { repair: true })).toMatchObject({ result: 'applied' });
+    expect([readFileSync(out, 'utf8'), reload.calls()]).toEqual(['new;\n', 1]);
+  });
+
   it('the directory fsync fails after the rename: BIND is still reloaded, and it is said', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-local-'));
     const out = path.join(dir, 'dns64.conf');

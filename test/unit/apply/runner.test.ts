@@ -233,3 +233,94 @@ describe('verification after an apply', () => {
     expect(asked).toHaveLength(2);
   });
 });
+
+/** A fake whose output can be changed behind the runner's back, and which compares it. */
+class DriftFake extends Fake {
+  compared = 0;
+  opts: Array<{ repair?: boolean }> = [];
+  background = false;
+  override apply(rendered: string, opts: { dryRun?: boolean; repair?: boolean } = {}): Promise<ApplyOutcome> {
+    this.opts.push({ ...(opts.repair ? { repair: true } : {}) });
+    return super.apply(rendered, opts);
+  }
+  drift(rendered: string) {
+    this.compared++;
+    return Promise.resolve(
+      this.live === rendered
+        ? null
+        : { file: '/x/dns64.conf', detail: this.live ? 'the file was edited' : 'the file is empty' },
+    );
+  }
+}
+
+function driftRunner(target: DriftFake, opts: { dryRun?: boolean; now?: () => number } = {}) {
+  const lines: string[] = [];
+  const reports: ApplyReport[] = [];
+  const records: Array<{ result: string; drift?: string; reason?: string }> = [];
+  const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+  const r = new TargetRunner(target, 'k', 'o', {
+    log,
+    now: opts.now ?? Date.now,
+    dryRun: !!opts.dryRun,
+    recorded: (_r, rec) => rec && records.push(rec),
+    fields: () => ({}),
+    applied: (_r, rep) => reports.push(rep),
+  });
+  return { r, lines, reports, records, offer: (p: string) => r.offer(text(p), [p], `want ${p}`) };
+}
+
+describe('runner: drift repair (issue 20: the output is looked at, not remembered)', () => {
+  it('a local output edited behind its back is written back at the next round, as a repair with its diff', async () => {
+    const t = new DriftFake();
+    const { lines, reports, records, offer } = driftRunner(t);
+    await offer(A);
+    await offer(A); // nothing changed: compared, not applied
+    expect(t.opts).toEqual([{}]);
+    t.live = text(A) + 'dns64 2001:db8:dead::/96 { };\n';
+    await offer(A);
+    expect(t.opts).toEqual([{}, { repair: true }]);
+    expect(t.live).toBe(text(A));
+    expect(lines.some((l) => l.includes('/x/dns64.conf is not what was written there: the file was edited'))).toBe(
+      true,
+    );
+    expect(records.at(-1)).toMatchObject({
+      result: 'applied',
+      drift: 'the file was edited',
+      reason: 'repair: the file was edited',
+    });
+    expect(reports.at(-1)!.text.before).toContain('2001:db8:dead::/96');
+    expect(reports.at(-1)!.text.after).toBe(text(A));
+    await offer(A); // repaired: nothing more
+    expect(t.opts).toHaveLength(2);
+    expect(t.compared).toBe(3); // once per round after the first apply
+  });
+
+  it('a remote output is compared at its verification, not every round', async () => {
+    const t = new DriftFake();
+    t.background = true;
+    let now = 1_000_000;
+    t.verifyWith([A]);
+    t.verification = { ...t.verification!, interval: 30_000 };
+    const { r, offer } = driftRunner(t, { now: () => now });
+    await offer(A);
+    await r.idle();
+    const compared = t.compared;
+    t.live = '';
+    await offer(A);
+    await r.idle();
+    expect(t.compared).toBe(compared); // the verification is not due yet
+    now += 30_000;
+    await offer(A);
+    await r.idle();
+    expect(t.opts.at(-1)).toEqual({ repair: true });
+    expect(t.live).toBe(text(A));
+  });
+
+  it('a dry run never compares', async () => {
+    const t = new DriftFake();
+    const { offer } = driftRunner(t, { dryRun: true });
+    await offer(A);
+    await offer(A);
+    expect(t.compared).toBe(0);
+  });
+});
