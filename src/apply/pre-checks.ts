@@ -1,14 +1,16 @@
 // `targets test`: what can be checked on a target without changing it - the host's own checks
 // (SSH: connect, SFTP), that the output can be written, that named.conf includes it, that
 // checkconf passes on the live configuration, that the reload command can run, and that BIND
-// serves what the live file says.
+// serves what the live file says. Before the first apply the live file holds no dns64 prefix and
+// BIND has no ipv4only.arpa zone (it comes with a dns64 block): there is nothing to compare yet, so
+// that is not a failure; the check says so, and what BIND serves if it serves something already.
 import path from 'node:path';
 import { onHost, type CheckconfArgs } from '../config/checkconf-args.js';
 import { checkconfCwd, notIncludedMessage } from './bind/include-chain.js';
 import { managedBlockOf, servingDns64Prefixes } from './bind/named-conf.js';
 import { commandDetail, type ExecResult, type Host } from './host.js';
 import type { ApplyTarget, BindSettings, TargetCheck } from './target.js';
-import { compareServed } from './verify.js';
+import { compareServed, type Verdict } from './verify.js';
 
 export interface PreCheckTarget {
   host: Host;
@@ -70,13 +72,38 @@ export async function preChecks(t: PreCheckTarget): Promise<TargetCheck[]> {
       const text = live?.data.toString('latin1') ?? '';
       const decided = servingDns64Prefixes(bind.mode === 'block' ? (managedBlockOf(text) ?? '') : text);
       const served = await t.verification.ask();
-      const verdict = compareServed(decided, served);
+      const verdict =
+        decided.length === 0 ? beforeFirstApply(output, bind.mode, served) : compareServed(decided, served);
       add('verify', verdict.ok, verdict.detail);
     }
   } catch (err) {
     add('error', false, t.message(err));
   }
   return checks;
+}
+
+/**
+ * The verify check when the live file (include, or managed block) holds no dns64 prefix: the daemon
+ * has not applied yet. Nothing to compare, and BIND's ipv4only.arpa zone exists only with a dns64
+ * block, so no answer is expected: ok, saying that verification starts after the first apply.
+ */
+export function beforeFirstApply(
+  output: string,
+  mode: BindSettings['mode'],
+  served: { ok: true; prefixes: string[] } | { ok: false; error: string },
+): Verdict {
+  const where = mode === 'block' ? `the managed block of ${output}` : output;
+  const head =
+    `${where} holds no dns64 prefix yet (not applied): nothing to compare;` +
+    ' verification starts after the first apply';
+  if (!served.ok || served.prefixes.length === 0) return { ok: true, served: served.ok ? [] : null, detail: head };
+  return {
+    ok: true,
+    served: served.prefixes,
+    detail:
+      `${head}. BIND serves ${served.prefixes.join(', ')} now (a dns64 outside ${where}, or text it has not` +
+      ' reloaded): after the first apply it must serve the decided set only',
+  };
 }
 
 /**

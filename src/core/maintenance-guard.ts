@@ -3,9 +3,12 @@
 // now and the set the next round would select holds no healthy prefix: the operator would take the
 // last working gateway away from every client. The prediction runs the selection rules
 // (select.ts) on the health the daemon's state file records; a round's new probe results may still
-// differ. Without a state file only the configuration is known: every prefix counts as healthy.
-// Pure.
+// differ. The prefixes are those the daemon works on (effectivePrefixes: the configured ones and
+// the discovered ones its state file records), so a discovered prefix counts, and can be held, as
+// in the daemon. Without a state file only the configuration is known: every configured prefix
+// counts as healthy. Pure.
 import type { Config } from '../config/load.js';
+import { effectivePrefixes } from '../discover/restore.js';
 import { initialHealth, type PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, inMaintenance, selectActive, type Maintenance } from '../select/select.js';
 
@@ -14,7 +17,12 @@ export interface RecordedState {
   active: string[];
   failsafe: boolean;
   prefixes: ReadonlyArray<{ prefix: string; status: PrefixHealth['status']; latency_ms: number | null }>;
+  /** each discovery source's set (StateSnapshot.discovery); absent: none */
+  discovery?: unknown;
 }
+
+/** What the prediction needs of the loaded config (the discovered prefixes come from the state). */
+export type GuardConfig = Pick<Config, 'prefixes' | 'discover' | 'select'>;
 
 /** What the daemon's next selection would be with a given maintenance, from its last state. */
 export interface Prediction {
@@ -29,11 +37,12 @@ export interface Prediction {
 
 /** The selection the daemon would make in its next round with this maintenance. */
 export function predictSelection(
-  config: Pick<Config, 'prefixes' | 'select'>,
+  loaded: GuardConfig,
   recorded: RecordedState | null,
   maintenance: ReadonlyMap<string, Maintenance>,
   now: number,
 ): Prediction {
+  const config = effectivePrefixes(loaded, recorded, now);
   const health = new Map<string, PrefixHealth>(
     config.prefixes.map((p) => {
       const s = recorded?.prefixes.find((x) => x.prefix === p.id);
@@ -63,7 +72,7 @@ export interface MaintenanceGuard<M extends Maintenance> {
   before: Prediction;
   /** the set it would select with `id` in maintenance too */
   next: Prediction;
-  /** every configured prefix would be in maintenance */
+  /** every prefix (configured and discovered) would be in maintenance */
   everyHeld: boolean;
   /** the rule above: refused unless forced */
   refused: boolean;
@@ -71,7 +80,7 @@ export interface MaintenanceGuard<M extends Maintenance> {
 
 /** The rule on top of this file, for putting `id` into maintenance (`entry`) next to `maintenance`. */
 export function guardMaintenanceOn<M extends Maintenance>(
-  config: Pick<Config, 'prefixes' | 'select'>,
+  config: GuardConfig,
   recorded: RecordedState | null,
   maintenance: ReadonlyMap<string, M>,
   id: string,
@@ -81,6 +90,6 @@ export function guardMaintenanceOn<M extends Maintenance>(
   const before = predictSelection(config, recorded, maintenance, now);
   const after = new Map(maintenance).set(id, entry);
   const next = predictSelection(config, recorded, after, now);
-  const everyHeld = config.prefixes.every((p) => inMaintenance(after.get(p.id), now));
+  const everyHeld = effectivePrefixes(config, recorded, now).prefixes.every((p) => inMaintenance(after.get(p.id), now));
   return { after, before, next, everyHeld, refused: next.healthy.length === 0 && before.active.includes(id) };
 }

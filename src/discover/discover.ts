@@ -1,8 +1,6 @@
 // The shell around nextDiscovery(): asks each due source (src/lib/ipv4only.ts), keeps the state
 // per source and logs what appeared and disappeared. The daemon refreshes in the background; the
 // one-shot commands once before their round.
-import * as z from 'zod';
-import { parsePrefix } from '../lib/prefix.js';
 import type { Config, DiscoverSource } from '../config/load.js';
 import { MAX_PREFIXES } from '../config/schema.js';
 import { errorMessage } from '../lib/format.js';
@@ -10,10 +8,7 @@ import type { Logger } from '../lib/log.js';
 import { askIpv4only, type Ipv4onlyAnswer, type Ipv4onlyQuery } from '../lib/ipv4only.js';
 import { initialDiscovery, nextDiscovery, type DiscoveryResult, type DiscoveryState } from './discovery.js';
 import { withDiscovered } from './prefixes.js';
-
-const previousSchema = z.array(
-  z.looseObject({ source: z.string(), prefixes: z.array(z.string()), answered_at: z.string().nullable() }),
-);
+import { restoredDiscovery } from './restore.js';
 
 export type Asker = (q: Ipv4onlyQuery) => Promise<Ipv4onlyAnswer>;
 
@@ -84,38 +79,12 @@ export class Discovery {
 
   /**
    * After a restart: the previous run's sets (state file), so a resolver that does not answer now
-   * keeps them until `keep` after their answer, as if the daemon had not restarted. Only sources
-   * still configured, only well-formed prefixes and times (an answer in the future is not trusted).
-   * Each source is asked at once. Hands back what was dropped, for the log.
+   * keeps them until `keep` after their answer, as if the daemon had not restarted (restoredDiscovery,
+   * which `maintenance` reads the state file with too). Hands back what was dropped, for the log.
    */
   restore(previous: unknown, sources: readonly DiscoverSource[]): string[] {
-    const dropped: string[] = [];
-    const parsed = previousSchema.safeParse(previous);
-    if (!parsed.success) return previous === undefined ? [] : ['discovery: not a list of sources'];
-    const now = this.now();
-    for (const d of parsed.data) {
-      if (!sources.some((s) => s.id === d.source) || d.answered_at === null) continue;
-      const at = Date.parse(d.answered_at);
-      if (!Number.isFinite(at) || at > now) {
-        dropped.push(`discovery ${d.source}: answered_at ${JSON.stringify(d.answered_at)} is not a past time`);
-        continue;
-      }
-      const prefixes = d.prefixes.flatMap((text) => {
-        try {
-          return [parsePrefix(text).text];
-        } catch (err) {
-          dropped.push(`discovery ${d.source}: ${JSON.stringify(text)}: ${(err as Error).message}`);
-          return [];
-        }
-      });
-      this.states.set(d.source, {
-        prefixes: [...new Set(prefixes)].sort(),
-        answered_at: at,
-        next_at: now,
-        error: null,
-        kept_until: null,
-      });
-    }
+    const { states, dropped } = restoredDiscovery(previous, sources, this.now());
+    for (const [id, state] of states) this.states.set(id, state);
     return dropped;
   }
 

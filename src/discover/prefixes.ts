@@ -10,10 +10,10 @@ import { MAX_PREFIXES } from '../config/schema.js';
  * A prefix both configured and discovered is the configured one (marked as discovered too); one
  * found by two sources belongs to the first. Beyond MAX_PREFIXES in all, the rest are left out.
  */
-export function withDiscovered(
-  config: Config,
+export function withDiscovered<C extends Pick<Config, 'prefixes' | 'discover'>>(
+  config: C,
   sets: ReadonlyMap<string, readonly string[]>,
-): { config: Config; left_out: string[] } {
+): { config: C; left_out: string[] } {
   const prefixes: PrefixConfig[] = config.prefixes.map((p) => ({ ...p }));
   const byId = new Map(prefixes.map((p) => [p.id, p]));
   const left_out: string[] = [];

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import type { Config } from '../../config/load.js';
 import { guardMaintenanceOn } from '../../core/maintenance-guard.js';
+import { effectivePrefixes } from '../../discover/restore.js';
 import {
   maintenanceFile,
   MaintenanceFileError,
@@ -38,7 +39,9 @@ async function readMaintenanceOrFail(file: string) {
 
 /**
  * `maintenance PREFIX on|off`: writes the maintenance file beside the state file; the running daemon
- * watches it. Putting the last healthy prefix of the set into maintenance needs --force.
+ * watches it. Putting the last healthy prefix of the set into maintenance needs --force. The
+ * prefixes it knows are the daemon's (effectivePrefixes): the configured ones and those discovered
+ * (RFC 7050) as the state file records them.
  */
 export async function maintenance(
   argv: Common & { prefix: string; state: 'on' | 'off'; reason?: string; until?: string; force?: boolean },
@@ -53,9 +56,11 @@ export async function maintenance(
     if (err instanceof PrefixError) throw new CliError(`${argv.prefix}: ${err.message}`, EXIT.dataErr);
     throw err;
   }
-  const configured = config.prefixes.some((p) => p.id === id);
+  const state = await lastState(config);
+  const known = effectivePrefixes(config, state, Date.now()).prefixes;
+  const configured = known.some((p) => p.id === id);
   const names = (ids: string[]) => ids.join(', ') || 'none';
-  if (argv.state === 'on' && !configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
+  if (argv.state === 'on' && !configured) throw new CliError(notConfigured(id, config, known), EXIT.dataErr);
   let until: number | null = null;
   if (argv.state === 'on' && argv.until !== undefined) {
     try {
@@ -73,14 +78,13 @@ export async function maintenance(
     const set = await readMaintenanceOrFail(file);
     if (argv.state === 'off') {
       if (!set.has(id)) {
-        if (!configured) throw new CliError(notConfigured(id, config), EXIT.dataErr);
+        if (!configured) throw new CliError(notConfigured(id, config, known), EXIT.dataErr);
         return `${id} is not in maintenance; nothing changed\n`;
       }
       set.delete(id);
       await writeMaintenance(file, set, now);
       return `${id}: maintenance off (${file}); it comes back by the selection rules\n`;
     }
-    const state = await lastState(config);
     const entry = { reason, since: set.get(id)?.since ?? now, until };
     const { after, next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
     const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
@@ -108,10 +112,15 @@ export async function maintenance(
   return EXIT.ok;
 }
 
-/** Names the configured prefixes, so the operator sees what exists. */
-function notConfigured(id: string, config: Config): string {
-  const list = config.prefixes.map((p) => (p.name === p.id ? p.id : `${p.id} (${p.name})`)).join(', ');
-  return `${id} is not a configured prefix (${config.source}); configured: ${list || 'none'}`;
+/** Names the configured (and discovered) prefixes, so the operator sees what exists. */
+function notConfigured(id: string, config: Config, known: Config['prefixes']): string {
+  const named = (p: Config['prefixes'][number]) => (p.name === p.id ? p.id : `${p.id} (${p.name})`);
+  const list = known.filter((p) => !p.discovered || config.prefixes.some((c) => c.id === p.id)).map(named);
+  const found = known.filter((p) => p.discovered && !config.prefixes.some((c) => c.id === p.id)).map(named);
+  return (
+    `${id} is not a configured prefix (${config.source}); configured: ${list.join(', ') || 'none'}` +
+    (found.length ? `; discovered: ${found.join(', ')}` : '')
+  );
 }
 
 export async function maintenanceList(argv: Common & { json?: boolean }, io: Io = stdio): Promise<number> {
@@ -120,13 +129,17 @@ export async function maintenanceList(argv: Common & { json?: boolean }, io: Io 
   const set = await readMaintenanceOrFail(file);
   const now = Date.now();
   const held = maintenanceInForce(set, now);
+  // the entries are named as the daemon knows them; a state file that cannot be read only loses
+  // the discovered prefixes' names
+  const state = await lastState(config).catch(() => null);
+  const known = effectivePrefixes(config, state, now).prefixes;
   const rows = [...set].map(([id, e]) => ({
     prefix: id,
-    name: config.prefixes.find((p) => p.id === id)?.name ?? null,
+    name: known.find((p) => p.id === id)?.name ?? null,
     reason: e.reason,
     since: new Date(e.since).toISOString(),
     until: e.until === null ? null : new Date(e.until).toISOString(),
-    state: !config.prefixes.some((p) => p.id === id) ? 'not configured' : held.has(id) ? 'in force' : 'ended',
+    state: !known.some((p) => p.id === id) ? 'not configured' : held.has(id) ? 'in force' : 'ended',
   }));
   if (argv.json) {
     io.out(JSON.stringify({ file, prefixes: rows }, null, 2) + '\n');

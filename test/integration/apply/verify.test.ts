@@ -4,7 +4,8 @@
  * the check exists for: the plain one, a view with its own dns64, an include BIND does not read,
  * and a named that was stopped.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNamed, type NamedInstance } from '../../support/named.js';
@@ -14,6 +15,8 @@ import { BindTarget } from '../../../src/apply/pipeline.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { TargetRunner } from '../../../src/apply/runner.js';
 import { queryServedPrefixes } from '../../../src/apply/verify.js';
+import { EXIT, type Io } from '../../../src/cli/common.js';
+import { targetsTest } from '../../../src/cli/commands/targets.js';
 
 /** a prefix that drains, beside the active ones of every length */
 const DRAINING = '2001:db8:d::/96';
@@ -173,5 +176,109 @@ describe('served = decided', () => {
       queryServedPrefixes({ server: named.listen, port: named.port, timeout: 1000, ...(source ? { source } : {}) });
     expect(await ask('127.0.0.2')).toEqual(['2001:db8:96:96::/96']);
     expect(await ask()).toEqual([]);
+  });
+});
+
+describe('`targets test` before the first apply (issue 20)', () => {
+  const NOT_YET =
+    'holds no dns64 prefix yet (not applied): nothing to compare; verification starts after the first apply';
+
+  /** `targets test` on a config whose only target is this named, as the command runs it */
+  async function targetsTestOn(n: NamedInstance): Promise<{ code: number; out: string }> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nh-targets-test-'));
+    try {
+      const config = path.join(dir, 'config.yaml');
+      await writeFile(
+        config,
+        `prefixes: [2001:db8:64:a::/96]
+probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
+state_file: ${path.join(dir, 'state.json')}
+bind:
+  mode: include
+  output: ${n.includeFile}
+  checkconf: ${JSON.stringify(n.checkconfArgv)}
+  reload: ${JSON.stringify([...n.rndcArgv, 'reconfig'])}
+  verify: { server: "${n.listen}", port: ${n.port}, timeout: 500ms }
+`,
+      );
+      const printed: string[] = [];
+      const io: Io = { out: (t) => void printed.push(t), color: false };
+      const code = await targetsTest({ config, 'log-format': 'text', 'log-level': 'error' }, io);
+      return { code, out: printed.join('') };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('an empty include on a resolver that forwards globally: ready, and said why (no forwarding hint)', async () => {
+    // without a dns64 block BIND has no ipv4only.arpa zone whatever its forwarding: nothing to
+    // compare yet (this test named answers NXDOMAIN from its fake root; a real one may SERVFAIL)
+    const fresh = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    try {
+      const options = await readFile(fresh.optionsConf, 'utf8');
+      await writeFile(
+        fresh.optionsConf,
+        options.replace('notify no;', 'notify no;\n\tforwarders { 127.0.0.2; };\n\tforward only;'),
+      );
+      await fresh.reconfig();
+      expect(await readFile(fresh.includeFile, 'utf8')).toBe('');
+      const before = await targetsTestOn(fresh);
+      expect(before.code, before.out).toBe(EXIT.ok);
+      expect(before.out).toContain(`  ok    verify     ${fresh.includeFile} ${NOT_YET}\n`);
+      expect(before.out).not.toContain('forwards globally');
+      expect(await readFile(fresh.includeFile, 'utf8')).toBe(''); // changed nothing
+      // once a prefix is applied the check compares: this named forwards globally, so it has no
+      // ipv4only.arpa zone, and that now is the cause, with the fix
+      await writeFile(fresh.includeFile, render(['2001:db8:64:a::/96']));
+      await fresh.reconfig();
+      const after = await targetsTestOn(fresh);
+      expect(after.code).toBe(EXIT.none);
+      expect(after.out).toMatch(/FAIL {2}verify .*forwards globally/);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('an empty include on a resolver that answers NXDOMAIN: ready too; after an apply it compares', async () => {
+    const fresh = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    try {
+      const before = await targetsTestOn(fresh);
+      expect(before.code, before.out).toBe(EXIT.ok);
+      expect(before.out).toContain(`${fresh.includeFile} ${NOT_YET}\n`);
+      await writeFile(fresh.includeFile, render(['2001:db8:64:a::/96']));
+      await fresh.reconfig();
+      const after = await targetsTestOn(fresh);
+      expect(after.code, after.out).toBe(EXIT.ok);
+      expect(after.out).toContain('verify     BIND serves the decided set: 2001:db8:64:a::/96\n');
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('block mode with no managed block yet: the same', async () => {
+    const fresh = await startNamed({ listen: '127.0.0.1', mode: 'block' });
+    try {
+      const t = new BindTarget(
+        'local',
+        new LocalHost(),
+        {
+          mode: 'block',
+          output: fresh.optionsConf,
+          checkconf: fresh.checkconfArgv,
+          reload: [...fresh.rndcArgv, 'reconfig'],
+          command_timeout: 10_000,
+        },
+        { verify: { server: fresh.listen, port: fresh.port, timeout: 500, interval: 60_000 } },
+      );
+      const verify = (await t.test()).find((c) => c.check === 'verify');
+      expect(verify).toEqual({
+        check: 'verify',
+        ok: true,
+        detail: `the managed block of ${fresh.optionsConf} ${NOT_YET}`,
+      });
+      await t.close();
+    } finally {
+      await fresh.stop();
+    }
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
-import { reloadProbe } from '../../../src/apply/pre-checks.js';
+import { beforeFirstApply, reloadProbe } from '../../../src/apply/pre-checks.js';
 
 describe('reloadProbe', () => {
   it('rndc reconfig becomes rndc status; anything else is only looked up', () => {
@@ -42,5 +42,44 @@ describe('preChecks through BindTarget.test()', () => {
     });
     writeFileSync(output, '');
     expect((await block.test())[0]).toMatchObject({ check: 'output', ok: true });
+  });
+});
+
+describe('the verify check before the first apply (issue 20)', () => {
+  const NOT_YET =
+    'holds no dns64 prefix yet (not applied): nothing to compare; verification starts after the first apply';
+
+  it('is ok whatever BIND answers, and says what BIND serves if it serves something', () => {
+    const error = 'BIND answered ipv4only.arpa with SERVFAIL (BIND has no ipv4only.arpa zone of its own when ...)';
+    expect(beforeFirstApply('/etc/bind/dns64.conf', 'include', { ok: false, error })).toEqual({
+      ok: true,
+      served: null,
+      detail: `/etc/bind/dns64.conf ${NOT_YET}`,
+    });
+    expect(beforeFirstApply('/o', 'block', { ok: true, prefixes: [] }).detail).toBe(
+      `the managed block of /o ${NOT_YET}`,
+    );
+    const other = beforeFirstApply('/o', 'include', { ok: true, prefixes: ['64:ff9b::/96'] });
+    expect(other).toMatchObject({ ok: true, served: ['64:ff9b::/96'] });
+    expect(other.detail).toContain('BIND serves 64:ff9b::/96 now (a dns64 outside /o');
+  });
+
+  it('an empty include and a BIND that does not answer the question: not a failure (was "not ready")', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-prechecks-'));
+    const output = path.join(dir, 'dns64.conf');
+    writeFileSync(output, '');
+    const settings = { output, checkconf: ['true'], reload: ['true'], command_timeout: 5000 };
+    // nothing listens on port 9 of loopback: the question gets no answer
+    const verify = { server: '127.0.0.1', port: 9, timeout: 100, interval: 60_000 };
+    const t = new BindTarget('local', new LocalHost(), { mode: 'include', ...settings }, { verify });
+    const checks = await t.test();
+    expect(checks.find((c) => c.check === 'verify')).toEqual({
+      check: 'verify',
+      ok: true,
+      detail: `${output} ${NOT_YET}`,
+    });
+    writeFileSync(output, 'dns64 64:ff9b::/96 { clients { any; }; };\n');
+    expect((await t.test()).find((c) => c.check === 'verify')).toMatchObject({ ok: false });
+    await t.close();
   });
 });

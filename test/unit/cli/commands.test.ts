@@ -88,6 +88,60 @@ describe('command handlers', () => {
     expect(readFileSync(maintenanceFile(stateFile), 'utf8')).not.toContain(A);
   });
 
+  it('maintenance counts discovered prefixes: one configured, one discovered, both up and served', async () => {
+    const { argv, io, text, printed, stateFile } = setup();
+    const source = '[2001:db8::53]:53';
+    writeFileSync(
+      argv.config!,
+      `prefixes: [${A}, { discover: { server: 2001:db8::53 }, name: isp }]\n` +
+        'probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]\n' +
+        `state_file: ${stateFile}\n`,
+    );
+    const answeredAt = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        version: 1,
+        active: [A, B],
+        failsafe: false,
+        draining: [],
+        prefixes: [
+          { prefix: A, name: A, active: true, status: 'up', latency_ms: 5, discovered_from: null },
+          { prefix: B, name: 'isp-1', active: true, status: 'up', latency_ms: 9, discovered_from: source },
+        ],
+        discovery: [
+          {
+            source,
+            name: 'isp',
+            group: null,
+            prefixes: [B],
+            answered_at: answeredAt,
+            next_at: answeredAt,
+            error: null,
+            kept_until: null,
+          },
+        ],
+      }),
+    );
+    expect(await maintenance({ ...argv, prefix: A, state: 'on', reason: 'upgrade' }, io)).toBe(EXIT.ok);
+    expect(text()).toContain(`the set would become: ${B}\n`);
+    expect([...(await readMaintenance(maintenanceFile(stateFile))).keys()]).toEqual([A]);
+    // a discovered prefix is taken too, and the last healthy one of the set is refused
+    await expect(maintenance({ ...argv, prefix: B, state: 'on' }, io)).rejects.toMatchObject({
+      exitCode: EXIT.some,
+      message: expect.stringMatching(/^refused: .* is the last healthy prefix of the active set/) as unknown,
+    });
+    expect(await maintenance({ ...argv, prefix: B, state: 'on', force: true }, io)).toBe(EXIT.ok);
+    printed.length = 0;
+    expect(await maintenanceList({ ...argv, json: true }, io)).toBe(EXIT.ok);
+    expect(JSON.parse(text())).toMatchObject({
+      prefixes: [
+        { prefix: A, name: A, state: 'in force' },
+        { prefix: B, name: 'isp-1', state: 'in force' },
+      ],
+    });
+  });
+
   it('maintenance on a prefix that is not configured names the configured ones (exit 65)', async () => {
     const { argv, io } = setup();
     await expect(maintenance({ ...argv, prefix: '2001:db8:64:ff::/96', state: 'on' }, io)).rejects.toMatchObject({

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { guardMaintenanceOn, predictSelection } from '../../../src/core/maintenance-guard.js';
+import fc from 'fast-check';
+import { parseConfig } from '../../../src/config/load.js';
+import { guardMaintenanceOn, predictSelection, type RecordedState } from '../../../src/core/maintenance-guard.js';
 import type { Maintenance } from '../../../src/select/select.js';
-import { A, B } from '../../support/prefixes.js';
+import { A, B, C } from '../../support/prefixes.js';
 
 describe('predictSelection', () => {
   const config = {
     prefixes: [A, B].map((id, order) => ({ id, groupRank: 0, order })),
+    discover: [],
     select: { min_active: 1, max_active: 1, drain: 1000, switch_margin: 0.2, switch_min_gain: 10, switch_after: 1 },
   } as unknown as Parameters<typeof predictSelection>[0];
   const snap = (bStatus: 'up' | 'down') => ({
@@ -36,6 +39,7 @@ describe('predictSelection', () => {
 describe('guardMaintenanceOn: the refusal rule', () => {
   const config = {
     prefixes: [A, B].map((id, order) => ({ id, groupRank: 0, order })),
+    discover: [],
     select: { min_active: 1, max_active: 1, drain: 1000, switch_margin: 0.2, switch_min_gain: 10, switch_after: 1 },
   } as unknown as Parameters<typeof guardMaintenanceOn>[0];
   const state = (a: 'up' | 'down', b: 'up' | 'down', active = [A]) => ({
@@ -75,5 +79,89 @@ describe('guardMaintenanceOn: the refusal rule', () => {
     const held = new Map<string, Maintenance>([[B, { reason: '', until: 1 }]]);
     const g = guardMaintenanceOn(config, state('up', 'up'), held, A, on, 2);
     expect(g).toMatchObject({ everyHeld: false, refused: false, next: { active: [B] } });
+  });
+});
+
+describe('guardMaintenanceOn: discovered prefixes count as in the daemon (issue 20)', () => {
+  // one configured prefix and one discovery source (RFC 7050); the state file says what it found
+  const config = parseConfig(
+    `prefixes: [${A}, { discover: { server: 2001:db8::53 }, name: isp }]\n` +
+      'probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]\n',
+    'c.yaml',
+    '/tmp',
+  );
+  const source = '[2001:db8::53]:53';
+  const answered = new Date(0).toISOString();
+  const recorded = (b: 'up' | 'down', discovered = [B]): RecordedState => ({
+    active: [A, B],
+    failsafe: false,
+    prefixes: [
+      { prefix: A, status: 'up', latency_ms: 5 },
+      { prefix: B, status: b, latency_ms: 9 },
+    ],
+    discovery: [{ source, prefixes: discovered, answered_at: answered }],
+  });
+  const on: Maintenance = { reason: 'upgrade', until: null };
+
+  it('the configured prefix may go while a discovered one, up and served, stays', () => {
+    const g = guardMaintenanceOn(config, recorded('up'), new Map(), A, on, 1000);
+    expect(g).toMatchObject({ refused: false, everyHeld: false, before: { active: [A, B] } });
+    expect(g.next).toEqual({ active: [B], failsafe: false, healthy: [B], known: true });
+  });
+
+  it('a discovered prefix that is down does not save it: refused', () => {
+    const g = guardMaintenanceOn(config, recorded('down'), new Map(), A, on, 1000);
+    expect(g.refused).toBe(true);
+  });
+
+  it('a discovered prefix can be held; with both held every prefix is', () => {
+    const held = new Map([[A, on]]);
+    const g = guardMaintenanceOn(config, recorded('up'), held, B, on, 1000);
+    expect(g).toMatchObject({ refused: true, everyHeld: true, next: { active: [] } });
+  });
+
+  it('a set the state file no longer records (the source dropped it) is not counted', () => {
+    const g = guardMaintenanceOn(config, recorded('up', []), new Map(), A, on, 1000);
+    expect(g.refused).toBe(true);
+  });
+
+  it('property: adding a discovered up prefix to the state never makes a guard refuse that did not refuse', () => {
+    const prefixes = [A, B, C];
+    const status = fc.constantFrom('up' as const, 'down' as const, 'unknown' as const);
+    fc.assert(
+      fc.property(
+        fc.array(status, { minLength: 3, maxLength: 3 }),
+        fc.subarray(prefixes),
+        fc.subarray(prefixes),
+        fc.constantFrom(...prefixes),
+        fc.nat({ max: 2 }),
+        (statuses, active, held, id, extra) => {
+          const configured = parseConfig(
+            `prefixes: [${prefixes.join(', ')}, { discover: { server: 2001:db8::53 }, name: isp }]\n` +
+              'probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]\n' +
+              `select: { min_active: 1, max_active: ${1 + extra} }\n`,
+            'c.yaml',
+            '/tmp',
+          );
+          const D = '2001:db8:65:d::/96';
+          const base: RecordedState = {
+            active,
+            failsafe: false,
+            prefixes: prefixes.map((prefix, i) => ({ prefix, status: statuses[i]!, latency_ms: 10 + i })),
+            discovery: [{ source, prefixes: [], answered_at: answered }],
+          };
+          const withD: RecordedState = {
+            ...base,
+            prefixes: [...base.prefixes, { prefix: D, status: 'up', latency_ms: 50 }],
+            discovery: [{ source, prefixes: [D], answered_at: answered }],
+          };
+          const maintenance = new Map(held.map((h) => [h, on]));
+          const without = guardMaintenanceOn(configured, base, maintenance, id, on, 1000);
+          const withDiscovered = guardMaintenanceOn(configured, withD, maintenance, id, on, 1000);
+          return without.refused || !withDiscovered.refused;
+        },
+      ),
+      { seed: 20, numRuns: 300 },
+    );
   });
 });
