@@ -4,7 +4,7 @@
 // the kernel drops them when the process dies, so a kill -9 leaves no stale lock. A lock file that
 // is removed (its directory with it) or replaced is taken again, since a lock on a file nobody
 // else can open any more excludes nobody.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { targetsOf } from '../apply/fleet.js';
@@ -119,7 +119,7 @@ export class WriterLocks {
   refresh(): void {
     for (const w of this.wanted) {
       const lock = this.held.get(w.file);
-      if (lock && sameFile(lock)) continue;
+      if (lock?.inPlace()) continue;
       try {
         const next = this.take(w);
         if (!next) continue;
@@ -141,14 +141,5 @@ export class WriterLocks {
     for (const l of this.held.values()) l.release();
     this.held.clear();
     this.wanted = [];
-  }
-}
-
-/** Is the lock's file still the one at its path? */
-function sameFile(lock: HeldLock): boolean {
-  try {
-    return statSync(lock.file).ino === lock.ino;
-  } catch {
-    return false;
   }
 }

@@ -5,7 +5,7 @@
 // opens every file with O_CLOEXEC), so no child of ours (rndc, a notify hook) carries it away.
 // The holder writes its PID into the file, so a refused process can name it.
 import { spawnSync } from 'node:child_process';
-import { constants, closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { constants, closeSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 
 /** flock(1) exits with this when another open file description holds the lock */
 const HELD = 75;
@@ -13,8 +13,8 @@ const HELD = 75;
 /** A lock this process holds until release() or its end. */
 export interface HeldLock {
   readonly file: string;
-  /** the lock file's inode: a lock on a file since removed or replaced excludes nobody */
-  readonly ino: number;
+  /** the lock file is still the one at its path (a lock on a removed or replaced file excludes nobody) */
+  inPlace(): boolean;
   release(): void;
 }
 
@@ -57,40 +57,61 @@ export function takeLock(file: string): HeldLock {
     if (r.status !== 0) throw new Error(`${file}: flock failed: ${r.stderr.trim() || `exit status ${r.status}`}`);
     held = true;
     ino = fstatSync(fd).ino;
-    try {
-      ftruncateSync(fd, 0);
-      writeSync(fd, `${process.pid}\n`, 0);
-    } catch {
-      // opened read-only (a read-only file system): locked all the same, the holder goes unnamed
-    }
+    writePid(file, `${process.pid}\n`);
   } finally {
     if (!held) closeSync(fd);
   }
   let open = true;
   return {
     file,
-    ino,
+    inPlace: () => sameInode(file, ino),
     release() {
       if (!open) return;
       open = false;
-      try {
-        ftruncateSync(fd, 0); // no PID of a process that no longer holds it
-      } catch {
-        // the lock goes anyway
-      }
+      // no PID of a process that no longer holds it (unless the file is another one by now)
+      if (sameInode(file, ino)) writePid(file, '');
       // the lock goes with the last descriptor of its open file description: this one
       closeSync(fd);
     },
   };
 }
 
-/** Read-write (to write the PID), or read-only where the file exists but cannot be written: flock needs neither. */
+/**
+ * The lock's own descriptor is read-only (flock needs no more): a process that holds a file open
+ * for writing keeps its file system from being remounted read-only.
+ */
 function openLockFile(file: string): number {
   try {
-    return openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+    return openSync(file, constants.O_RDONLY);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EROFS' || code === 'EACCES') return openSync(file, constants.O_RDONLY);
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT, 0o644));
+    return openSync(file, constants.O_RDONLY);
+  }
+}
+
+/**
+ * The holder's PID, through a descriptor of its own, closed at once: closing it leaves the flock
+ * alone (it belongs to the lock's open file description). Best effort: a read-only file system
+ * keeps the lock, and the holder goes unnamed.
+ */
+function writePid(file: string, text: string) {
+  try {
+    const fd = openSync(file, constants.O_WRONLY | constants.O_TRUNC);
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // see above
+  }
+}
+
+function sameInode(file: string, ino: number): boolean {
+  try {
+    return statSync(file).ino === ino;
+  } catch {
+    return false;
   }
 }

@@ -480,6 +480,14 @@ rc=0
 in_ct nat64-health check >"$LOGS/check.txt" 2>&1 || rc=$?
 [ $rc = 1 ] && grep -q '2 of 3 prefixes healthy' "$LOGS/check.txt" || { cat "$LOGS/check.txt"; fail "check: exit $rc"; }
 ok "nat64-health status shows the service's state; check: exit 1, 2 of 3 prefixes healthy"
+# One writer: a second daemon beside the service (an operator trying it by hand) is refused at
+# once, naming the lock and the service's PID, and changes nothing.
+rc=0
+in_ct timeout 20 nat64-health run >"$LOGS/second-run.log" 2>&1 || rc=$?
+[ $rc = 75 ] && grep -q "another nat64-health run (PID $PID) holds $STATE_FILE.lock" "$LOGS/second-run.log" ||
+  { cat "$LOGS/second-run.log"; fail "a second nat64-health run beside the service: exit $rc"; }
+[ "$(main_pid)" = "$PID" ] || fail "the service changed beside the refused second run"
+ok "a second nat64-health run beside the service: exit 75, '$(head -c 160 "$LOGS/second-run.log")'"
 
 # --- 9. (on the live unit) ---------------------------------------------------------------------------
 in_ct systemd-analyze security --threshold=$SECURITY_THRESHOLD nat64-health >"$LOGS/security.log" 2>&1 ||

@@ -83,9 +83,16 @@ export class DaemonProcess {
     readonly logFile: string,
   ) {}
 
-  static start(ns: Netns, configFile: string, logFile: string, args: string[] = []): DaemonProcess {
+  /** `wrap`: a command that runs it (setpriv, to drop capabilities) */
+  static start(
+    ns: Netns,
+    configFile: string,
+    logFile: string,
+    args: string[] = [],
+    wrap: string[] = [],
+  ): DaemonProcess {
     const child = ns.spawn(
-      ['node', CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug', ...args],
+      [...wrap, 'node', CLI, 'run', '-c', configFile, '--log-format', 'json', '--log-level', 'debug', ...args],
       { logFile },
     );
     return new DaemonProcess(child, logFile);

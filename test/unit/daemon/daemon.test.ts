@@ -647,7 +647,6 @@ describe('dry run (issue 20: beside a running daemon it writes none of its files
     // what a running daemon owns: an ended maintenance entry (it prunes those) and a history file
     const maintenance = formatMaintenance(
       new Map([[A, { reason: 'r', since: now - 7200_000, until: now - 3600_000 }]]),
-      now,
     );
     writeFileSync(maintenanceFile(stateFile), maintenance);
     mkdirSync(path.join(work, 'history'));
