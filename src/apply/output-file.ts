@@ -42,7 +42,7 @@ export class OutputFile {
     const { current, desired } = await this.desired(rendered);
     if (current !== null && current.equals(desired)) return null;
     const file = this.label(this.bind.output);
-    if (current === null) return { file, detail: 'the file was removed', missing: true };
+    if (current === null) return { file, detail: 'the file was removed' };
     if (this.bind.mode === 'block') {
       const block = managedBlockOf(current.toString('latin1'));
       return { file, detail: block === null ? 'the managed block was removed' : 'the managed block was edited' };

@@ -39,8 +39,6 @@ export interface Drift {
   file: string;
   /** what differed, in words: "the file was removed", "the managed block was edited" */
   detail: string;
-  /** the file is not there */
-  missing?: boolean;
 }
 
 /** What BIND answers for ipv4only.arpa, as prefixes, or why that could not be found out. */

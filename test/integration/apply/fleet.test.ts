@@ -5,7 +5,7 @@
  * whose host key does not match known_hosts, and one whose named.conf fails named-checkconf.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../support/netns.js';
@@ -106,7 +106,7 @@ targets:
       output: ${remote.includeFile}
       checkconf: ${JSON.stringify(remote.checkconfArgv)}
       reload: ${JSON.stringify([...inNs(remote.rndcArgv), 'reconfig'])}
-      verify: { port: ${remote.port} }
+      verify: { port: ${remote.port}, interval: 2s }
   - name: dns64-spoofed
     ssh: ${ssh(wrongKnownHosts)}
     bind:
@@ -391,5 +391,17 @@ describe('fleet: local BIND plus SSH targets', () => {
       [local.includeFile, remote.includeFile, broken.includeFile].map((f) => readFile(f, 'utf8')),
     );
     expect(after).toEqual(before);
+  });
+
+  it('a removed remote include is written back at its next verification (drift repair over SSH)', async () => {
+    await waitFor('dns64-2 serving', async () => (await state()).targets.find((t) => t.name === 'dns64-2')?.serving);
+    const text = await readFile(remote.includeFile, 'utf8');
+    await rm(remote.includeFile);
+    const line = await waitFor('the repair', async () =>
+      (await daemon.logs()).find((l) => l.level === 'warn' && /^dns64-2: .* the file was removed/.test(l.msg)),
+    );
+    expect(line.msg).toContain(`dns64-2:${remote.includeFile} is not what was written there`);
+    await waitFor('the remote file back', async () => (await readFile(remote.includeFile, 'utf8')) === text);
+    expect(await remote.aaaa('www.example.test')).toEqual(sorted((await state()).active.map(www)));
   });
 });

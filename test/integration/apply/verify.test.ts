@@ -121,7 +121,9 @@ describe('served = decided', () => {
   });
 
   it('a named that was stopped: no answer is an error, not a match', async () => {
-    const gone = await startNamed({ listen: '127.0.0.1', mode: 'include' });
+    // its folder outlives it: the include stays as written (no drift to repair), named is just gone
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'nh-gone-'));
+    const gone = await startNamed({ listen: '127.0.0.1', mode: 'include', dir: folder });
     const { r, target, verifyInterval } = runner(gone);
     // the first apply gives a fresh named its first dns64, so BIND creates and loads the automatic
     // ipv4only.arpa zone after rndc has returned: the runner's settle pauses cover the SERVFAIL
@@ -140,6 +142,7 @@ describe('served = decided', () => {
     expect(r.verification).toMatchObject({ ok: false, served: null });
     expect(r.verification!.detail).toMatch(/ECONNREFUSED/);
     expect(r.lastApply).toBe(applied);
+    await rm(folder, { recursive: true, force: true });
   });
 
   it('a named that forwards globally has no ipv4only.arpa zone until given one: said so, with the fix', async () => {

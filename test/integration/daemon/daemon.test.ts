@@ -3,6 +3,7 @@
  * network namespace (see daemon-fixture.ts). Every DNS answer checked here comes from named.
  */
 import { stat } from 'node:fs/promises';
+import { execa } from 'execa';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../support/netns.js';
@@ -325,10 +326,14 @@ describe('daemon, failures never reach named', () => {
   });
 
   it('a failing rndc: the previous file is restored and named keeps answering with the old set', async () => {
+    // named answers but refuses the command (a key it does not know); a control channel where
+    // nothing answers is another case: named is not running (faults.test.ts)
+    const wrongKey = path.join(dir, 'wrong-rndc.key');
+    await execa('rndc-confgen', ['-a', '-c', wrongKey]);
     const cfg = await writeConfig({
       prefixes: [B, C],
       named,
-      reload: ['rndc', '-s', '127.0.0.1', '-p', '1', 'reconfig'],
+      reload: ['rndc', '-k', wrongKey, '-s', '127.0.0.1', '-p', String(named.controlPort), 'reconfig'],
     });
     const before = await readFile(named.includeFile, 'utf8');
     daemon = DaemonProcess.start(ns, cfg.file, path.join(dir, 'daemon-badrndc.log'));

@@ -432,8 +432,16 @@ describe('logs', () => {
   });
 
   it('text format by default, and --log-level filters', async () => {
-    // a second daemon on the same port: its startup error, in the default text format
-    const r = await ns.run([process.execPath, CLI, 'run', '-c', configFile, '--log-level', 'warn'], {
+    // a second daemon on the same port (with files of its own, or the first one's locks refuse
+    // it first): its startup error, in the default text format
+    const second = path.join(dir, 'second.yaml');
+    await writeFile(
+      second,
+      (await readFile(configFile, 'utf8'))
+        .replace(`state_file: ${stateFile}`, `state_file: ${path.join(dir, 'second', 'state.json')}`)
+        .replace(`output: ${named.includeFile}`, `output: ${path.join(dir, 'second', 'dns64.conf')}`),
+    );
+    const r = await ns.run([process.execPath, CLI, 'run', '-c', second, '--log-level', 'warn'], {
       timeoutMs: 15_000,
     });
     expect(r.exitCode).not.toBe(0);

@@ -179,6 +179,31 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(1);
   });
 
+  it('counts drift repairs by result; one that wrote back a removed file ran no reload', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const removed = apply({
+      drift: 'the file was removed',
+      reload_ms: undefined,
+      reason: 'repair: the file was removed',
+    });
+    const edited = apply({ drift: 'the file was edited (1 line added, 0 removed)', at: iso(T0 + 1000) });
+    const failed = apply({ drift: 'the file is empty', result: 'failed', stage: 'write', at: iso(T0 + 2000) });
+    for (const a of [removed, edited, failed]) m.countApply(a);
+    m.update(
+      snapshot({
+        round: 1,
+        applies: [failed, edited, removed],
+        targets: [{ name: 'local', last_apply: failed, serving: [A] }],
+      }),
+      decision(),
+    );
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_drift_repairs_total', { target: 'local', result: 'applied' })).toBe(2);
+    expect(sample(text, 'nat64_health_drift_repairs_total', { target: 'local', result: 'failed' })).toBe(1);
+    expect(sample(text, 'nat64_health_reloads_total', { target: 'local', result: 'success' })).toBe(1);
+    expect(sample(text, 'nat64_health_applies_total', { target: 'local', result: 'applied' })).toBe(2);
+  });
+
   it('reports every BIND target (SSH targets too) and forgets removed ones', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const ok = apply({ target: 'ssh:ns1.example.test' });
