@@ -53,12 +53,16 @@ export class ConfigReloader {
     this.watcher = null;
   }
 
-  /** The configuration as the files say now, or null (logged) when it is rejected. */
-  load(): Config | null {
+  /**
+   * The configuration as the files say now, or null (logged) when it is rejected: when it does not
+   * load, or `take` throws (it cannot be taken into use: another daemon holds a lock it needs).
+   */
+  load(take?: (next: Config) => void): Config | null {
     const at = new Date(this.now()).toISOString();
     let next: Config;
     try {
       next = loadConfig(this.configPath);
+      take?.(next);
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : String(err);
       this.log.error('new configuration rejected; still running on the previous one', { error: message });

@@ -292,17 +292,9 @@ export class Daemon {
   }
 
   private reloadConfig() {
-    const next = this.reloader.load();
+    // a config whose state file or output another daemon holds is rejected like a broken one
+    const next = this.reloader.load((c) => this.opts.locks?.hold(c));
     if (!next) return;
-    try {
-      this.opts.locks?.hold(next);
-    } catch (err) {
-      this.log.error('configuration reload refused; keeping the previous configuration', {
-        config: next.source,
-        error: (err as Error).message,
-      });
-      return;
-    }
     this.loaded = next;
     this.useDiscovered();
     this.fleet.configure(next);

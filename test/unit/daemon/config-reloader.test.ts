@@ -48,6 +48,16 @@ describe('ConfigReloader', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ERROR new configuration rejected; still running/));
   });
 
+  it('a configuration that cannot be taken into use (a lock another daemon holds) is rejected the same way', () => {
+    const { reloader, lines } = setup();
+    const next = reloader.load(() => {
+      throw new Error('another nat64-health run (PID 42) holds /x/state.json.lock, the lock of /x/state.json');
+    });
+    expect(next).toBeNull();
+    expect(reloader.last).toMatchObject({ ok: false, error: expect.stringContaining('PID 42') as unknown });
+    expect(lines).toContainEqual(expect.stringMatching(/^ERROR new configuration rejected; still running/));
+  });
+
   it('reports a change of a watched file once it settles', async () => {
     const { reloader, dir, file, changed } = setup();
     reloader.watch([file]);
