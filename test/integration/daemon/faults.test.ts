@@ -323,15 +323,20 @@ describe('fault matrix', () => {
     await bindFilesValid(c);
   }
 
-  it('output file system full (ENOSPC), then room again', async () => {
-    const fs = path.join(dir, `full-${n + 1}`);
+  /** A daemon whose include file is on a tmpfs of its own (`size`), serving its first set. */
+  async function onTmpfs(label: string, size: string) {
+    const fs = path.join(dir, `${label}-${n + 1}`);
     await mkdir(fs, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', fs]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', fs]);
     cleanups.push(() => execFileSync('umount', ['-l', fs]));
     const c = await setup({ output: path.join(fs, 'dns64.conf') });
     const d = start(c, 'daemon');
     await converged(c, d);
-    const text = await readFile(c.output, 'utf8');
+    return { fs, c, d, text: await readFile(c.output, 'utf8') };
+  }
+
+  it('output file system full (ENOSPC), then room again', async () => {
+    const { fs, c, d, text } = await onTmpfs('full', '64k');
     const filler = path.join(fs, 'filler');
     try {
       execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=64'], { stdio: 'ignore' });
@@ -348,14 +353,7 @@ describe('fault matrix', () => {
   });
 
   it('output file system read-only, then writable again', async () => {
-    const fs = path.join(dir, `ro-${n + 1}`);
-    await mkdir(fs, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', fs]);
-    cleanups.push(() => execFileSync('umount', ['-l', fs]));
-    const c = await setup({ output: path.join(fs, 'dns64.conf') });
-    const d = start(c, 'daemon');
-    await converged(c, d);
-    const text = await readFile(c.output, 'utf8');
+    const { fs, c, d, text } = await onTmpfs('ro', '1m');
     execFileSync('mount', ['-o', 'remount,ro', fs]);
     await killB();
     await holds(c, d, text, /^apply to local failed/);
