@@ -11,6 +11,11 @@ export interface HostStat {
   mtime: number;
   isFile: boolean;
   isDirectory: boolean;
+  /**
+   * changes with every write of the file, also one that keeps its mtime (inode, size, mtime and
+   * ctime, which no program can set); absent where the host does not tell (SFTP)
+   */
+  stamp?: string;
 }
 
 export interface ExecResult {

@@ -7,6 +7,9 @@ import type { Host, HostStat } from './host.js';
 import type { ApplyOutcome, BindSettings, Drift } from './target.js';
 
 export class OutputFile {
+  /** the output's stamp when it last held what `rendered` makes of it (drift: unchanged since) */
+  private inPlace: { stamp: string; rendered: string } | null = null;
+
   constructor(
     private readonly host: Host,
     private readonly bind: Pick<BindSettings, 'mode' | 'output'>,
@@ -39,8 +42,17 @@ export class OutputFile {
    * Only what is ours counts: in block mode an edit outside the managed block is the operator's.
    */
   async drift(rendered: string): Promise<Drift | null> {
+    // A stat each round; the file is read only when it changed since it was last found in place.
+    const before = await this.host.stat(this.bind.output);
+    const same = this.inPlace;
+    if (before?.stamp !== undefined && same?.stamp === before.stamp && same.rendered === rendered) return null;
     const { current, desired } = await this.desired(rendered);
-    if (current !== null && current.equals(desired)) return null;
+    if (current !== null && current.equals(desired)) {
+      // the stamp from before the read: a write since then changes it, and the next look reads
+      this.inPlace = before?.stamp !== undefined ? { stamp: before.stamp, rendered } : null;
+      return null;
+    }
+    this.inPlace = null;
     const file = this.label(this.bind.output);
     if (current === null) return { file, detail: 'the file was removed' };
     if (this.bind.mode === 'block') {

@@ -14,6 +14,7 @@ function toStat(st: import('node:fs').Stats): HostStat {
     mtime: st.mtimeMs / 1000,
     isFile: st.isFile(),
     isDirectory: st.isDirectory(),
+    stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,5 +69,35 @@ describe('OutputFile.drift (issue 20)', () => {
     expect(await f.drift(rendered)).toBeNull();
     writeFileSync(output, written.replace('64:b::', '64:d::'));
     expect(await f.drift(rendered)).toEqual({ file: output, detail: 'the managed block was edited' });
+  });
+});
+
+describe('OutputFile.drift: a stat each round, a read only after a change', () => {
+  it('reads the file again only when its stamp changed; an edit that keeps size and mtime is still seen', async () => {
+    const output = path.join(mkdtempSync(path.join(os.tmpdir(), 'nh-out-')), 'dns64.conf');
+    const rendered = 'dns64 2001:db8:64:a::/96 { };\n';
+    writeFileSync(output, rendered);
+    let reads = 0;
+    const host = new LocalHost();
+    const read = host.read.bind(host);
+    host.read = (file: string) => {
+      reads++;
+      return read(file);
+    };
+    const f = new OutputFile(host, { mode: 'include', output }, label);
+    expect(await f.drift(rendered)).toBeNull();
+    expect(await f.drift(rendered)).toBeNull();
+    expect(reads).toBe(1);
+    // same size, mtime put back: only the ctime (and the content) tell
+    const { mtime } = statSync(output);
+    writeFileSync(output, rendered.replace('64:a', '64:d'));
+    utimesSync(output, mtime, mtime);
+    expect((await f.drift(rendered))?.detail).toBe('the file was edited (1 line added, 1 removed)');
+    expect(reads).toBe(2);
+    // another rendered text is compared, whatever the stamp
+    writeFileSync(output, rendered);
+    expect(await f.drift(rendered)).toBeNull();
+    expect((await f.drift('dns64 2001:db8:64:b::/96 { };\n'))?.detail).toMatch(/^the file was edited/);
+    expect(reads).toBe(4);
   });
 });
