@@ -56,7 +56,12 @@ export async function maintenance(
     if (err instanceof PrefixError) throw new CliError(`${argv.prefix}: ${err.message}`, EXIT.dataErr);
     throw err;
   }
-  const state = await lastState(config);
+  // `off` needs no prediction: a state file that cannot be read (a power loss) only loses the
+  // discovered prefixes' names, and never keeps a prefix in maintenance
+  const state = await lastState(config).catch((err: unknown) => {
+    if (argv.state === 'off') return null;
+    throw err;
+  });
   const known = effectivePrefixes(config, state, Date.now()).prefixes;
   const configured = known.some((p) => p.id === id);
   const names = (ids: string[]) => ids.join(', ') || 'none';

@@ -88,6 +88,18 @@ describe('command handlers', () => {
     expect(readFileSync(maintenanceFile(stateFile), 'utf8')).not.toContain(A);
   });
 
+  it('maintenance off works beside a truncated state file; on refuses to guess (exit 3)', async () => {
+    const { argv, io, state, stateFile } = setup();
+    state([A, B], 'up');
+    expect(await maintenance({ ...argv, prefix: A, state: 'on' }, io)).toBe(EXIT.ok);
+    writeFileSync(stateFile, readFileSync(stateFile, 'utf8').slice(0, 40)); // a power loss
+    await expect(maintenance({ ...argv, prefix: B, state: 'on' }, io)).rejects.toMatchObject({
+      exitCode: EXIT.noState,
+    });
+    expect(await maintenance({ ...argv, prefix: A, state: 'off' }, io)).toBe(EXIT.ok);
+    expect((await readMaintenance(maintenanceFile(stateFile))).size).toBe(0);
+  });
+
   it('maintenance counts discovered prefixes: one configured, one discovered, both up and served', async () => {
     const { argv, io, text, printed, stateFile } = setup();
     const source = '[2001:db8::53]:53';
