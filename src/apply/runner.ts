@@ -263,7 +263,7 @@ export class TargetRunner {
     this.report({ outcome, at }, want, reason, before, { ok, detail, reapplied: reapplied !== null });
   }
 
-  /** Hands an apply that happened to the history (`applied`); unchanged and dry runs are not applies. */
+  /** Hands an apply that happened to the history (`applied`); unchanged files and dry runs are not applies. */
   private report(
     { outcome, at }: { outcome: ApplyOutcome; at: string },
     want: Wanted,
@@ -271,7 +271,8 @@ export class TargetRunner {
     before: Before,
     verification: ApplyReport['verification'],
   ) {
-    if (outcome.result === 'unchanged' || outcome.result === 'dry-run' || !this.hooks.applied) return;
+    // a dry run applies nothing, also when its validation fails: it leaves no history
+    if (outcome.result === 'unchanged' || this.hooks.dryRun || !this.hooks.applied) return;
     const output = outcome.output;
     this.hooks.applied(this, {
       target: this.name,

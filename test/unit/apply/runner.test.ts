@@ -85,9 +85,14 @@ describe('runner: what goes to the apply history', () => {
     expect(reports[1]!.text).toEqual({ file: null, before: text(A), after: text(B) });
   });
 
-  it('a dry run and an unchanged file are no applies', async () => {
+  it('a dry run (also one whose validation fails) and an unchanged file are no applies', async () => {
     const { reports, offer } = runner(new Fake(), true);
     await offer(A);
+    const failing = new Fake();
+    failing.script = ['failed'];
+    const dryFailed = runner(failing, true);
+    await dryFailed.offer(A);
+    expect(dryFailed.reports).toEqual([]);
     const t = new Fake();
     t.script = ['unchanged'];
     const other = runner(t);
