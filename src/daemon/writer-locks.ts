@@ -114,7 +114,7 @@ export class WriterLocks {
 
   /**
    * Every round: takes the locks that could not be taken, and again those whose file was removed
-   * or replaced. Another process holding one now is logged (an error: two writers), not thrown.
+   * or replaced. Another process holding one now is logged once (an error: two writers), not thrown.
    */
   refresh(): void {
     for (const w of this.wanted) {
@@ -127,6 +127,8 @@ export class WriterLocks {
         this.held.set(w.file, next);
         if (lock) this.log.warn('lock file was removed or replaced; taken again', { file: w.file });
       } catch (err) {
+        if (this.failing.has(w.file)) continue;
+        this.failing.add(w.file);
         this.log.error('another process holds a lock of this daemon', { error: (err as Error).message });
       }
     }

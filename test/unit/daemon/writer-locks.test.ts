@@ -113,3 +113,21 @@ describe('WriterLocks', () => {
     locks.release();
   });
 });
+
+describe('WriterLocks: another writer after the lock file was replaced', () => {
+  it('is logged once, not every round', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-wl-'));
+    const lines: string[] = [];
+    const locks = new WriterLocks(silentLogger(lines));
+    const c = config(dir);
+    locks.hold(c);
+    rmSync(stateLockFile(c.state_file));
+    const other = takeLock(stateLockFile(c.state_file)); // a second daemon started meanwhile
+    for (let i = 0; i < 3; i++) locks.refresh();
+    expect(lines.filter((l) => l.startsWith('error another process holds a lock of this daemon'))).toHaveLength(1);
+    other.release();
+    locks.refresh();
+    expect(lockHolder(stateLockFile(c.state_file))).toBe(process.pid);
+    locks.release();
+  });
+});
