@@ -292,7 +292,10 @@ describe('drift: the output is looked at, not remembered', () => {
     await waitFor('the file back', async () => (await readFile(c.output, 'utf8')) === text);
     await converged(c, d);
     expect(await reloads()).toBe(count + 1);
-    expect((await history(c)).some((e) => e.diff.includes('-dns64 2001:db8:dead::/96'))).toBe(true);
+    // the history is written in the background, after the apply
+    await waitFor('the repair in the history', async () =>
+      (await history(c)).some((e) => e.diff.includes('-dns64 2001:db8:dead::/96')),
+    );
   });
 
   it('block mode: an edit outside the managed block is kept; one inside it is repaired', async () => {
