@@ -2,14 +2,15 @@
 # Installs what nat64-health needs from Debian's archive (run as root on Debian 12 or 13).
 #   install-deps.sh run    the daemon: Node.js >= 20.19, rndc/named-checkconf, fping
 #   install-deps.sh test   also what the test suite starts for real: named, dig, TAYGA, sshd,
-#                          Chromium (status page), curl, and the Debian packaging tools
+#                          Chromium (status page), curl, promtool (prometheus: check metrics),
+#                          and the Debian packaging tools
 set -euo pipefail
 mode=${1:-run}
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(bind9-utils fping iproute2 ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(bind9 dnsutils tayga nftables openssh-server openssh-client curl chromium
+  packages+=(bind9 dnsutils tayga nftables openssh-server openssh-client curl chromium prometheus
              debootstrap lintian debhelper dpkg-dev fakeroot systemd systemd-container zstd)
 fi
 

@@ -260,6 +260,17 @@ export const METRICS = {
 
 type Labels = Record<string, string>;
 
+/**
+ * prom-client's gauges named like counters (`promtool check metrics`: "non-counter metrics should
+ * not have _total suffix"). Left out: each is the sum of the per-type gauge of the same name
+ * without `_total` (`sum(nodejs_active_handles)`), which stays.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
 export class Metrics {
   readonly registry = new Registry();
   /** label sets of counters and histograms, by the prefix or target they belong to: removed with it */
@@ -272,7 +283,10 @@ export class Metrics {
   private readonly m = declare(this.registry);
 
   constructor(opts: { defaultMetrics?: boolean; now?: number } = {}) {
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     for (const result of ['success', 'failure']) this.m.config_reloads_total.inc({ result }, 0);
     // The daemon starts only with a valid config: that load counts as the first successful one.
     this.m.config_last_reload_successful.set(1);

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor as waitForAny } from '../../support/wait.js';
 import { parsePrefix, synthesize } from '../../../src/lib/prefix.js';
 import { terminate, type Netns } from '../../support/netns.js';
+import { checkMetrics, promtoolMissing } from '../../support/promtool.js';
+import { itWith } from '../../support/real-parts.js';
 import { startWorld, type World } from '../../support/world.js';
 import type { NamedInstance } from '../../support/named.js';
 import { sample } from '../../support/observe-fixtures.js';
@@ -224,6 +226,11 @@ describe('GET /metrics during a live run', () => {
     for (const line of r.body.split('\n').filter((l) => l && !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-zA-Z_:][\w:]*(\{[^}]*\})? (-?[\d.e+-]+|NaN|[+-]Inf)$/);
     }
+  });
+
+  itWith(promtoolMissing())("promtool check metrics finds nothing wrong in the live daemon's /metrics", async () => {
+    const r = await http('/metrics');
+    expect(await checkMetrics(r.body)).toEqual({ exitCode: 0, said: '' });
   });
 
   it('counts config reloads by result (a broken edit is rejected, the fix accepted)', async () => {

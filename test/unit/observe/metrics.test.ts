@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyOutcome, Metrics, probeType } from '../../../src/observe/metrics.js';
+import { checkMetrics, promtoolMissing } from '../../support/promtool.js';
+import { itWith } from '../../support/real-parts.js';
 import {
   A,
   apply,
@@ -291,6 +293,17 @@ describe('metrics', () => {
       else expect(name).not.toMatch(/_total$/);
       if (/latency|duration/.test(name!)) expect(name).toMatch(/_seconds$/);
     }
+    // prom-client's own too (issue 22): no gauge named like a counter; the per-type gauges stay
+    for (const [, name, type] of text.matchAll(/^# TYPE (\w+) (\w+)$/gm))
+      if (type !== 'counter') expect(name).not.toMatch(/_total$/);
+    expect(text).toMatch(/^# TYPE nodejs_active_handles gauge$/m);
+  });
+
+  itWith(promtoolMissing())('promtool check metrics finds nothing wrong in the whole exposition', async () => {
+    const m = new Metrics();
+    m.countApply(apply());
+    m.update(snapshot(), decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
+    expect(await checkMetrics(await m.metrics())).toEqual({ exitCode: 0, said: '' });
   });
 
   it('per discovery source: prefixes in use, last answer, whether the last query answered, the kept set', async () => {
