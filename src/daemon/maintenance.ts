@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { parsePrefix, PrefixError } from '../lib/prefix.js';
 import { writeFileAtomic } from '../lib/files.js';
+import { LockHeldError, waitForLock, type HeldLock } from '../lib/lock.js';
 import { inMaintenance, type Maintenance } from '../select/select.js';
 
 export const MAINTENANCE_FILE_NAME = 'maintenance.json';
@@ -105,9 +106,6 @@ export async function writeMaintenance(file: string, set: MaintenanceSet, now: n
   await writeFileAtomic(file, formatMaintenance(maintenanceInForce(set, now)));
 }
 
-/** A lock older than this is a crashed holder's (a read-modify-write takes milliseconds). */
-const LOCK_STALE_MS = 30_000;
-
 export function maintenanceLockFile(file: string): string {
   return `${file}.lock`;
 }
@@ -115,51 +113,25 @@ export function maintenanceLockFile(file: string): string {
 export type Locked<T> = { ok: true; value: T } | { ok: false; holder: string };
 
 /**
- * Runs `fn` holding the maintenance file's lock: a file created with O_EXCL that names our pid,
- * removed afterwards. A lock whose process is gone, or older than 30 s, is broken. When another
- * holds it, tries again for up to `waitMs` (0: not at all) and then hands back who holds it.
+ * Runs `fn` holding the maintenance file's lock (lib/lock.ts: flock, let go by the kernel when its
+ * process dies, so a crashed holder leaves nothing to break). When another holds it, waits for up
+ * to `waitMs` (0: not at all) and then hands back who holds it.
  */
 export async function withMaintenanceLock<T>(file: string, waitMs: number, fn: () => Promise<T>): Promise<Locked<T>> {
-  const lock = maintenanceLockFile(file);
-  const deadline = Date.now() + waitMs;
+  const lockFile = maintenanceLockFile(file);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  for (;;) {
-    try {
-      await fs.writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = await lockHolder(lock);
-    if (holder.stale) {
-      // (only a crashed holder leaves a stale lock, so two breakers racing here is rare)
-      await fs.rm(lock, { force: true });
-      continue;
-    }
-    if (Date.now() >= deadline) return { ok: false, holder: holder.text };
-    await new Promise((r) => setTimeout(r, 50));
+  let lock: HeldLock;
+  try {
+    lock = await waitForLock(lockFile, waitMs);
+  } catch (err) {
+    if (err instanceof LockHeldError) return { ok: false, holder: `${lockFile} (pid ${err.pid ?? '?'})` };
+    throw err;
   }
   try {
     return { ok: true, value: await fn() };
   } finally {
-    await fs.rm(lock, { force: true });
+    lock.release();
   }
-}
-
-async function lockHolder(lock: string): Promise<{ stale: boolean; text: string }> {
-  const [text, st] = await Promise.all([fs.readFile(lock, 'utf8').catch(() => ''), fs.stat(lock).catch(() => null)]);
-  if (!st) return { stale: false, text: `${lock} (just released)` };
-  const pid = Number(text.trim());
-  const alive = (() => {
-    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - st.mtimeMs < 1000; // being written
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM'; // another user's live process
-    }
-  })();
-  return { stale: !alive || Date.now() - st.mtimeMs > LOCK_STALE_MS, text: `${lock} (pid ${text.trim() || '?'})` };
 }
 
 /** The entries in force at `now` (an `until` that has come ends it). */

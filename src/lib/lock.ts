@@ -4,7 +4,7 @@
 // this process keeps open after flock(1) exits. Our own descriptors are close-on-exec (libuv
 // opens every file with O_CLOEXEC), so no child of ours (rndc, a notify hook) carries it away.
 // The holder writes its PID into the file, so a refused process can name it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { constants, closeSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 
 /** flock(1) exits with this when another open file description holds the lock */
@@ -38,6 +38,19 @@ export function lockHolder(file: string): number | null {
   }
 }
 
+/** flock(1)'s outcome on our descriptor */
+interface FlockRun {
+  status: number | null;
+  error?: Error;
+  stderr: string;
+}
+
+/** flock(1) on fd 3, at once (`waitMs` 0) or waiting in the kernel for up to `waitMs` */
+function flockArgs(waitMs: number): string[] {
+  const wait = waitMs > 0 ? ['--timeout', String(waitMs / 1000)] : ['--nonblock'];
+  return ['--exclusive', ...wait, '--conflict-exit-code', String(HELD), '3'];
+}
+
 /**
  * Takes the lock on `file` (created 0644 if missing) without waiting. Throws LockHeldError when
  * another process (or another lock of this one) holds it, and the file system's error when the
@@ -45,22 +58,42 @@ export function lockHolder(file: string): number | null {
  */
 export function takeLock(file: string): HeldLock {
   const fd = openLockFile(file);
-  let held = false;
-  let ino = 0;
+  return held(
+    file,
+    fd,
+    spawnSync('flock', flockArgs(0), { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' }),
+  );
+}
+
+/**
+ * The same, waiting up to `waitMs` for the holder to let go. The wait is flock(1)'s, in the kernel:
+ * the event loop goes on, and waiters are not turned away by one another's polls.
+ */
+export async function waitForLock(file: string, waitMs: number): Promise<HeldLock> {
+  const fd = openLockFile(file);
+  const run = await new Promise<FlockRun>((resolve) => {
+    const child = spawn('flock', flockArgs(waitMs), { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (error) => resolve({ status: null, error, stderr }));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+  return held(file, fd, run);
+}
+
+/** The lock on `fd` once flock(1) has run on it; the descriptor is closed unless the lock is ours. */
+function held(file: string, fd: number, r: FlockRun): HeldLock {
+  let ino: number;
   try {
-    const r = spawnSync('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'], {
-      stdio: ['ignore', 'ignore', 'pipe', fd],
-      encoding: 'utf8',
-    });
     if (r.error) throw new Error(`${file}: cannot run flock: ${r.error.message}`);
     if (r.status === HELD) throw new LockHeldError(file, lockHolder(file));
     if (r.status !== 0) throw new Error(`${file}: flock failed: ${r.stderr.trim() || `exit status ${r.status}`}`);
-    held = true;
     ino = fstatSync(fd).ino;
-    writePid(file, `${process.pid}\n`);
-  } finally {
-    if (!held) closeSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
+  writePid(file, `${process.pid}\n`);
   let open = true;
   return {
     file,

@@ -680,7 +680,9 @@ maintenance_js 'const e = m.prefixes.find((p) => p.prefix === process.argv[1]);
 state_js 'process.exit(s.maintenance?.[process.argv[2]]?.reason === "pkgtest" &&
   s.prefixes.find((p) => p.prefix === process.argv[2]).draining ? 0 : 1)' "$PREFIX_C" ||
   fail "the state file does not show $PREFIX_C in maintenance and draining"
-[ ! -e "$ROOT/var/lib/nat64-health/maintenance.json.lock" ] || fail "maintenance.json.lock was left behind"
+# the lock (an flock) is let go: nobody holds it, and no PID is left in it
+in_ct flock --nonblock /var/lib/nat64-health/maintenance.json.lock true &&
+  [ ! -s "$ROOT/var/lib/nat64-health/maintenance.json.lock" ] || fail "maintenance.json.lock is still held"
 ok "maintenance $PREFIX_C on (root, while the unit runs as bind): StatusText=$(status_text), AAAA $(aaaa), $PREFIX_C drains; list and the state file show it"
 
 # The hook ran under the unit: its stdin document, its variables, where it could write.

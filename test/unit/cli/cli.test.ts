@@ -7,6 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { formatHistory, historyFile, type HistoryEntry } from '../../../src/apply/history.js';
+import { lockHolder, takeLock } from '../../../src/lib/lock.js';
+
+/** Nobody holds the lock (flock) and no PID is written in it: none is left behind. */
+function lockFree(lockFile: string) {
+  if (!existsSync(lockFile)) return;
+  expect(lockHolder(lockFile)).toBeNull();
+  takeLock(lockFile).release();
+}
 
 const CLI = fileURLToPath(new URL('../../../bin/nat64-health.js', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-cli-'));
@@ -66,7 +74,7 @@ describe('nat64-health maintenance: bad input changes nothing', () => {
       );
     }
     expect(existsSync(file)).toBe(false);
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    lockFree(`${file}.lock`);
   });
 
   it('a malformed file, a bad prefix, a past --until: refused, the file kept byte for byte', async () => {
@@ -90,19 +98,23 @@ describe('nat64-health maintenance: bad input changes nothing', () => {
       expect.stringMatching(/maintenance\.json: version: .*nothing changed/s),
     ]);
     expect(readFileSync(file, 'utf8')).toBe(broken);
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    lockFree(`${file}.lock`);
   });
 
   it('the lock held by a live process: exit 1 after waiting, nothing changed', async () => {
     const { config, file } = setup('maint-locked');
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(`${file}.lock`, `${process.pid}\n`);
-    const r = await cli(['maintenance', A, 'on', '-c', config]);
-    expect([r.exitCode, r.stderr]).toEqual([
-      1,
-      expect.stringContaining(`(pid ${process.pid}): another maintenance change holds the lock; nothing`),
-    ]);
-    expect(existsSync(file)).toBe(false);
+    const held = takeLock(`${file}.lock`); // this test's process holds it
+    try {
+      const r = await cli(['maintenance', A, 'on', '-c', config]);
+      expect([r.exitCode, r.stderr]).toEqual([
+        1,
+        expect.stringContaining(`(pid ${process.pid}): another maintenance change holds the lock; nothing`),
+      ]);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      held.release();
+    }
   });
 });
 

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,8 @@ import {
   withMaintenanceLock,
   writeMaintenance,
 } from '../../../src/daemon/maintenance.js';
+import { takeLock } from '../../../src/lib/lock.js';
+import { lockHolderProcess } from '../../support/lock-holder.js';
 import { A, B } from '../../support/prefixes.js';
 
 const F = '/var/lib/nat64-health/maintenance.json';
@@ -105,7 +106,7 @@ describe('pruning and the lock', () => {
     release();
     expect(await first).toEqual({ ok: true, value: 'first' });
     expect(await waiting).toEqual({ ok: true, value: 'second' });
-    await expect(stat(maintenanceLockFile(file))).rejects.toThrow(/ENOENT/);
+    takeLock(maintenanceLockFile(file)).release(); // let go
   });
 
   it('concurrent read-modify-writes under the lock lose nothing', async () => {
@@ -124,16 +125,19 @@ describe('pruning and the lock', () => {
     expect([...(await readMaintenance(file)).keys()].sort()).toEqual([...ids].sort());
   });
 
-  it("a lock left by a process that is gone is broken; the error of a failing change is the caller's", async () => {
+  it("a killed holder's lock is free, a live holder's is not; a failing change's error is the caller's", async () => {
     const file = path.join(await tmp(), 'maintenance.json');
-    const child = spawn('true');
-    await new Promise((r) => child.on('exit', r));
-    await writeFile(maintenanceLockFile(file), `${child.pid}\n`);
+    await mkdir(path.dirname(file), { recursive: true });
+    const holder = await lockHolderProcess(maintenanceLockFile(file));
+    expect(await withMaintenanceLock(file, 0, () => Promise.resolve(2))).toEqual({
+      ok: false,
+      holder: `${maintenanceLockFile(file)} (pid ${holder.pid})`,
+    });
+    const exited = new Promise((r) => holder.on('exit', r));
+    holder.kill('SIGKILL');
+    await exited;
     expect(await withMaintenanceLock(file, 0, () => Promise.resolve(1))).toEqual({ ok: true, value: 1 });
     await expect(withMaintenanceLock(file, 0, () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
-    await expect(stat(maintenanceLockFile(file))).rejects.toThrow(/ENOENT/);
-    // a live process holds it (pid 1): it is not broken
-    await writeFile(maintenanceLockFile(file), '1\n');
-    expect(await withMaintenanceLock(file, 0, () => Promise.resolve(2))).toMatchObject({ ok: false });
+    takeLock(maintenanceLockFile(file)).release(); // let go after the failing change too
   });
 });

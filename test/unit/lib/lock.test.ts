@@ -1,25 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LockHeldError, lockHolder, takeLock } from '../../../src/lib/lock.js';
+import { LockHeldError, lockHolder, takeLock, waitForLock } from '../../../src/lib/lock.js';
+import { lockHolderProcess } from '../../support/lock-holder.js';
 
 const dir = () => mkdtempSync(path.join(os.tmpdir(), 'nh-lock-'));
-
-/** A node process that takes the lock and says so; it holds it until killed. */
-async function holder(file: string) {
-  const lockModule = new URL('../../../src/lib/lock.ts', import.meta.url).pathname;
-  const script =
-    `import(${JSON.stringify(lockModule)}).then((m) => ` +
-    `{ m.takeLock(${JSON.stringify(file)}); console.log('held'); setInterval(() => {}, 1e6); })`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
-    child.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
-  });
-  return child;
-}
 
 describe('takeLock', () => {
   it('is exclusive: a second lock on the file is refused, naming the holder, until the first is released', () => {
@@ -43,7 +29,7 @@ describe('takeLock', () => {
 
   it('is let go by the kernel when its process is killed with SIGKILL', async () => {
     const file = path.join(dir(), 'out.lock');
-    const child = await holder(file);
+    const child = await lockHolderProcess(file);
     expect(() => takeLock(file)).toThrow(`is locked by PID ${child.pid}`);
     const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
@@ -51,6 +37,20 @@ describe('takeLock', () => {
     const lock = takeLock(file);
     expect(lockHolder(file)).toBe(process.pid);
     lock.release();
+  });
+
+  it('waitForLock waits in the kernel for the holder to let go, and gives up after its time', async () => {
+    const file = path.join(dir(), 'maintenance.json.lock');
+    const first = takeLock(file);
+    const t0 = Date.now();
+    await expect(waitForLock(file, 300)).rejects.toThrow(`is locked by PID ${process.pid}`);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    const waiting = waitForLock(file, 10_000);
+    setTimeout(() => first.release(), 100);
+    const second = await waiting;
+    expect(lockHolder(file)).toBe(process.pid);
+    expect(() => takeLock(file)).toThrow(LockHeldError);
+    second.release();
   });
 
   it('names the file system error when the lock file cannot be made', () => {
