@@ -184,7 +184,12 @@ export class TargetRunner {
     let work: (() => Promise<void>) | null = null;
     if (this.served !== want.text) {
       const retrying = this.failure?.text === want.text;
-      if (retrying && now < this.failure!.retryAt) return Promise.resolve();
+      if (retrying && now < this.failure!.retryAt) {
+        // a timer may fire before the clock says it is due (its start is the event loop's cached
+        // time): arm it again, or a background target would wait for the next round
+        if (this.background) this.armRetry();
+        return Promise.resolve();
+      }
       work = () => this.applyNow(want, retrying ? 'retry after a failed apply' : want.reason);
     } else if (!this.hooks.dryRun) {
       const verifyDue = !!this.target.verification && now >= this.verifyDueAt;
@@ -218,18 +223,20 @@ export class TargetRunner {
   /** Converge (the wanted text may have moved on) or schedule the retry; background targets only. */
   private afterRun() {
     if (this.stopped || !this.background) return;
-    if (this.failure && this.failure.text === this.wanted?.text) {
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(
-        () => {
-          this.retryTimer = null;
-          void this.kick();
-        },
-        Math.max(0, this.failure.retryAt - this.hooks.now()),
-      );
-    } else if (this.wanted && this.served !== this.wanted.text) {
-      void this.kick();
-    }
+    if (this.failure && this.failure.text === this.wanted?.text) this.armRetry();
+    else if (this.wanted && this.served !== this.wanted.text) void this.kick();
+  }
+
+  private armRetry() {
+    if (this.stopped || !this.failure) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        void this.kick();
+      },
+      Math.max(1, this.failure.retryAt - this.hooks.now()),
+    );
   }
 
   /** A remote target without verification is still compared now and then. */

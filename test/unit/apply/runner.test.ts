@@ -1,7 +1,7 @@
 // What a target's runner hands the apply history (`applied`): one report per apply that happened,
 // with the text before and after, the sets, the reason and the verification; none for a dry run,
 // an unchanged file or a round that offers the same text again. Fake targets, no BIND.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyOutcome, ApplyTarget, ServedAnswer } from '../../../src/apply/target.js';
 import { TargetRunner, type ApplyReport } from '../../../src/apply/runner.js';
 import { createLogger } from '../../../src/lib/log.js';
@@ -327,5 +327,37 @@ describe('runner: drift repair (issue 20: the output is looked at, not remembere
     await offer(A);
     await offer(A);
     expect(t.compared).toBe(0);
+  });
+});
+
+describe('runner: backoff of a background target', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // CI, under load: the retry timer fired a little before Date.now() reached the retry time (a
+  // timer starts at the event loop's cached time), the runner found the retry not due, and nothing
+  // armed the timer again
+  it('a retry timer that fires before the runner clock says it is due is armed again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const t = new DriftFake();
+    t.background = true;
+    t.script = ['failed'];
+    let now = 1_000_000;
+    const { r, records, offer } = driftRunner(t, { now: () => now });
+    await offer(A);
+    await r.idle();
+    expect(records.map((x) => x.result)).toEqual(['failed']);
+    await vi.advanceTimersByTimeAsync(1000); // the timer fires; the runner's clock has not moved
+    await r.idle();
+    expect(records).toHaveLength(1);
+    now += 1000;
+    await vi.advanceTimersByTimeAsync(1000);
+    await r.idle();
+    expect(records.map((x) => [x.result, x.reason])).toEqual([
+      ['failed', `want ${A}`],
+      ['applied', 'retry after a failed apply'],
+    ]);
+    await r.stop();
   });
 });
