@@ -10,7 +10,7 @@ import type { StateSnapshot, TargetStatus } from './state-file.js';
 
 export interface SnapshotInput {
   /** what rounds work on: the configured and the discovered prefixes */
-  config: Pick<Config, 'source' | 'state_file' | 'prefixes' | 'select'>;
+  config: Pick<Config, 'source' | 'state_file' | 'prefixes' | 'select' | 'health'>;
   health: ReadonlyMap<string, PrefixHealth>;
   selection: SelectionState;
   /** the last decision's verdict on the probe targets; empty before the first round */
@@ -41,6 +41,7 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
     round: s.round,
     round_ms: s.roundMs,
     next_round_at: iso(s.nextRoundAt),
+    interval_ms: s.config.health.interval,
     failsafe: selection.failsafe,
     dry_run: s.dryRun,
     active: selection.active,
@@ -58,6 +59,7 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
         prefix: p.id,
         name: p.name,
         group: p.group,
+        group_rank: p.groupRank,
         status: h.status,
         active: selection.active.includes(p.id),
         draining: p.id in selection.draining,

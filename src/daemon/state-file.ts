@@ -14,6 +14,8 @@ export interface PrefixStatus {
   prefix: string;
   name: string;
   group: string | null;
+  /** the group's place in `select.groups`: 0 is the best (select.ts, rule 1); absent in older files */
+  group_rank?: number;
   status: PrefixHealth['status'];
   active: boolean;
   draining: boolean;
@@ -51,6 +53,8 @@ export interface StateSnapshot {
   round: number;
   round_ms: number | null;
   next_round_at: string | null;
+  /** `health.interval`: rounds start this often (at `fast_interval` while a prefix changes state) */
+  interval_ms?: number;
   failsafe: boolean;
   dry_run: boolean;
   active: string[];

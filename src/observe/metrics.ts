@@ -83,6 +83,11 @@ export const METRICS = {
     help: 'Configured prefix: its name and group (value always 1)',
     labels: ['prefix', 'name', 'group'],
   },
+  prefix_group_rank: {
+    type: 'gauge',
+    help: "Rank of the prefix's group in select.groups: 0 is the best; a prefix with no group ranks after them",
+    labels: ['prefix'],
+  },
   prefix_up: {
     type: 'gauge',
     help: 'Whether the prefix is up (1) or down or not yet known (0), after rise/fall hysteresis',
@@ -181,6 +186,11 @@ export const METRICS = {
   rounds_total: { type: 'counter', help: 'Probe rounds completed', labels: [] },
   round_duration_seconds: { type: 'histogram', help: 'Duration of a probe round', labels: [], buckets: ROUND_BUCKETS },
   last_round_timestamp_seconds: { type: 'gauge', help: 'When the last round completed (Unix time)', labels: [] },
+  round_interval_seconds: {
+    type: 'gauge',
+    help: 'health.interval: how often rounds start (at health.fast_interval while a prefix changes state)',
+    labels: [],
+  },
   failsafe: {
     type: 'gauge',
     help: 'Whether the fail-safe is on: no prefix is healthy and the last good set is kept (1) or not (0)',
@@ -336,6 +346,7 @@ export class Metrics {
 
     for (const g of [
       this.m.prefix_info,
+      this.m.prefix_group_rank,
       this.m.prefix_up,
       this.m.prefix_state,
       this.m.prefix_active,
@@ -366,6 +377,7 @@ export class Metrics {
     for (const p of snapshot.prefixes) {
       const prefix = p.prefix;
       this.m.prefix_info.set({ prefix, name: p.name, group: p.group ?? '' }, 1);
+      if (p.group_rank !== undefined) this.m.prefix_group_rank.set({ prefix }, p.group_rank);
       this.m.prefix_up.set({ prefix }, p.status === 'up' ? 1 : 0);
       for (const state of HEALTH_STATES) this.m.prefix_state.set({ prefix, state }, p.status === state ? 1 : 0);
       this.m.prefix_active.set({ prefix }, p.active ? 1 : 0);
@@ -381,6 +393,7 @@ export class Metrics {
     for (const probe of snapshot.target_faults) this.m.probe_target_fault.set({ probe }, 1);
     this.m.failsafe.set(snapshot.failsafe ? 1 : 0);
     this.m.active_prefixes.set(snapshot.active.length);
+    if (snapshot.interval_ms !== undefined) this.m.round_interval_seconds.set(snapshot.interval_ms / 1000);
     if (newRound) {
       this.m.rounds_total.inc();
       if (snapshot.round_ms != null) this.m.round_duration_seconds.observe(snapshot.round_ms / 1000);

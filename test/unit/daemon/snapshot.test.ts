@@ -11,14 +11,16 @@ function input(over: Partial<SnapshotInput> = {}): SnapshotInput {
     id,
     name,
     group: 'local',
+    groupRank: 0,
     ...(discovered ? { discovered } : {}),
   });
   return {
     config: {
       source: '/etc/nat64-health/config.yaml',
       state_file: '/run/nat64-health/state.json',
-      prefixes: [prefix(A, 'a'), prefix(B, 'b', '[2001:db8::53]:53')],
+      prefixes: [prefix(A, 'a'), { ...prefix(B, 'b', '[2001:db8::53]:53'), group: 'isp', groupRank: 1 }],
       select: { loss_penalty: 1000 },
+      health: { interval: 5000 },
     } as unknown as SnapshotInput['config'],
     health: new Map([
       [A, { ...initialHealth(A), status: 'up', latency_ms: 12, since: T0 - 5000, good_streak: 3 }],
@@ -51,6 +53,7 @@ describe('buildSnapshot', () => {
       round: 7,
       round_ms: 3,
       next_round_at: '2026-12-01T10:00:01.000Z',
+      interval_ms: 5000,
       failsafe: false,
       active: [A],
       draining: [GONE],
@@ -62,6 +65,8 @@ describe('buildSnapshot', () => {
     expect(s.prefixes).toEqual([
       expect.objectContaining({
         prefix: A,
+        group: 'local',
+        group_rank: 0,
         status: 'up',
         active: true,
         draining: false,
@@ -74,6 +79,8 @@ describe('buildSnapshot', () => {
       }),
       expect.objectContaining({
         prefix: B,
+        group: 'isp',
+        group_rank: 1,
         status: 'down',
         active: false,
         maintenance: expect.objectContaining({ reason: 'upgrade' }) as unknown,

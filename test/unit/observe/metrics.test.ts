@@ -246,6 +246,25 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_probe_results_total', { prefix: A, type: 'tcp', outcome: 'ok' })).toBe(1);
   });
 
+  it('the group rank of each prefix and the round interval (what the alerts compare with)', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(
+      snapshot({
+        interval_ms: 5000,
+        prefixes: [prefix(A, { group: 'local', group_rank: 0 }), deadPrefix(B, { group: 'isp', group_rank: 1 })],
+      }),
+      decision(),
+    );
+    let text = await m.metrics();
+    expect(sample(text, 'nat64_health_prefix_group_rank', { prefix: A })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_group_rank', { prefix: B })).toBe(1);
+    expect(sample(text, 'nat64_health_round_interval_seconds')).toBe(5);
+    // optional in the snapshot (state files of older versions lack them): no series, not a made-up value
+    m.update(snapshot({ round: 2, prefixes: [prefix(A)] }), decision());
+    text = await m.metrics();
+    expect(sample(text, 'nat64_health_prefix_group_rank', { prefix: A })).toBeUndefined();
+  });
+
   it('counts config reloads by result, once each', async () => {
     const m = new Metrics({ defaultMetrics: false });
     let text = await m.metrics();
