@@ -32,6 +32,8 @@ interface Panel {
   gridPos: GridPos;
   datasource?: unknown;
   description?: string;
+  /** the minimum interval of the panel's queries */
+  interval?: string;
   targets?: Target[];
   panels?: Panel[];
 }
@@ -197,11 +199,23 @@ describe(DASHBOARD, () => {
     expect(problems).toEqual([]);
   });
 
-  it('takes rate() and increase() over $__rate_interval', () => {
+  // rate() over $__rate_interval (at least four scrapes); a count per bar, increase(), over
+  // $__interval in a panel with a minimum interval, so that bars neither overlap nor come out empty
+  it('takes rate() over $__rate_interval, and increase() over $__interval of a panel with a minimum interval', () => {
     const problems: string[] = [];
-    for (const { panel, target } of queries)
-      for (const range of (target.expr ?? '').matchAll(/\[([^\]]*)\]/g))
-        if (range[1] !== '$__rate_interval') problems.push(`${where(panel, target)}: range [${range[1]}]`);
+    for (const { panel, target } of queries) {
+      const expr = target.expr ?? '';
+      const ranges = [...expr.matchAll(/(\w+)\([^()[\]]*\[([^\]]*)\]/g)];
+      if (ranges.length !== [...expr.matchAll(/\[/g)].length)
+        problems.push(`${where(panel, target)}: a range not directly inside a function call`);
+      for (const [, fn, window] of ranges) {
+        if (fn === 'increase' && window === '$__interval' && panel.interval) continue;
+        if (fn !== 'increase' && window === '$__rate_interval') continue;
+        problems.push(
+          `${where(panel, target)}: ${fn}(...[${window}])${panel.interval ? '' : ' (no minimum interval)'}`,
+        );
+      }
+    }
     expect(problems).toEqual([]);
   });
 
