@@ -2,8 +2,9 @@
 # Installs what nat64-health needs from Debian's archive (run as root on Debian 12 or 13).
 #   install-deps.sh run    the daemon: Node.js >= 20.19, rndc/named-checkconf, fping
 #   install-deps.sh test   also what the test suite starts for real: named, dig, TAYGA, sshd,
-#                          Chromium (status page), curl, promtool (prometheus: check metrics),
-#                          and the Debian packaging tools
+#                          Chromium (status page), curl, prometheus (the server scrapes the daemon
+#                          and evaluates the shipped rules; promtool checks metrics and tests the
+#                          rules), and the Debian packaging tools
 set -euo pipefail
 mode=${1:-run}
 export DEBIAN_FRONTEND=noninteractive
