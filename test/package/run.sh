@@ -394,6 +394,15 @@ for f in /usr/bin/nat64-health /usr/share/man/man8/nat64-health.8.gz /usr/share/
   [ -e "$ROOT$f" ] || fail "$f is missing"
 done
 ok "files: include file (bind:bind 0644), conffile, CLI, man page, completions, templates, unit"
+MONITORING=/usr/share/nat64-health/monitoring
+for f in nat64-health.rules.yml nat64-health.dashboard.json; do
+  cmp -s "$REPO/monitoring/$f" "$ROOT$MONITORING/$f" || fail "$MONITORING/$f is missing or not the repository's monitoring/$f"
+done
+promtool check rules "$ROOT$MONITORING/nat64-health.rules.yml" >"$LOGS/promtool.log" 2>&1 ||
+  { cat "$LOGS/promtool.log"; fail "promtool check rules $MONITORING/nat64-health.rules.yml"; }
+node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$ROOT$MONITORING/nat64-health.dashboard.json" ||
+  fail "$MONITORING/nat64-health.dashboard.json is not JSON"
+ok "monitoring: the alert rules (promtool check rules: $(grep -o '[0-9]* rules found' "$LOGS/promtool.log")) and the Grafana dashboard in $MONITORING"
 completions=$(in_ct bash -c '. /usr/share/bash-completion/completions/nat64-health
   COMP_WORDS=(nat64-health va); COMP_CWORD=1; _nat64-health_yargs_completions; echo "${COMPREPLY[*]}"')
 [ "$completions" = validate ] || fail "bash completion of 'nat64-health va': '$completions'"
