@@ -374,3 +374,17 @@ function makeInstance({ l, opts, ownDir, port, controlPort, proc, exec }: Instan
     },
   };
 }
+
+/**
+ * The `bind:` section of a daemon config that keeps this named's include file: checked with its
+ * named-checkconf, reloaded with `rndc reconfig`, verified by asking it.
+ */
+export function bindSectionYaml(named: NamedInstance): string {
+  return `bind:
+  mode: include
+  output: ${named.includeFile}
+  checkconf: ${JSON.stringify(named.checkconfArgv)}
+  reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])}
+  verify: { server: "${named.listen}", port: ${named.port} }
+`;
+}

@@ -1,21 +1,33 @@
-// A real Prometheus server (Debian's `prometheus` package, which `install-deps.sh test` installs)
-// in a test's network namespace: it scrapes the daemon there every second, evaluates the rule
-// files it is given, and answers its HTTP API (through curl inside the namespace).
+// Prometheus' own tools, from Debian's `prometheus` package (which `install-deps.sh test`
+// installs): `promtool check metrics` reads an exposition on stdin and names what it finds wrong;
+// a real Prometheus server in a test's network namespace scrapes the daemon there every second,
+// evaluates the rule files it is given, and answers its HTTP API (through curl inside the
+// namespace).
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { terminate, type Netns } from './netns.js';
 import { waitFor } from './wait.js';
 
-/** Why no Prometheus server can run here, or null when it can (for itWith). */
-export function prometheusMissing(): string | null {
+/** Why `binary` cannot be run here, or null when it can (for itWith). */
+function missing(binary: 'promtool' | 'prometheus'): string | null {
   try {
-    execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
     return null;
   } catch {
-    return 'prometheus is not installed (Debian package prometheus)';
+    return `${binary} is not installed (Debian package prometheus)`;
   }
+}
+
+export const promtoolMissing = () => missing('promtool');
+export const prometheusMissing = () => missing('prometheus');
+
+/** `promtool check metrics` on an exposition: its exit code and what it said. */
+export async function checkMetrics(text: string): Promise<{ exitCode: number; said: string }> {
+  const r = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
+  return { exitCode: r.exitCode ?? -1, said: `${r.stdout}${r.stderr}`.trim() };
 }
 
 export interface PrometheusOptions {

@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor as waitForAny } from '../../support/wait.js';
 import { parsePrefix, synthesize } from '../../../src/lib/prefix.js';
 import { terminate, type Netns } from '../../support/netns.js';
-import { checkMetrics, promtoolMissing } from '../../support/promtool.js';
+import { checkMetrics, promtoolMissing } from '../../support/prometheus.js';
 import { itWith } from '../../support/real-parts.js';
 import { startWorld, type World } from '../../support/world.js';
-import type { NamedInstance } from '../../support/named.js';
+import { bindSectionYaml, type NamedInstance } from '../../support/named.js';
 import { sample } from '../../support/observe-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,13 +112,7 @@ probes:
   - { type: dns, address: ${DNS_TARGET}, port: 5353, name: probe.example.test }
 health: { interval: 500ms, fast_interval: 250ms, timeout: 300ms, rise: 2, fall: 2 }
 select: { groups: [east, west], min_active: 2, max_active: 3, drain: 1h }
-bind:
-  mode: include
-  output: ${named.includeFile}
-  checkconf: ${JSON.stringify(named.checkconfArgv)}
-  reload: ${JSON.stringify([...named.rndcArgv, 'reconfig'])}
-  verify: { server: "${named.listen}", port: ${named.port} }
-state_file: ${stateFile}
+${bindSectionYaml(named)}state_file: ${stateFile}
 http:
   listen: ${LISTEN}
 `;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { promtoolMissing } from '../../support/promtool.js';
+import { promtoolMissing } from '../../support/prometheus.js';
 import { itWith } from '../../support/real-parts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyOutcome, Metrics, probeType } from '../../../src/observe/metrics.js';
-import { checkMetrics, promtoolMissing } from '../../support/promtool.js';
+import { checkMetrics, promtoolMissing } from '../../support/prometheus.js';
 import { itWith } from '../../support/real-parts.js';
 import {
   A,
