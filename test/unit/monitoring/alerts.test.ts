@@ -75,6 +75,12 @@ describe('alert rules (monitoring/nat64-health.rules.yml)', () => {
     }
   });
 
+  it('docs/observability.md explains every alert, and no other', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/observability.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(NAT64Health\w+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(documented.sort()).toEqual(rules.map((r) => [r.alert, r.labels?.severity]).sort());
+  });
+
   it('each alert has a severity, a summary and a description that says what to do', () => {
     for (const r of rules) {
       expect(['critical', 'warning'], r.alert).toContain(r.labels?.severity);
