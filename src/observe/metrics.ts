@@ -377,6 +377,9 @@ export class Metrics {
     for (const p of snapshot.prefixes) {
       const prefix = p.prefix;
       this.m.prefix_info.set({ prefix, name: p.name, group: p.group ?? '' }, 1);
+      // zero series before the first change, so increase() counts that one (NAT64HealthPrefixFlapping)
+      for (const state of ['up', 'down'])
+        this.inc(`prefix ${prefix}`, this.m.prefix_state_changes_total, { prefix, state }, 0);
       if (p.group_rank !== undefined) this.m.prefix_group_rank.set({ prefix }, p.group_rank);
       this.m.prefix_up.set({ prefix }, p.status === 'up' ? 1 : 0);
       for (const state of HEALTH_STATES) this.m.prefix_state.set({ prefix, state }, p.status === state ? 1 : 0);

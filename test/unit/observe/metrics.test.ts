@@ -98,6 +98,9 @@ describe('metrics', () => {
     );
     const text = await m.metrics();
     expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: B, state: 'down' })).toBe(1);
+    // a zero before the first change, so that increase() counts the first one
+    expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: B, state: 'up' })).toBe(0);
+    expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: A, state: 'down' })).toBe(0);
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: B, change: 'deactivated' })).toBe(1);
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'drain_ended' })).toBe(1);
   });
