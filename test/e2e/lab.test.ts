@@ -450,6 +450,8 @@ describe.skipIf(!!unavailable)('e2e: nat64-health in the NAT64 lab', () => {
     );
     const answer = await answerWithout(victim);
     expect(answer).toEqual(expectedAAAA([keep, standby]));
+    // BIND answers anew once reloaded, a moment before the apply is logged (a CI run caught it)
+    await waitFor('the apply to be logged', () => Promise.resolve(daemon.applies(mark).length >= 1), 3000);
     expect(daemon.applies(mark)).toHaveLength(1);
     // the healthy prefixes never went down, bursts or not
     expect(daemon.since(mark, /is down$/).map((l) => l.msg)).toEqual([`prefix ${victim} is down`]);
