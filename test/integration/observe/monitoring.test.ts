@@ -191,7 +191,7 @@ beforeAll(async () => {
     if (missing.length > 0) throw new Error(`no series yet for ${missing.join(', ')}`);
     return true;
   });
-  // every rate() in the dashboard has two samples in its window
+  // the dashboard's increase() over $__interval (15 s here) needs two samples in its window
   await new Promise((r) => setTimeout(r, 2500));
 }, 120_000);
 
