@@ -17,7 +17,7 @@
 // negations into its parent, and merging a negated one turns an earlier positive entry for the same
 // address prefix negative (dns_iptable_merge): with named 9.18 `{ P; }; !{ P; };` admits no client of P.
 // For the same reason the elements of the last block stay in braces unless the block is all there is:
-// inlined, a pool's `!name` would be such a merge.
+// inlined, a `!name` among them (a named acl without negations of its own) would be such a merge.
 //
 // Simplified only where it is equivalent: negated blocks after the last positive one are dropped (a
 // client they deny is not admitted anyway), nothing after a block opening with `any` is reached,
