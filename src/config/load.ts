@@ -47,7 +47,20 @@ export interface DiscoverSource {
 
 export type ProbeConfig = ProbeSpec & { id: string };
 
-export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' | 'targets'> {
+/** A client pool (`pools:`), its settings resolved: what it selects with. */
+export interface PoolConfig {
+  name: string;
+  /** BIND ACL elements: who is in it (unless an earlier pool admits them) */
+  clients: string[];
+  /** its group order: its own, or select.groups */
+  groups: string[];
+  min_active: number;
+  max_active: number;
+  /** file:line of the entry */
+  origin: string;
+}
+
+export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' | 'targets' | 'pools'> {
   /** the file this came from, or "(embedded default)" */
   source: string;
   /** the configured prefixes; the daemon adds the discovered ones (src/discover/prefixes.ts) */
@@ -55,6 +68,8 @@ export interface Config extends Omit<RawConfig, 'prefixes' | 'probes' | 'bind' |
   /** discovery sources (RFC 7050), in config order */
   discover: DiscoverSource[];
   probes: ProbeConfig[];
+  /** client pools in config order; empty: every client selects by `select` */
+  pools: PoolConfig[];
   bind: Omit<RawConfig['bind'], 'output' | 'verify'> & {
     output: string;
     named_conf: string;
@@ -268,6 +283,14 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     prefixes,
     discover,
     probes,
+    pools: raw.pools.map((p, i) => ({
+      name: p.name,
+      clients: p.clients,
+      groups: p.groups ?? raw.select.groups,
+      min_active: p.min_active ?? raw.select.min_active,
+      max_active: p.max_active ?? raw.select.max_active,
+      origin: `${file}:${lineOf(doc, lc, ['pools', i]) ?? '?'}`,
+    })),
     bind: {
       ...raw.bind,
       output: path.resolve(baseDir, output),

@@ -122,6 +122,10 @@ const roundDuration = duration.refine((ms) => ms >= MIN_ROUND_MS, {
 });
 export const MAX_PREFIXES = 256;
 export const MAX_PROBES = 32;
+/** Each pool is one more selection per round and one more block in every dns64 statement's ACL. */
+export const MAX_POOLS = 16;
+/** The pool of the clients in no configured pool: it selects by `select` (and is no pool name). */
+export const DEFAULT_POOL = 'default';
 
 // ACL elements go verbatim into named.conf: refuse what could end the statement or the block.
 const acl = z.array(z.string().regex(/^[^;{}"\n]+$/, 'an ACL element must not contain ; { } " or a newline'));
@@ -183,6 +187,26 @@ export const configSchema = z
         loss_penalty: duration.default(1000),
       })
       .prefault({}),
+    /**
+     * Client pools: each client belongs to the first pool whose `clients` admit it and gets that
+     * pool's selection (its own group order and set size); clients in no pool: `select` as ever.
+     */
+    pools: z
+      .array(
+        z.strictObject({
+          name: label.refine((n) => n !== DEFAULT_POOL, {
+            message: `"${DEFAULT_POOL}" is the pool of the clients in no pool; choose another name`,
+          }),
+          clients: acl.min(1, 'at least one ACL element (an address, a prefix or the name of an acl)'),
+          /** its group order; absent: select.groups */
+          groups: z.array(label).optional(),
+          /** absent: select.min_active / select.max_active */
+          min_active: z.number().int().min(1).optional(),
+          max_active: z.number().int().min(1).optional(),
+        }),
+      )
+      .max(MAX_POOLS, `at most ${MAX_POOLS} pools`)
+      .default([]),
     bind: z
       .strictObject({
         ...bindFields,
@@ -262,6 +286,30 @@ export const configSchema = z
       });
     }
     const groups = new Set(cfg.select.groups);
+    const poolNames = new Map<string, number>();
+    cfg.pools.forEach((pool, i) => {
+      const first = poolNames.get(pool.name);
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['pools', i, 'name'], message: `pools[${first}] has this name` });
+      else poolNames.set(pool.name, i);
+      const min = pool.min_active ?? cfg.select.min_active;
+      const max = pool.max_active ?? cfg.select.max_active;
+      if (min > max)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', i, pool.min_active !== undefined ? 'min_active' : 'max_active'],
+          message: `min_active (${min}) is larger than max_active (${max})`,
+        });
+      (pool.groups ?? []).forEach((g, j) => {
+        // a prefix's group must be in select.groups: any other group would hold no prefix
+        if (groups.size > 0 && !groups.has(g))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pools', i, 'groups', j],
+            message: `group "${g}" is not listed in select.groups (${[...groups].join(', ')})`,
+          });
+      });
+    });
     cfg.prefixes.forEach((p, i) => {
       const first = 'discover' in p ? cfg.prefixes.findIndex((q) => 'discover' in q && sameSource(q, p)) : i;
       if (first < i) {

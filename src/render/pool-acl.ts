@@ -23,15 +23,15 @@
 // client they deny is not admitted anyway), nothing after a block opening with `any` is reached,
 // a statement nobody may use says `none`, and one whose every block admits, ending in `any`, says `any`.
 // Same inputs, same elements in the same order: the daemon reloads BIND whenever the text changes.
+import { DEFAULT_POOL } from '../config/schema.js';
+
+export { DEFAULT_POOL };
 
 /** One pool: its name and its `clients`, BIND ACL elements (addresses, prefixes, `!x`, acl names). */
 export interface PoolClients {
   name: string;
   clients: readonly string[];
 }
-
-/** The pool of the clients in no configured pool: in `using` when the default pool uses the prefix. */
-export const DEFAULT_POOL = 'default';
 
 interface Block {
   negated: boolean;
