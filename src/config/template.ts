@@ -11,6 +11,13 @@ export interface RenderedPrefix {
   group: string | null;
   active: boolean;
   draining: boolean;
+  /**
+   * the `clients` ACL elements of its statement: `bind.dns64.clients` without pools; with pools,
+   * those that admit exactly the clients of the pools using it; `none` while draining
+   */
+  clients: string[];
+  /** the pools that use it (`default`: the clients in no pool); empty while draining */
+  pools: string[];
 }
 
 /** The `bind.dns64` options as configured (absent ones undefined). */
@@ -51,6 +58,8 @@ export interface TemplateContext {
   draining: RenderedPrefix[];
   dns64: Dns64Context;
   failsafe: boolean;
+  /** the client pools (`pools:`), in config order; empty without pools */
+  pools: Array<{ name: string; clients: string[] }>;
 }
 
 export interface Dns64Template {
@@ -82,9 +91,25 @@ export function resolveTemplatePath(name: string, configDir: string): string {
 
 /** A sample set to test-render a template with: one active and one draining prefix, the real options. */
 function sampleContext(dns64: Dns64Options): TemplateContext {
-  const a = { prefix: '2001:db8:64:a::/96', name: 'sample-a', group: 'local', active: true, draining: false };
-  const b = { prefix: '2001:db8:64:c::/64', name: 'sample-c', group: null, active: false, draining: true };
-  return { prefixes: [a, b], active: [a], draining: [b], dns64: dns64Context(dns64), failsafe: false };
+  const a = {
+    prefix: '2001:db8:64:a::/96',
+    name: 'sample-a',
+    group: 'local',
+    active: true,
+    draining: false,
+    clients: dns64.clients,
+    pools: ['default'],
+  };
+  const b = {
+    prefix: '2001:db8:64:c::/64',
+    name: 'sample-c',
+    group: null,
+    active: false,
+    draining: true,
+    clients: ['none'],
+    pools: [],
+  };
+  return { prefixes: [a, b], active: [a], draining: [b], dns64: dns64Context(dns64), failsafe: false, pools: [] };
 }
 
 /**

@@ -6,6 +6,7 @@ import { evaluateRound, type RoundVerdict } from '../health/evaluate.js';
 import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth, type Transition } from '../health/state.js';
 import type { ProbeOutcome } from '../probe/types.js';
 import { renderDns64 } from '../render/render.js';
+import type { PoolConfig } from '../config/load.js';
 import {
   EMPTY_SELECTION,
   selectActive,
@@ -18,7 +19,10 @@ export interface Decision {
   verdict: RoundVerdict;
   health: Map<string, PrefixHealth>;
   transitions: Transition[];
+  /** the default pool's selection (every client's without `pools:`) */
   selection: SelectionState;
+  /** each client pool's selection, by pool name (same rules, its own groups and set size) */
+  pools: Map<string, SelectionState>;
   changes: SelectionChange[];
   rendered: string;
   /** the round's raw probe outcomes (counted by the metrics) */
@@ -34,6 +38,7 @@ export function decide(
   outcomes: ProbeOutcome[],
   now: number,
   maintenance: ReadonlyMap<string, Maintenance> = new Map(),
+  prevPools: ReadonlyMap<string, SelectionState> = new Map(),
 ): Decision {
   const verdict = evaluateRound(
     outcomes,
@@ -54,7 +59,13 @@ export function decide(
     if (transition) transitions.push(transition);
   }
   const confirm = confirmationsDue(health, verdict, config.health);
-  return { ...choose(config, health, prevSelection, now, maintenance), verdict, transitions, outcomes, confirm };
+  return {
+    ...choose(config, health, prevSelection, prevPools, now, maintenance),
+    verdict,
+    transitions,
+    outcomes,
+    confirm,
+  };
 }
 
 /**
@@ -81,7 +92,7 @@ export function decideConfirmation(
   }
   return {
     // part of its round: no second swap (selection rule 3)
-    ...choose(config, health, round.selection, now, maintenance, false),
+    ...choose(config, health, round.selection, round.pools, now, maintenance, false),
     verdict: round.verdict,
     transitions,
     outcomes: sets.flat(),
@@ -89,14 +100,23 @@ export function decideConfirmation(
   };
 }
 
+/** A pool's own group order: a group it does not list ranks after those it lists (selection rule 1). */
+function rankedFor(pool: PoolConfig, prefixes: Config['prefixes']): Config['prefixes'] {
+  return prefixes.map((p) => {
+    const i = p.group === null ? -1 : pool.groups.indexOf(p.group);
+    return { ...p, groupRank: i < 0 ? pool.groups.length : i };
+  });
+}
+
 function choose(
   config: Config,
   health: Map<string, PrefixHealth>,
   prevSelection: SelectionState,
+  prevPools: ReadonlyMap<string, SelectionState>,
   now: number,
   maintenance: ReadonlyMap<string, Maintenance>,
   swap = true,
-): Pick<Decision, 'health' | 'selection' | 'changes' | 'rendered'> {
+): Pick<Decision, 'health' | 'selection' | 'pools' | 'changes' | 'rendered'> {
   const { next: selection, changes } = selectActive(
     prevSelection,
     config.prefixes,
@@ -106,7 +126,21 @@ function choose(
     maintenance,
     { swap },
   );
-  return { health, selection, changes, rendered: renderDns64(config, selection) };
+  const pools = new Map<string, SelectionState>();
+  for (const pool of config.pools) {
+    const { next, changes: own } = selectActive(
+      prevPools.get(pool.name) ?? EMPTY_SELECTION,
+      rankedFor(pool, config.prefixes),
+      health,
+      { ...config.select, min_active: pool.min_active, max_active: pool.max_active },
+      now,
+      maintenance,
+      { swap },
+    );
+    pools.set(pool.name, next);
+    changes.push(...own.map((c) => ({ ...c, pool: pool.name })));
+  }
+  return { health, selection, pools, changes, rendered: renderDns64(config, selection, pools) };
 }
 
 /** Milliseconds until the next round: fast while any prefix is failing or recovering, jittered. */

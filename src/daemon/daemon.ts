@@ -104,6 +104,8 @@ export class Daemon {
   private config: Config;
   private health = new Map<string, PrefixHealth>();
   private selection: SelectionState = EMPTY_SELECTION;
+  /** each client pool's selection, by pool name */
+  private pools = new Map<string, SelectionState>();
   private applies: AppliedRecord[] = [];
   private round = 0;
   private lastRoundMs: number | null = null;
@@ -244,6 +246,27 @@ export class Daemon {
    * says which set BIND serves: start from it, so a first round that fails everywhere keeps that
    * set (the fail-safe) instead of falling back to the static one, and drains continue.
    */
+  /** Each configured pool's selection from the previous run's state file, as the default's is restored. */
+  private restorePools(previous: StateSnapshot) {
+    const configured = new Set(this.config.prefixes.map((p) => p.id));
+    for (const pool of previous.pools ?? []) {
+      if (!this.config.pools.some((p) => p.name === pool.name)) continue;
+      const prefixes = pool.active.map((prefix) => ({ prefix, active: true }));
+      const restored = restoredSelection({ prefixes, draining_since: pool.draining_since }, configured, this.now());
+      if (restored.dropped.length > 0)
+        this.log.warn(`state file: pool ${pool.name}: dropped what is not a well-formed prefix or time`, {
+          file: this.config.state_file,
+          dropped: restored.dropped,
+        });
+      this.pools.set(pool.name, {
+        active: restored.active,
+        draining: restored.draining,
+        challengers: {},
+        failsafe: false,
+      });
+    }
+  }
+
   private restoreSelection(previous: StateSnapshot) {
     // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
     const { active, draining, dropped } = restoredSelection(
@@ -256,6 +279,7 @@ export class Daemon {
         file: this.config.state_file,
         dropped,
       });
+    this.restorePools(previous);
     if (active.length === 0 && Object.keys(draining).length === 0) return;
     this.selection = { active, draining, challengers: {}, failsafe: false };
     this.log.info('restored the previous active set from the state file', {
@@ -362,7 +386,7 @@ export class Daemon {
     const round = await this.prober(config.prefixes, config.probes, { timeoutMs: config.health.timeout });
     const now = this.now();
     const held = this.maintenance.forRound(now);
-    const decision = decide(config, this.health, this.selection, round.outcomes, now, held);
+    const decision = decide(config, this.health, this.selection, round.outcomes, now, held, this.pools);
     this.round++;
     this.lastRoundMs = round.duration_ms;
     if (decision.confirm.length === 0) {
@@ -400,6 +424,7 @@ export class Daemon {
   private async commit(decision: Decision, now: number, held: ReadonlyMap<string, MaintenanceEntry>, snapshot = true) {
     this.health = decision.health;
     this.selection = decision.selection;
+    this.pools = decision.pools;
     this.lastDecision = decision;
     this.unobserved.push(decision);
     this.decisionLog.record(decision, this.config, now, held);
@@ -427,6 +452,7 @@ export class Daemon {
         config: this.config,
         health: this.health,
         selection: this.selection,
+        pools: this.pools,
         targetFaults: this.lastDecision?.verdict.targetFaults ?? [],
         round: this.round,
         roundMs: this.lastRoundMs,

@@ -4,15 +4,17 @@ import type { AppliedRecord } from '../apply/runner.js';
 import type { Config } from '../config/load.js';
 import type { DiscoveryStatus } from '../discover/discover.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
-import { rankScore, type SelectionState } from '../select/select.js';
+import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
 import { maintenanceFile, maintenanceStatus, type MaintenanceEntry } from './maintenance.js';
 import type { StateSnapshot, TargetStatus } from './state-file.js';
 
 export interface SnapshotInput {
   /** what rounds work on: the configured and the discovered prefixes */
-  config: Pick<Config, 'source' | 'state_file' | 'prefixes' | 'select' | 'health'>;
+  config: Pick<Config, 'source' | 'state_file' | 'prefixes' | 'select' | 'health' | 'pools'>;
   health: ReadonlyMap<string, PrefixHealth>;
   selection: SelectionState;
+  /** each client pool's selection, by name */
+  pools: ReadonlyMap<string, SelectionState>;
   /** the last decision's verdict on the probe targets; empty before the first round */
   targetFaults: string[];
   round: number;
@@ -75,6 +77,21 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
         last_round: h.last_round,
       };
     }),
+    ...(s.config.pools.length > 0
+      ? {
+          pools: s.config.pools.map((p) => {
+            const sel = s.pools.get(p.name) ?? EMPTY_SELECTION;
+            return {
+              name: p.name,
+              active: sel.active,
+              draining_since: Object.fromEntries(
+                Object.entries(sel.draining).map(([id, since]) => [id, new Date(since).toISOString()]),
+              ),
+              failsafe: sel.failsafe,
+            };
+          }),
+        }
+      : {}),
     targets: s.targets,
     applies: s.applies,
     discovery: s.discovery,

@@ -45,6 +45,14 @@ export interface TargetStatus {
   verification?: Verification | null;
 }
 
+/** A client pool's selection as the state file holds it (restored at start, like the default's). */
+export interface PoolStatus {
+  name: string;
+  active: string[];
+  draining_since: Record<string, string>;
+  failsafe: boolean;
+}
+
 export interface StateSnapshot {
   version: 1;
   pid: number;
@@ -69,6 +77,8 @@ export interface StateSnapshot {
   prefixes: PrefixStatus[];
   targets: TargetStatus[];
   applies: AppliedRecord[];
+  /** each client pool's selection (`pools:`), in config order; absent without pools */
+  pools?: PoolStatus[];
   /** each discovery source (RFC 7050): what it answered and when it is asked again */
   discovery?: DiscoveryStatus[];
   last_config_reload: { at: string; ok: boolean; error?: string } | null;
@@ -118,6 +128,15 @@ const stateFileSchema = z.looseObject({
   version: z.literal(1),
   prefixes: z.array(z.looseObject({ prefix: z.string(), active: z.boolean() })),
   draining_since: z.record(z.string(), z.string()).optional(),
+  pools: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        active: z.array(z.string()),
+        draining_since: z.record(z.string(), z.string()),
+      }),
+    )
+    .optional(),
 });
 
 export async function readState(file: string): Promise<StateSnapshot> {

@@ -1,28 +1,54 @@
 // What to render for a selection. Pure.
+//
+// With client pools each pool has its own selection; the default pool's is `selection`. A prefix
+// is rendered for the pools whose set holds it, with a `clients` ACL that admits exactly their
+// clients (pool-acl.ts); it drains (`clients { none; }`) only once it has left every pool's set
+// while some pool still drains it. Without pools this is the one selection, rendered as ever.
 import type { Config } from '../config/load.js';
+import { DEFAULT_POOL } from '../config/schema.js';
 import type { SelectionState } from '../select/select.js';
 import { dns64Context, type RenderedPrefix, type TemplateContext } from '../config/template.js';
+import { clientsAcl } from './pool-acl.js';
+
+type Rendered = Pick<SelectionState, 'active' | 'draining' | 'failsafe'>;
+
+/** Each pool's selection by pool name; the default pool's is passed on its own. */
+export type PoolSelections = ReadonlyMap<string, Pick<SelectionState, 'active' | 'draining'>>;
 
 export function renderContext(
-  config: Pick<Config, 'prefixes' | 'bind'>,
-  selection: Pick<SelectionState, 'active' | 'draining' | 'failsafe'>,
+  config: Pick<Config, 'prefixes' | 'bind' | 'pools'>,
+  selection: Rendered,
+  pools: PoolSelections = new Map(),
 ): TemplateContext {
+  const selections = [
+    [DEFAULT_POOL, selection] as const,
+    ...config.pools.map((p) => [p.name, pools.get(p.name) ?? { active: [], draining: {} }] as const),
+  ];
+  const using = (id: string) => selections.filter(([, s]) => s.active.includes(id)).map(([name]) => name);
+  const drains = (id: string) => selections.some(([, s]) => id in s.draining);
+  const rendered = (id: string, name: string, group: string | null): RenderedPrefix => {
+    const users = using(id);
+    const active = users.length > 0;
+    return {
+      prefix: id,
+      name,
+      group,
+      active,
+      draining: !active,
+      clients: active ? clientsAcl(config.pools, config.bind.dns64.clients, new Set(users)) : ['none'],
+      pools: users,
+    };
+  };
   const configured = new Set(config.prefixes.map((p) => p.id));
   const prefixes: RenderedPrefix[] = [
     ...config.prefixes
-      .filter((p) => selection.active.includes(p.id) || p.id in selection.draining)
-      .map((p) => ({
-        prefix: p.id,
-        name: p.name,
-        group: p.group,
-        active: selection.active.includes(p.id),
-        draining: !selection.active.includes(p.id),
-      })),
+      .filter((p) => using(p.id).length > 0 || drains(p.id))
+      .map((p) => rendered(p.id, p.name, p.group)),
     // removed from the config but still draining: after the configured ones, in a stable order
-    ...Object.keys(selection.draining)
+    ...[...new Set(selections.flatMap(([, s]) => Object.keys(s.draining)))]
       .filter((id) => !configured.has(id))
       .sort()
-      .map((id) => ({ prefix: id, name: id, group: null, active: false, draining: true })),
+      .map((id) => rendered(id, id, null)),
   ];
   return {
     prefixes,
@@ -30,19 +56,24 @@ export function renderContext(
     draining: prefixes.filter((p) => p.draining),
     dns64: dns64Context(config.bind.dns64),
     failsafe: selection.failsafe,
+    pools: config.pools.map((p) => ({ name: p.name, clients: p.clients })),
   };
 }
 
 export function renderDns64(
-  config: Pick<Config, 'prefixes' | 'bind' | 'template'>,
-  selection: Pick<SelectionState, 'active' | 'draining' | 'failsafe'>,
+  config: Pick<Config, 'prefixes' | 'bind' | 'template' | 'pools'>,
+  selection: Rendered,
+  pools: PoolSelections = new Map(),
 ): string {
-  return config.template.render(renderContext(config, selection));
+  return config.template.render(renderContext(config, selection, pools));
 }
 
-/** Every configured prefix active: the plain static configuration (`render --static`). */
-export function staticSelection(
-  config: Pick<Config, 'prefixes'>,
-): Pick<SelectionState, 'active' | 'draining' | 'failsafe'> {
+/** Every configured prefix active for every client: the plain static configuration (`render --static`). */
+export function staticSelection(config: Pick<Config, 'prefixes'>): Rendered {
   return { active: config.prefixes.map((p) => p.id), draining: {}, failsafe: false };
+}
+
+/** Every pool with the static selection too. */
+export function staticPools(config: Pick<Config, 'prefixes' | 'pools'>): PoolSelections {
+  return new Map(config.pools.map((p) => [p.name, staticSelection(config)]));
 }

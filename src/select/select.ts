@@ -68,6 +68,8 @@ export interface SelectionChange {
   id: string;
   change: 'activated' | 'deactivated' | 'drain-ended';
   reason: string;
+  /** the client pool whose set changed (`pools:`); absent: the default pool */
+  pool?: string;
 }
 
 /** A prefix an operator took out (rule 6); `until` null: until `maintenance off`. */

@@ -124,6 +124,7 @@ export function decision(over: Partial<Decision> = {}): Decision {
     health: new Map(),
     transitions: [],
     selection: { active: [], draining: {}, challengers: {}, failsafe: false },
+    pools: new Map(),
     changes: [],
     rendered: '',
     outcomes: [],

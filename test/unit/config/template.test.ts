@@ -3,8 +3,16 @@ import { compileTemplate, type TemplateContext } from '../../../src/config/templ
 
 const EACH = '{{#each prefixes}}dns64 {{prefix}};{{/each}}';
 const context = (dns64: TemplateContext['dns64']): TemplateContext => {
-  const a = { prefix: '2001:db8:64:a::/96', name: 'a', group: null, active: true, draining: false };
-  return { prefixes: [a], active: [a], draining: [], dns64, failsafe: false };
+  const a = {
+    prefix: '2001:db8:64:a::/96',
+    name: 'a',
+    group: null,
+    active: true,
+    draining: false,
+    clients: dns64.clients,
+    pools: ['default'],
+  };
+  return { prefixes: [a], active: [a], draining: [], dns64, failsafe: false, pools: [] };
 };
 const ABSENT = { exclude: null, mapped: null, suffix: null, recursive_only: null, break_dnssec: null };
 
