@@ -47,7 +47,7 @@ const statements = (text: string) =>
   [...text.matchAll(/^dns64 (\S+) \{\n(?:\t\/\/.*\n)?\tclients \{ (.*) \};/gm)].map((m) => [m[1], m[2]]);
 
 describe('decide with client pools', () => {
-  it("each pool gets its own nearest gateway; the default pool selects by select; each statement admits its pools' clients", () => {
+  it('each pool gets its nearest gateway, the default selects by select; statements admit their pools', () => {
     const d = run(POOLS)([SA, SB, PUB], 1000);
     expect(d.selection.active).toEqual([SA]); // select.groups: site-a first
     expect(d.pools.get('site-a')!.active).toEqual([SA]);
@@ -65,7 +65,7 @@ describe('decide with client pools', () => {
     );
   });
 
-  it("site A's gateway dies: site A and the default pool move to site B's prefix, which site B keeps; A drains once no pool uses it", () => {
+  it("site A's gateway dies: site A and the default move to site B's prefix; A drains once no pool uses it", () => {
     const round = run(POOLS);
     round([SA, SB, PUB], 1000);
     const d = round([SB, PUB], 2000);
