@@ -73,7 +73,8 @@ export function staticSelection(config: Pick<Config, 'prefixes'>): Rendered {
   return { active: config.prefixes.map((p) => p.id), draining: {}, failsafe: false };
 }
 
-/** Every pool with the static selection too. */
-export function staticPools(config: Pick<Config, 'prefixes' | 'pools'>): PoolSelections {
-  return new Map(config.pools.map((p) => [p.name, staticSelection(config)]));
+/** The static configuration for every client, in every pool (`render --static`, `validate --bind`). */
+export function renderStatic(config: Pick<Config, 'prefixes' | 'bind' | 'template' | 'pools'>): string {
+  const pools = new Map(config.pools.map((p) => [p.name, staticSelection(config)]));
+  return renderDns64(config, staticSelection(config), pools);
 }

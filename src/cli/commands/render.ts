@@ -1,13 +1,13 @@
 // `render`: the dns64 text that would be written now.
 import type { Argv } from 'yargs';
-import { renderDns64, staticSelection } from '../../render/render.js';
+import { renderStatic } from '../../render/render.js';
 import { oneRound } from './check.js';
 import { EXIT, finish, loadDiscovered, stdio, type Builder, type Common, type Io } from '../common.js';
 
 export async function render(argv: Common & { static?: boolean }, io: Io = stdio): Promise<number> {
   const { config } = await loadDiscovered(argv);
   if (argv.static) {
-    io.out(renderDns64(config, staticSelection(config)));
+    io.out(renderStatic(config));
     return EXIT.ok;
   }
   io.out((await oneRound(config)).d.rendered);

@@ -1,7 +1,7 @@
 // `validate`: the config and template, and with --bind the rendered text against named.conf.
 import type { Argv } from 'yargs';
 import { localTarget } from '../../apply/fleet.js';
-import { renderDns64, staticSelection } from '../../render/render.js';
+import { renderStatic } from '../../render/render.js';
 import {
   stderr,
   CliError,
@@ -29,7 +29,7 @@ export async function validate(argv: Common & { bind?: boolean }, io: Io = stdio
   if (argv.bind) {
     // Read-only checks against BIND's files: the static render must pass named-checkconf.
     const target = localTarget(config.bind);
-    const rendered = renderDns64(config, staticSelection(config));
+    const rendered = renderStatic(config);
     if (config.bind.mode === 'include' && !(await target.includes(config.bind.output))) {
       const { named_conf, output } = config.bind;
       const fix = `add \`include "${output}";\` inside options { }`;

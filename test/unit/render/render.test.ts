@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { renderDns64, staticSelection } from '../../../src/render/render.js';
+import { renderDns64, renderStatic, staticSelection } from '../../../src/render/render.js';
+
+const POOL = { clients: ['2001:db8:a::/48'], groups: [], min_active: 1, max_active: 2, origin: 'c.yaml:9' };
 
 const config = parseConfig(
   `prefixes:
@@ -75,5 +77,17 @@ dns64 2001:db8:64:c::/64 {
 
   it('renders every configured prefix for --static', () => {
     expect(renderDns64(config, staticSelection(config)).match(/^dns64 /gm)).toHaveLength(3);
+    expect(renderStatic(config)).toBe(renderDns64(config, staticSelection(config)));
+  });
+
+  it('--static with client pools: every prefix for every client of every pool', () => {
+    const pooled = {
+      ...config,
+      pools: [
+        { ...POOL, name: 'site-a' },
+        { ...POOL, name: 'site-b', clients: ['site-b'] },
+      ],
+    };
+    expect(renderStatic(pooled).match(/^\tclients \{ .* \};/gm)).toEqual(Array(3).fill('\tclients { any; };'));
   });
 });
