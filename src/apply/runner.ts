@@ -87,15 +87,18 @@ export interface ServedChange {
   draining: string[];
   /** why it was applied */
   reason: string;
-  /** the selection changes of the decision that wanted this text */
-  changes: Array<{ id: string; change: string; reason: string }>;
+  /** the selection changes of the decision that wanted this text (`pool`: a client pool's, not the default's) */
+  changes: Array<{ id: string; change: string; reason: string; pool?: string }>;
   at: string;
 }
 
 /** What the daemon decided besides the set, carried with the text to the apply. */
 export interface OfferContext {
+  /** the prefixes rendered draining: left every pool's set */
   draining: string[];
   changes: ServedChange['changes'];
+  /** each client pool's decided set by pool name (config order); absent without `pools:` */
+  pools?: Readonly<Record<string, readonly string[]>>;
 }
 
 interface Wanted {

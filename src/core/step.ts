@@ -5,7 +5,8 @@ import { confirmationsDue, confirmHealth, type Confirmation } from '../health/co
 import { evaluateRound, type RoundVerdict } from '../health/evaluate.js';
 import { advanceHealth, initialHealth, wantsFastRecheck, type PrefixHealth, type Transition } from '../health/state.js';
 import type { ProbeOutcome } from '../probe/types.js';
-import { renderDns64 } from '../render/render.js';
+import { renderContext } from '../render/render.js';
+import type { TemplateContext } from '../config/template.js';
 import type { PoolConfig } from '../config/load.js';
 import {
   EMPTY_SELECTION,
@@ -24,6 +25,8 @@ export interface Decision {
   /** each client pool's selection, by pool name (same rules, its own groups and set size) */
   pools: Map<string, SelectionState>;
   changes: SelectionChange[];
+  /** what is rendered: each prefix with the pools that use it, and the draining ones */
+  context: TemplateContext;
   rendered: string;
   /** the round's raw probe outcomes (counted by the metrics) */
   outcomes: ProbeOutcome[];
@@ -116,7 +119,7 @@ function choose(
   now: number,
   maintenance: ReadonlyMap<string, Maintenance>,
   swap = true,
-): Pick<Decision, 'health' | 'selection' | 'pools' | 'changes' | 'rendered'> {
+): Pick<Decision, 'health' | 'selection' | 'pools' | 'changes' | 'context' | 'rendered'> {
   const { next: selection, changes } = selectActive(
     prevSelection,
     config.prefixes,
@@ -140,7 +143,8 @@ function choose(
     pools.set(pool.name, next);
     changes.push(...own.map((c) => ({ ...c, pool: pool.name })));
   }
-  return { health, selection, pools, changes, rendered: renderDns64(config, selection, pools) };
+  const context = renderContext(config, selection, pools);
+  return { health, selection, pools, changes, context, rendered: config.template.render(context) };
 }
 
 /** Milliseconds until the next round: fast while any prefix is failing or recovering, jittered. */

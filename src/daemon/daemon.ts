@@ -429,8 +429,11 @@ export class Daemon {
     this.unobserved.push(decision);
     this.decisionLog.record(decision, this.config, now, held);
     await this.fleet.offer(decision.rendered, this.selection.active, {
-      draining: Object.keys(this.selection.draining),
+      draining: decision.context.draining.map((p) => p.prefix),
       changes: decision.changes.map((c) => ({ ...c })),
+      ...(this.config.pools.length > 0
+        ? { pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])) }
+        : {}),
     });
     if (snapshot) await this.persister.persist(now);
   }
