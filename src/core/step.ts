@@ -111,15 +111,30 @@ function rankedFor(pool: PoolConfig, prefixes: Config['prefixes']): Config['pref
   });
 }
 
-function choose(
-  config: Config,
-  health: Map<string, PrefixHealth>,
+/** Every pool's selection in one step: the default pool's and each configured pool's, with their changes. */
+export interface PoolsSelection {
+  /** the default pool's selection (every client's without `pools:`) */
+  selection: SelectionState;
+  /** each configured pool's, by name */
+  pools: Map<string, SelectionState>;
+  /** the default pool's changes, then each pool's (named by `pool`) */
+  changes: SelectionChange[];
+}
+
+/**
+ * The selection rules (select.ts) run for the default pool with `select` and for each configured pool
+ * with its own group order and set size, on the same health and maintenance. The daemon's step and
+ * the maintenance guard's prediction (maintenance-guard.ts) both select by this one function.
+ */
+export function selectPools(
+  config: Pick<Config, 'prefixes' | 'select' | 'pools'>,
+  health: ReadonlyMap<string, PrefixHealth>,
   prevSelection: SelectionState,
   prevPools: ReadonlyMap<string, SelectionState>,
   now: number,
   maintenance: ReadonlyMap<string, Maintenance>,
-  swap = true,
-): Pick<Decision, 'health' | 'selection' | 'pools' | 'changes' | 'context' | 'rendered'> {
+  { swap = true }: { swap?: boolean } = {},
+): PoolsSelection {
   const { next: selection, changes } = selectActive(
     prevSelection,
     config.prefixes,
@@ -143,6 +158,21 @@ function choose(
     pools.set(pool.name, next);
     changes.push(...own.map((c) => ({ ...c, pool: pool.name })));
   }
+  return { selection, pools, changes };
+}
+
+function choose(
+  config: Config,
+  health: Map<string, PrefixHealth>,
+  prevSelection: SelectionState,
+  prevPools: ReadonlyMap<string, SelectionState>,
+  now: number,
+  maintenance: ReadonlyMap<string, Maintenance>,
+  swap = true,
+): Pick<Decision, 'health' | 'selection' | 'pools' | 'changes' | 'context' | 'rendered'> {
+  const { selection, pools, changes } = selectPools(config, health, prevSelection, prevPools, now, maintenance, {
+    swap,
+  });
   const context = renderContext(config, selection, pools);
   return { health, selection, pools, changes, context, rendered: config.template.render(context) };
 }

@@ -1,7 +1,8 @@
 // `maintenance PREFIX on|off` and `maintenance list`: the maintenance file beside the state file.
 import type { Argv } from 'yargs';
 import type { Config } from '../../config/load.js';
-import { guardMaintenanceOn } from '../../core/maintenance-guard.js';
+import { DEFAULT_POOL } from '../../config/schema.js';
+import { eachPool, guardMaintenanceOn, type SetPrediction } from '../../core/maintenance-guard.js';
 import { effectivePrefixes } from '../../discover/restore.js';
 import {
   maintenanceFile,
@@ -39,7 +40,7 @@ async function readMaintenanceOrFail(file: string) {
 
 /**
  * `maintenance PREFIX on|off`: writes the maintenance file beside the state file; the running daemon
- * watches it. Putting the last healthy prefix of the set into maintenance needs --force. The
+ * watches it. Putting the last healthy prefix of a pool's set into maintenance needs --force. The
  * prefixes it knows are the daemon's (effectivePrefixes): the configured ones and those discovered
  * (RFC 7050) as the state file records them.
  */
@@ -91,22 +92,36 @@ export async function maintenance(
       return `${id}: maintenance off (${file}); it comes back by the selection rules\n`;
     }
     const entry = { reason, since: set.get(id)?.since ?? now, until };
-    const { after, next, everyHeld, refused } = guardMaintenanceOn(config, state, set, id, entry, now);
-    const note = next.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : '';
-    const becomes = `the set would become: ${names(next.active)}${note}`;
+    const { after, next, everyHeld, refusedFor } = guardMaintenanceOn(config, state, set, id, entry, now);
+    const becomes = (p: SetPrediction) =>
+      `${names(p.active)}${p.failsafe ? ' (fail-safe)' : everyHeld ? ' (every prefix in maintenance)' : ''}`;
     const unknown = state ? '' : ` (no state file at ${config.state_file}: checked against the configuration only)`;
-    if (refused && !argv.force)
+    const pooled = config.pools.length > 0;
+    const predicted = new Map(eachPool(next));
+    if (refusedFor.length > 0 && !argv.force)
       throw new CliError(
-        `refused: ${id} is the last healthy prefix of the active set; ${becomes}${unknown}. ` +
-          'Use --force to put it into maintenance anyway.',
+        (pooled
+          ? `refused: ${id} is the last healthy prefix of the active set of ` +
+            `${refusedFor.length > 1 ? 'pools' : 'pool'} ${refusedFor.join(', ')}; ` +
+            refusedFor
+              .map((pool) => `the set of pool ${pool} would become: ${becomes(predicted.get(pool)!)}`)
+              .join('; ')
+          : `refused: ${id} is the last healthy prefix of the active set; the set would become: ${becomes(next)}`) +
+          `${unknown}. Use --force to put it into maintenance anyway.`,
         EXIT.some,
       );
     await writeMaintenance(file, after, now);
     const untilText = until === null ? 'until `maintenance off`' : `until ${new Date(until).toISOString()}`;
-    return (
-      `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n` +
-      `active now: ${names(state?.active ?? [])}; ${becomes}${unknown}\n`
-    );
+    const activeNow = (pool: string) =>
+      pool === DEFAULT_POOL ? (state?.active ?? []) : (state?.pools?.find((p) => p.name === pool)?.active ?? []);
+    const sets = pooled
+      ? eachPool(next)
+          .map(
+            ([pool, p]) => `pool ${pool}: active now: ${names(activeNow(pool))}; the set would become: ${becomes(p)}`,
+          )
+          .join('\n') + `${unknown}\n`
+      : `active now: ${names(activeNow(DEFAULT_POOL))}; the set would become: ${becomes(next)}${unknown}\n`;
+    return `${id}: maintenance on, ${untilText}${reason ? ` (${reason})` : ''}; written to ${file}\n${sets}`;
   });
   if (!locked.ok)
     throw new CliError(
