@@ -9,6 +9,7 @@ import type { Logger } from '../lib/log.js';
 import { runRound, type RoundOptions, type RoundResult } from '../probe/round.js';
 import type { PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
+import { drainRemovedPools } from '../core/removed-pools.js';
 import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from '../core/step.js';
 import type { AppliedRecord, ServedChange } from '../apply/runner.js';
 import { historyDir } from '../apply/history.js';
@@ -246,11 +247,25 @@ export class Daemon {
    * says which set BIND serves: start from it, so a first round that fails everywhere keeps that
    * set (the fail-safe) instead of falling back to the static one, and drains continue.
    */
-  /** Each configured pool's selection from the previous run's state file, as the default's is restored. */
-  private restorePools(previous: StateSnapshot) {
+  private restoreSelection(previous: StateSnapshot) {
     const configured = new Set(this.config.prefixes.map((p) => p.id));
+    // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
+    const { active, draining, dropped } = restoredSelection(previous, configured, this.now());
+    if (dropped.length > 0)
+      this.log.warn('state file: dropped or corrected what is not a well-formed prefix or time', {
+        file: this.config.state_file,
+        dropped,
+      });
+    if (active.length > 0 || Object.keys(draining).length > 0) {
+      this.selection = { active, draining, challengers: {}, failsafe: false };
+      this.log.info('restored the previous active set from the state file', {
+        file: this.config.state_file,
+        active,
+        draining: Object.keys(draining),
+      });
+    }
+    // each pool's selection, as the default's; a pool no longer configured drains (drainRemovedPools)
     for (const pool of previous.pools ?? []) {
-      if (!this.config.pools.some((p) => p.name === pool.name)) continue;
       const prefixes = pool.active.map((prefix) => ({ prefix, active: true }));
       const restored = restoredSelection({ prefixes, draining_since: pool.draining_since }, configured, this.now());
       if (restored.dropped.length > 0)
@@ -258,35 +273,18 @@ export class Daemon {
           file: this.config.state_file,
           dropped: restored.dropped,
         });
-      this.pools.set(pool.name, {
-        active: restored.active,
-        draining: restored.draining,
-        challengers: {},
-        failsafe: false,
-      });
+      this.pools.set(pool.name, { ...EMPTY_SELECTION, active: restored.active, draining: restored.draining });
     }
+    this.dropRemovedPools();
   }
 
-  private restoreSelection(previous: StateSnapshot) {
-    // Drains go on, also those of prefixes removed from the config (their reverse lookups still matter).
-    const { active, draining, dropped } = restoredSelection(
-      previous,
-      new Set(this.config.prefixes.map((p) => p.id)),
-      this.now(),
-    );
-    if (dropped.length > 0)
-      this.log.warn('state file: dropped or corrected what is not a well-formed prefix or time', {
-        file: this.config.state_file,
-        dropped,
-      });
-    this.restorePools(previous);
-    if (active.length === 0 && Object.keys(draining).length === 0) return;
-    this.selection = { active, draining, challengers: {}, failsafe: false };
-    this.log.info('restored the previous active set from the state file', {
-      file: this.config.state_file,
-      active,
-      draining: Object.keys(draining),
-    });
+  /** The sets of pools no longer configured leave: their prefixes that no other pool uses drain. */
+  private dropRemovedPools() {
+    const { selection, pools, removed } = drainRemovedPools(this.config, this.selection, this.pools, this.now());
+    this.selection = selection;
+    this.pools = pools;
+    for (const { pool, draining } of removed)
+      this.log.info(`pool ${pool} is no longer configured: its set leaves`, { pool, draining });
   }
 
   /** The configured targets' apply histories, read before their first apply (a bad file is set aside). */
@@ -321,6 +319,7 @@ export class Daemon {
     if (!next) return;
     this.loaded = next;
     this.useDiscovered();
+    this.dropRemovedPools();
     this.fleet.configure(next);
     void this.useHistory();
     this.notifier.configure(next.hooks);
@@ -432,7 +431,9 @@ export class Daemon {
       draining: decision.context.draining.map((p) => p.prefix),
       changes: decision.changes.map((c) => ({ ...c })),
       ...(this.config.pools.length > 0
-        ? { pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])) }
+        ? {
+            pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])),
+          }
         : {}),
     });
     if (snapshot) await this.persister.persist(now);
