@@ -260,7 +260,7 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   const templatePath = resolveTemplatePath(raw.bind.template, baseDir);
   let template: Dns64Template;
   try {
-    template = loadTemplate(templatePath, raw.bind.dns64);
+    template = loadTemplate(templatePath, raw.bind.dns64, { pools: raw.pools.length > 0 });
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new ConfigError([

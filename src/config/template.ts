@@ -100,34 +100,88 @@ function sampleContext(dns64: Dns64Options): TemplateContext {
     clients: dns64.clients,
     pools: ['default'],
   };
-  const b = {
-    prefix: '2001:db8:64:c::/64',
-    name: 'sample-c',
-    group: null,
-    active: false,
-    draining: true,
-    clients: ['none'],
-    pools: [],
+  return { prefixes: [a, drainingSample], active: [a], draining: [drainingSample], ...common(dns64), pools: [] };
+}
+
+const drainingSample: RenderedPrefix = {
+  prefix: '2001:db8:64:c::/64',
+  name: 'sample-c',
+  group: null,
+  active: false,
+  draining: true,
+  clients: ['none'],
+  pools: [],
+};
+
+const common = (dns64: Dns64Options) => ({ dns64: dns64Context(dns64), failsafe: false });
+
+/**
+ * The sample set with client pools: two active prefixes, each with a `clients` ACL of its own whose
+ * elements appear nowhere else (not in the other's, not in the options), so the output shows whether
+ * the template renders each prefix's own `clients`.
+ */
+function pooledSampleContext(dns64: Dns64Options): TemplateContext {
+  const a = {
+    prefix: '2001:db8:64:a::/96',
+    name: 'sample-a',
+    group: 'site-a',
+    active: true,
+    draining: false,
+    clients: ['sample-clients-a'],
+    pools: ['sample-a'],
   };
-  return { prefixes: [a, b], active: [a], draining: [b], dns64: dns64Context(dns64), failsafe: false, pools: [] };
+  const b = {
+    prefix: '2001:db8:64:b::/96',
+    name: 'sample-b',
+    group: 'site-b',
+    active: true,
+    draining: false,
+    clients: ['sample-clients-b', 'sample-clients-default'],
+    pools: ['sample-b', 'default'],
+  };
+  return {
+    prefixes: [a, b, drainingSample],
+    active: [a, b],
+    draining: [drainingSample],
+    ...common(dns64),
+    pools: [
+      { name: 'sample-a', clients: ['sample-clients-a'] },
+      { name: 'sample-b', clients: ['sample-clients-b'] },
+    ],
+  };
+}
+
+/** What the config asks of a template beyond its dns64 options. */
+export interface TemplateUse {
+  /** `pools:` is configured: each prefix's `clients` must be rendered (else every client gets every prefix) */
+  pools?: boolean;
 }
 
 /**
  * Reads, compiles and test-renders a template with the config's dns64 options (the context it will
  * really get); any problem is a ConfigError naming the file and line.
  */
-export function loadTemplate(file: string, dns64: Dns64Options = { clients: ['any'] }): Dns64Template {
+export function loadTemplate(
+  file: string,
+  dns64: Dns64Options = { clients: ['any'] },
+  use: TemplateUse = {},
+): Dns64Template {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError([{ file, message: `cannot read template: ${(err as Error).message}` }]);
   }
-  return compileTemplate(text, file, dns64);
+  return compileTemplate(text, file, dns64, use);
 }
 
-export function compileTemplate(text: string, file: string, dns64: Dns64Options = { clients: ['any'] }): Dns64Template {
-  const SAMPLE = sampleContext(dns64);
+export function compileTemplate(
+  text: string,
+  file: string,
+  dns64: Dns64Options = { clients: ['any'] },
+  use: TemplateUse = {},
+): Dns64Template {
+  const SAMPLE = use.pools ? pooledSampleContext(dns64) : sampleContext(dns64);
   let compiled: HandlebarsTemplateDelegate<TemplateContext>;
   try {
     // strict: a misspelt field is an error, not silently empty output; noEscape: this is not HTML.
@@ -157,6 +211,23 @@ export function compileTemplate(text: string, file: string, dns64: Dns64Options 
             '(does it use {{prefix}} inside {{#each prefixes}}?)',
         },
       ]);
+    }
+  }
+  if (use.pools) {
+    // BIND gives a client every prefix whose statement's clients admit it: a template that leaves
+    // the pools' ACLs out (or writes its own) hands every prefix to every client
+    for (const p of SAMPLE.active) {
+      const missing = p.clients.filter((element) => !rendered.includes(element));
+      if (missing.length > 0)
+        throw new ConfigError([
+          {
+            file,
+            message:
+              `with client pools (pools:) the template must render each prefix's clients ACL ` +
+              `(clients { {{acl clients}} }; inside {{#each prefixes}}), and it does not render ` +
+              `${missing.join(', ')} of ${p.prefix} of a sample set: every client would get every prefix`,
+          },
+        ]);
     }
   }
   return template;
