@@ -89,31 +89,42 @@ export function resolveTemplatePath(name: string, configDir: string): string {
   return path.resolve(configDir, name);
 }
 
-/** A sample set to test-render a template with: one active and one draining prefix, the real options. */
-function sampleContext(dns64: Dns64Options): TemplateContext {
-  const a = {
-    prefix: '2001:db8:64:a::/96',
-    name: 'sample-a',
-    group: 'local',
-    active: true,
-    draining: false,
-    clients: dns64.clients,
-    pools: ['default'],
-  };
-  return { prefixes: [a, drainingSample], active: [a], draining: [drainingSample], ...common(dns64), pools: [] };
+/** A prefix of a sample set: active for the pools named (none: draining). */
+const sample = (
+  prefix: string,
+  name: string,
+  group: string | null,
+  clients: string[],
+  pools: string[],
+): RenderedPrefix => ({
+  prefix,
+  name,
+  group,
+  active: pools.length > 0,
+  draining: pools.length === 0,
+  clients,
+  pools,
+});
+
+function sampleSet(
+  prefixes: RenderedPrefix[],
+  dns64: Dns64Options,
+  pools: TemplateContext['pools'] = [],
+): TemplateContext {
+  const active = prefixes.filter((p) => p.active);
+  const draining = prefixes.filter((p) => p.draining);
+  return { prefixes, active, draining, dns64: dns64Context(dns64), failsafe: false, pools };
 }
 
-const drainingSample: RenderedPrefix = {
-  prefix: '2001:db8:64:c::/64',
-  name: 'sample-c',
-  group: null,
-  active: false,
-  draining: true,
-  clients: ['none'],
-  pools: [],
-};
+const DRAINING_SAMPLE = sample('2001:db8:64:c::/64', 'sample-c', null, ['none'], []);
 
-const common = (dns64: Dns64Options) => ({ dns64: dns64Context(dns64), failsafe: false });
+/** A sample set to test-render a template with: one active and one draining prefix, the real options. */
+function sampleContext(dns64: Dns64Options): TemplateContext {
+  return sampleSet(
+    [sample('2001:db8:64:a::/96', 'sample-a', 'local', dns64.clients, ['default']), DRAINING_SAMPLE],
+    dns64,
+  );
+}
 
 /**
  * The sample set with client pools: two active prefixes, each with a `clients` ACL of its own whose
@@ -121,34 +132,18 @@ const common = (dns64: Dns64Options) => ({ dns64: dns64Context(dns64), failsafe:
  * the template renders each prefix's own `clients`.
  */
 function pooledSampleContext(dns64: Dns64Options): TemplateContext {
-  const a = {
-    prefix: '2001:db8:64:a::/96',
-    name: 'sample-a',
-    group: 'site-a',
-    active: true,
-    draining: false,
-    clients: ['sample-clients-a'],
-    pools: ['sample-a'],
-  };
-  const b = {
-    prefix: '2001:db8:64:b::/96',
-    name: 'sample-b',
-    group: 'site-b',
-    active: true,
-    draining: false,
-    clients: ['sample-clients-b', 'sample-clients-default'],
-    pools: ['sample-b', 'default'],
-  };
-  return {
-    prefixes: [a, b, drainingSample],
-    active: [a, b],
-    draining: [drainingSample],
-    ...common(dns64),
-    pools: [
-      { name: 'sample-a', clients: ['sample-clients-a'] },
-      { name: 'sample-b', clients: ['sample-clients-b'] },
-    ],
-  };
+  const a = sample('2001:db8:64:a::/96', 'sample-a', 'site-a', ['sample-clients-a'], ['sample-a']);
+  const b = sample(
+    '2001:db8:64:b::/96',
+    'sample-b',
+    'site-b',
+    ['sample-clients-b', 'sample-clients-default'],
+    ['sample-b', 'default'],
+  );
+  return sampleSet([a, b, DRAINING_SAMPLE], dns64, [
+    { name: 'sample-a', clients: ['sample-clients-a'] },
+    { name: 'sample-b', clients: ['sample-clients-b'] },
+  ]);
 }
 
 /** What the config asks of a template beyond its dns64 options. */

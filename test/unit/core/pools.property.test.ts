@@ -8,13 +8,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config, type PoolConfig } from '../../../src/config/load.js';
 import { DEFAULT_POOL } from '../../../src/config/schema.js';
-import { decide } from '../../../src/core/step.js';
-import type { PrefixHealth } from '../../../src/health/state.js';
 import { parsePrefix } from '../../../src/lib/prefix.js';
-import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { clientsAcl } from '../../../src/render/pool-acl.js';
 import { renderContext, renderDns64 } from '../../../src/render/render.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
+import { histories, playHistory, roundOutcomes } from '../../support/histories.js';
 import { checkSelection } from '../../support/selection-invariants.js';
 
 const SEED = 20261205;
@@ -65,18 +63,12 @@ function configOf(s: Shape): Config {
   };
 }
 
-const history = shape.chain((s) =>
-  fc.record({
-    shape: fc.constant(s),
-    rounds: fc.array(
-      fc.record({
-        dt: fc.integer({ min: 1000, max: 30_000 }),
-        ok: fc.array(fc.boolean(), { minLength: s.groupOf.length, maxLength: s.groupOf.length }),
-        latency: fc.array(fc.constantFrom(2, 10, 40), { minLength: s.groupOf.length, maxLength: s.groupOf.length }),
-      }),
-      { minLength: 1, maxLength: 15 },
-    ),
-  }),
+const history = histories(
+  shape,
+  (s) => s.groupOf.length,
+  () => fc.boolean(),
+  [2, 10, 40],
+  15,
 );
 
 /** A pool's view of the prefixes: its own group order (select rule 1). */
@@ -91,23 +83,8 @@ describe('decide with pools, properties', () => {
     fc.assert(
       fc.property(history, ({ shape: s, rounds }) => {
         const config = configOf(s);
-        let health: ReadonlyMap<string, PrefixHealth> = new Map();
-        let selection: SelectionState = EMPTY_SELECTION;
-        let pools: ReadonlyMap<string, SelectionState> = new Map();
-        let now = 1_700_000_000_000;
-        for (const r of rounds) {
-          now += r.dt;
-          const outcomes: ProbeOutcome[] = config.prefixes.map((p, i) => ({
-            prefix: p.id,
-            probe: config.probes[0]!.id,
-            address: '::',
-            ok: r.ok[i]!,
-            latency_ms: r.latency[i]!,
-            ...(r.ok[i] ? {} : { error: 'timeout' }),
-          }));
-          const d = decide(config, health, selection, outcomes, now, new Map(), pools);
-          expect(decide(config, health, selection, outcomes, now, new Map(), pools), 'same inputs').toEqual(d);
-
+        const outcomesOf = (r: (typeof rounds)[number]) => roundOutcomes(config, (i) => r.ok[i]!, r.latency);
+        playHistory(config, rounds, outcomesOf, (d, { selection, pools }, now) => {
           checkSelection(selection, config.prefixes, d.health, config.select, now, d.selection);
           for (const pool of config.pools) {
             const settings = { ...config.select, min_active: pool.min_active, max_active: pool.max_active };
@@ -128,10 +105,7 @@ describe('decide with pools, properties', () => {
               users.length > 0 ? clientsAcl(config.pools, config.bind.dns64.clients, new Set(users)) : ['none'],
             );
           }
-          health = d.health;
-          selection = d.selection;
-          pools = d.pools;
-        }
+        });
       }),
       { numRuns: 500, seed: SEED },
     );

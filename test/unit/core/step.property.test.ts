@@ -8,6 +8,7 @@ import { decide, decideConfirmation } from '../../../src/core/step.js';
 import type { PrefixHealth } from '../../../src/health/state.js';
 import type { ProbeOutcome } from '../../../src/probe/types.js';
 import { EMPTY_SELECTION, type SelectionState } from '../../../src/select/select.js';
+import { histories, playHistory, roundOutcomes } from '../../support/histories.js';
 import { checkSelection } from '../../support/selection-invariants.js';
 
 const SEED = 20261204;
@@ -53,25 +54,13 @@ function configOf(s: Shape): Config {
   };
 }
 
-const history = shape.chain((s) =>
-  fc.record({
-    shape: fc.constant(s),
-    rounds: fc.array(
-      fc.record({
-        dt: fc.integer({ min: 1000, max: 30_000 }),
-        // per prefix: dead, alive, or each target at random
-        ok: fc.array(fc.array(fc.boolean(), { minLength: s.probes, maxLength: s.probes }), {
-          minLength: s.groupOf.length,
-          maxLength: s.groupOf.length,
-        }),
-        latency: fc.array(fc.constantFrom(2, 5, 10, 40, 90), {
-          minLength: s.groupOf.length,
-          maxLength: s.groupOf.length,
-        }),
-      }),
-      { minLength: 1, maxLength: 20 },
-    ),
-  }),
+// per prefix: dead, alive, or each target at random
+const history = histories(
+  shape,
+  (s) => s.groupOf.length,
+  (s) => fc.array(fc.boolean(), { minLength: s.probes, maxLength: s.probes }),
+  [2, 5, 10, 40, 90],
+  20,
 );
 
 const dns64Blocks = (text: string) => [...text.matchAll(/^dns64 (\S+) \{\n(.*)\n/gm)].map((m) => [m[1], m[2]]);
@@ -81,25 +70,8 @@ describe('decide properties', () => {
     fc.assert(
       fc.property(history, ({ shape: s, rounds }) => {
         const config = configOf(s);
-        let health: ReadonlyMap<string, PrefixHealth> = new Map();
-        let selection: SelectionState = EMPTY_SELECTION;
-        let rendered: string | null = null;
-        let now = 1_700_000_000_000;
-        for (const r of rounds) {
-          now += r.dt;
-          const outcomes: ProbeOutcome[] = config.prefixes.flatMap((p, i) =>
-            config.probes.map((probe, j) => ({
-              prefix: p.id,
-              probe: probe.id,
-              address: '::',
-              ok: r.ok[i]![j]!,
-              latency_ms: r.latency[i]!,
-              ...(r.ok[i]![j] ? {} : { error: 'timeout' }),
-            })),
-          );
-          const d = decide(config, health, selection, outcomes, now);
-          expect(decide(config, health, selection, outcomes, now), 'same inputs, same decision').toEqual(d);
-
+        const outcomesOf = (r: (typeof rounds)[number]) => roundOutcomes(config, (i, j) => r.ok[i]![j]!, r.latency);
+        playHistory(config, rounds, outcomesOf, (d, { health, selection, rendered }, now) => {
           for (const p of config.prefixes) {
             const before = health.get(p.id);
             const h = d.health.get(p.id)!;
@@ -125,10 +97,7 @@ describe('decide properties', () => {
               Object.keys(d.selection.draining).sort().join() === Object.keys(selection.draining).sort().join();
             expect(d.rendered === rendered, 'the text changes exactly when the set or the drains change').toBe(same);
           }
-          health = d.health;
-          selection = d.selection;
-          rendered = d.rendered;
-        }
+        });
       }),
       { numRuns: 1000, seed: SEED },
     );
