@@ -12,15 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, DaemonProcess, readFile, setPrefixAlive, waitFor, writeFile, www } from '../../support/daemon-fixture.js';
 import { bindSectionYaml, type NamedInstance } from '../../support/named.js';
 import type { Netns } from '../../support/netns.js';
+import { PUB, SA, SB, SITE_A_POOL, twoSitesYaml } from '../../support/two-sites.js';
 import { startWorld, type World } from '../../support/world.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SA = '2001:db8:64:a::/96'; // site A's gateway
-const SB = '2001:db8:64:b::/96'; // site B's gateway
-const PUB = '2001:db8:64:f::/96'; // the last resort
 const NAMED_ADDR = '2001:db8:53::1';
-const SITE_A = '  - { name: site-a, clients: ["2001:db8:a::/48"], groups: [site-a, site-b, public] }\n';
-const SITE_B = '  - { name: site-b, clients: ["2001:db8:b::/48"], groups: [site-b, site-a, public] }\n';
 
 let world: World;
 let ns: Netns;
@@ -41,16 +37,7 @@ const sets = async () => {
   const s = await state();
   return [['default', s.active.join()], ...s.pools.map((p) => [p.name, p.active.join()])];
 };
-const config = (pools: string) => `prefixes:
-  - { prefix: "${SA}", name: gw-a, group: site-a }
-  - { prefix: "${SB}", name: gw-b, group: site-b }
-  - { prefix: "${PUB}", name: public, group: public }
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 500ms, fast_interval: 250ms, timeout: 300ms, rise: 2, fall: 2 }
-select: { groups: [site-a, site-b, public], min_active: 1, max_active: 1, drain: 1h }
-pools:
-${pools}${bindSectionYaml(named)}state_file: ${stateFile}
-`;
+const config = (pools?: string) => twoSitesYaml(`${bindSectionYaml(named)}state_file: ${stateFile}\n`, pools);
 const cli = (args: string[]) => ns.run(['node', CLI, ...args, '-c', configFile], { timeoutMs: 20_000 });
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -62,7 +49,7 @@ beforeAll(async () => {
   named = world.named!;
   configFile = path.join(world.dir, 'config.yaml');
   stateFile = path.join(world.dir, 'state', 'state.json');
-  await writeFile(configFile, config(SITE_A + SITE_B));
+  await writeFile(configFile, config());
   daemon = DaemonProcess.start(ns, configFile, path.join(world.dir, 'daemon.log'));
   await waitFor('each pool on its own gateway', async () =>
     same(await sets().catch(() => null), [
@@ -132,7 +119,7 @@ describe('client pools: check, maintenance and a removed pool', () => {
 
   it("a pool removed from the config: its gateway's prefix drains, reverse lookups still answered", async () => {
     await waitFor('site B on its own', async () => (await sets())[2]![1] === SB);
-    await writeFile(configFile, config(SITE_A)); // the daemon watches its config
+    await writeFile(configFile, config(SITE_A_POOL)); // the daemon watches its config
     await waitFor('the reload', async () => (await state()).pools.length === 1);
     await waitFor('site B drains', async () => (await state()).draining.includes(SB));
     expect(await readFile(named.includeFile, 'utf8')).toMatch(
