@@ -24,6 +24,7 @@ import type {
   Drift,
   ServedAnswer,
   TargetCheck,
+  Verifier,
 } from './target.js';
 
 /** connect: reaching a remote target (SSH) */
@@ -55,7 +56,9 @@ export class BindTarget implements ApplyTarget {
   readonly background: boolean;
   reloadPending = false;
   readonly args: CheckconfArgs;
-  readonly verification: { interval: number; ask(): Promise<ServedAnswer> } | null;
+  readonly verification: Verifier | null;
+  /** how BIND is asked what it serves (null: never) */
+  private readonly verify: VerifySettings | null;
   private readonly file: OutputFile;
   private readonly shadows: ShadowCheck;
   private readonly sweeper: Sweeper;
@@ -75,8 +78,12 @@ export class BindTarget implements ApplyTarget {
     this.file = new OutputFile(host, bind, label);
     this.shadows = new ShadowCheck(host, bind, this.args, tmpDir, label, (argv, cwd) => this.run(argv, cwd));
     this.sweeper = new Sweeper(host, bind.output, tmpDir, opts.staleAfterMs ?? DEFAULT_STALE_MS, opts.soleWriter);
-    const verify = opts.verify ?? null;
-    this.verification = verify ? { interval: verify.interval, ask: () => this.askServed(verify) } : null;
+    const verify = (this.verify = opts.verify ?? null);
+    this.verification = verify && {
+      interval: verify.interval,
+      ...(verify.pools?.length ? { pools: verify.pools.map((p) => p.name) } : {}),
+      ask: (pool) => this.askServed(verify, pool),
+    };
   }
 
   /** named.conf as a path on the host */
@@ -257,9 +264,13 @@ export class BindTarget implements ApplyTarget {
     return m.startsWith(`${this.name}:`) ? m.slice(this.name.length + 1).trim() : m;
   }
 
-  private async askServed(verify: VerifySettings): Promise<ServedAnswer> {
+  /** Asks as a client of `pool` (its source from verify.pools), or of the default pool (verify.source). */
+  private async askServed(verify: VerifySettings, pool?: string): Promise<ServedAnswer> {
+    const source = pool === undefined ? verify.source : verify.pools?.find((p) => p.name === pool)?.source;
+    if (pool !== undefined && source === undefined)
+      return { ok: false, error: `no verify.pools source for pool ${pool}` };
     try {
-      return { ok: true, prefixes: await queryServedPrefixes(verify) };
+      return { ok: true, prefixes: await queryServedPrefixes({ ...verify, source }) };
     } catch (err) {
       return { ok: false, error: this.message(err) };
     }
@@ -294,7 +305,7 @@ export class BindTarget implements ApplyTarget {
       root: this.root,
       run: (argv, cwd) => this.run(argv, cwd),
       includes: (file) => this.includes(file),
-      verification: this.verification,
+      verify: this.verify && { settings: this.verify, ask: (pool) => this.askServed(this.verify!, pool) },
       message: (err) => this.message(err),
     });
   }

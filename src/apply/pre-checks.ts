@@ -9,8 +9,10 @@ import { onHost, type CheckconfArgs } from '../config/checkconf-args.js';
 import { checkconfCwd, notIncludedMessage } from './bind/include-chain.js';
 import { managedBlockOf, servingDns64Prefixes } from './bind/named-conf.js';
 import { commandDetail, type ExecResult, type Host } from './host.js';
-import type { ApplyTarget, BindSettings, TargetCheck } from './target.js';
+import type { BindSettings, ServedAnswer, TargetCheck, Verifier } from './target.js';
 import { compareServed, type Verdict } from './verify.js';
+import { DEFAULT_POOL } from '../config/schema.js';
+import type { VerifySettings } from '../config/schema-types.js';
 
 export interface PreCheckTarget {
   host: Host;
@@ -20,7 +22,8 @@ export interface PreCheckTarget {
   root: string;
   run(argv: string[], cwd?: string): Promise<ExecResult>;
   includes(file: string): Promise<boolean>;
-  verification: ApplyTarget['verification'];
+  /** how BIND is asked what it serves, and its settings; null: verification is off */
+  verify: { settings: VerifySettings; ask: Verifier['ask'] } | null;
   /** an error's message without the target's name in front */
   message(err: unknown): string;
 }
@@ -67,14 +70,31 @@ export async function preChecks(t: PreCheckTarget): Promise<TargetCheck[]> {
     const r = await t.run(probe.argv);
     add('reload', r.ok, r.ok ? probe.describe : commandDetail(r));
 
-    if (t.verification) {
+    if (t.verify) {
       const live = await host.read(output).catch(() => null);
       const text = live?.data.toString('latin1') ?? '';
-      const decided = servingDns64Prefixes(bind.mode === 'block' ? (managedBlockOf(text) ?? '') : text);
-      const served = await t.verification.ask();
-      const verdict =
-        decided.length === 0 ? beforeFirstApply(output, bind.mode, served) : compareServed(decided, served);
-      add('verify', verdict.ok, verdict.detail);
+      const inFile = servingDns64Prefixes(bind.mode === 'block' ? (managedBlockOf(text) ?? '') : text);
+      const { settings, ask } = t.verify;
+      if (settings.pools === undefined) {
+        const served = await ask();
+        const verdict =
+          inFile.length === 0 ? beforeFirstApply(output, bind.mode, served) : compareServed(inFile, served);
+        add('verify', verdict.ok, verdict.detail);
+      } else {
+        // With client pools each asker gets its pool's part of the file, which the file alone does not tell.
+        const askers = [
+          { pool: DEFAULT_POOL, source: settings.source },
+          ...settings.pools.map((p) => ({ pool: p.name, source: p.source })),
+        ];
+        const answers = await Promise.all(askers.map((a) => ask(a.pool === DEFAULT_POOL ? undefined : a.pool)));
+        askers.forEach(({ pool, source }, i) => {
+          const served = answers[i]!;
+          const verdict =
+            inFile.length === 0 ? beforeFirstApply(output, bind.mode, served) : comparePoolShare(inFile, served);
+          const from = source === undefined ? 'without verify.source' : `from ${source}`;
+          add('verify', verdict.ok, `pool ${pool} (asked ${from}): ${verdict.detail}`);
+        });
+      }
     }
   } catch (err) {
     add('error', false, t.message(err));
@@ -87,11 +107,7 @@ export async function preChecks(t: PreCheckTarget): Promise<TargetCheck[]> {
  * has not applied yet. Nothing to compare, and BIND's ipv4only.arpa zone exists only with a dns64
  * block, so no answer is expected: ok, saying that verification starts after the first apply.
  */
-export function beforeFirstApply(
-  output: string,
-  mode: BindSettings['mode'],
-  served: { ok: true; prefixes: string[] } | { ok: false; error: string },
-): Verdict {
+export function beforeFirstApply(output: string, mode: BindSettings['mode'], served: ServedAnswer): Verdict {
   const where = mode === 'block' ? `the managed block of ${output}` : output;
   const head =
     `${where} holds no dns64 prefix yet (not applied): nothing to compare;` +
@@ -103,6 +119,41 @@ export function beforeFirstApply(
     detail:
       `${head}. BIND serves ${served.prefixes.join(', ')} now (a dns64 outside ${where}, or text it has not` +
       ' reloaded): after the first apply it must serve the decided set only',
+  };
+}
+
+/**
+ * The verify check of one pool's asker (config with client pools): the file does not say which of
+ * its prefixes go to which pool (that is the decision, which the daemon's verification compares
+ * with), so this checks what it can: BIND gives the asker some of the prefixes the file serves, and
+ * none it does not serve.
+ */
+export function comparePoolShare(inFile: readonly string[], served: ServedAnswer): Verdict {
+  if (!served.ok) return { ok: false, served: null, detail: served.error };
+  const list = (xs: readonly string[]) => xs.join(', ');
+  const extra = served.prefixes.filter((p) => !inFile.includes(p));
+  if (extra.length > 0)
+    return {
+      ok: false,
+      served: served.prefixes,
+      detail:
+        `BIND serves ${list(served.prefixes)}; the file does not serve ${list(extra)}` +
+        ' (a dns64 outside it, or text BIND has not reloaded?)',
+    };
+  if (served.prefixes.length === 0)
+    return {
+      ok: false,
+      served: [],
+      detail:
+        `BIND serves no prefix; the file serves ${list(inFile)} (is the source a client of this pool,` +
+        ' within bind.dns64.clients? does BIND have an ipv4only.arpa zone of its own?)',
+    };
+  return {
+    ok: true,
+    served: served.prefixes,
+    detail:
+      `BIND serves ${list(served.prefixes)}, of the file's ${list(inFile)}` +
+      " (whether that is this pool's decided set, the daemon's verification checks)",
   };
 }
 

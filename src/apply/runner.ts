@@ -7,7 +7,8 @@
 import { errorDetail } from '../lib/format.js';
 import type { Logger } from '../lib/log.js';
 import type { ApplyOptions, ApplyOutcome, ApplyTarget, Drift, ServedAnswer } from './target.js';
-import { compareServed } from './verify.js';
+import { DEFAULT_POOL } from '../config/schema.js';
+import { comparePools, type PoolsVerdict } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;
 /**
@@ -33,10 +34,24 @@ export interface AppliedRecord extends ApplyOutcome {
 
 export interface Verification {
   at: string;
+  /** every pool asked was served its decided set */
   ok: boolean;
-  /** the prefixes BIND answered with, or null when it did not answer */
+  /** the prefixes BIND answered the default pool's asker with, or null when it did not answer */
   served: string[] | null;
-  /** the set it should serve */
+  /** what was found; with client pools asked, each mismatch (or each pool) named */
+  detail: string;
+  /** the set it should serve the default pool */
+  decided: string[];
+  /** each client pool asked (`verify.pools`), in config order; absent: none was */
+  pools?: PoolVerification[];
+}
+
+/** What BIND served one client pool's asker, and the pool's decided set. */
+export interface PoolVerification {
+  pool: string;
+  ok: boolean;
+  /** null: BIND did not answer */
+  served: string[] | null;
   decided: string[];
   detail: string;
 }
@@ -301,36 +316,61 @@ export class TargetRunner {
   }
 
   /**
-   * Asks BIND what it serves; a different answer gets one re-apply with reload, then the answer is
-   * final. Hands back the verification and that re-apply, if there was one. `reloaded`: BIND was
-   * just reloaded, and may need a moment before it answers usably.
+   * Asks BIND what it serves, as a client of the default pool and of each pool verify.pools lists
+   * (all at once), and compares each answer with that pool's decided set; a different answer gets one
+   * re-apply with reload, then every pool is asked again and the answers are final. Hands back the
+   * verification and that re-apply, if there was one. `reloaded`: BIND was just reloaded, and may
+   * need a moment before it answers usably.
    */
   private async verify(
     want: Wanted,
     reloaded: boolean,
   ): Promise<{ verification: Verification; reapplied: { outcome: ApplyOutcome; at: string } | null }> {
     const v = this.target.verification!;
-    const ask = reloaded ? () => this.askSettled(v) : () => v.ask();
-    let verdict = compareServed(want.active, await ask());
+    const decided = { ...want.context.pools, [DEFAULT_POOL]: want.active };
+    const askAll = async (settle: boolean) => {
+      const pools = [DEFAULT_POOL, ...(v.pools ?? [])];
+      const answers = await Promise.all(
+        pools.map((pool) => {
+          const ask = () => v.ask(pool === DEFAULT_POOL ? undefined : pool);
+          return settle ? this.askSettled(ask) : ask();
+        }),
+      );
+      return comparePools(
+        decided,
+        pools.map((pool, i) => ({ pool, answer: answers[i]! })),
+      );
+    };
+    let verdict = await askAll(reloaded);
     let reapplied: { outcome: ApplyOutcome; at: string } | null = null;
     // BIND answered with something else: reload once. No answer at all: a reload would not help.
-    if (!verdict.ok && verdict.served !== null) {
-      this.hooks.log.warn(`${this.name}: BIND does not serve the decided set; applying again with a reload`, {
-        detail: verdict.detail,
-      });
+    if (verdict.pools.some((p) => !p.ok && p.served !== null)) {
+      this.hooks.log.warn(
+        `${this.name}: BIND does not serve the decided set${this.poolsOf(verdict)}; applying again with a reload`,
+        { detail: verdict.detail },
+      );
       const outcome = await this.target.apply(want.text, { reload: true });
       reapplied = { outcome, at: this.record(outcome, want, RELOAD_AGAIN) };
-      if (outcome.result !== 'failed') verdict = compareServed(want.active, await this.askSettled(v));
+      if (outcome.result !== 'failed') verdict = await askAll(true);
     }
     const now = this.hooks.now();
     this.verifyDueAt = now + v.interval;
     const before = this.verification;
-    this.verification = { at: new Date(now).toISOString(), ...verdict, decided: want.active };
+    this.verification = verificationOf(new Date(now).toISOString(), verdict);
     if (!verdict.ok)
-      this.hooks.log.error(`${this.name}: BIND does not serve the decided set`, { detail: verdict.detail });
+      this.hooks.log.error(`${this.name}: BIND does not serve the decided set${this.poolsOf(verdict)}`, {
+        detail: verdict.detail,
+      });
     else if (before && !before.ok) this.hooks.log.info(`${this.name}: BIND serves the decided set again`);
     this.hooks.recorded(this, null);
     return { verification: this.verification, reapplied };
+  }
+
+  /** " to pool a, b": the pools a mismatch is about, when more than the default one were asked */
+  private poolsOf(verdict: PoolsVerdict): string {
+    if (verdict.pools.length === 1) return '';
+    const bad = verdict.pools.filter((p) => !p.ok).map((p) => p.pool);
+    return ` to pool${bad.length > 1 ? 's' : ''} ${bad.join(', ')}`;
   }
 
   /**
@@ -338,10 +378,10 @@ export class TargetRunner {
    * quick answer (a SERVFAIL comes in milliseconds) is asked again: a BIND that does not answer at
    * all runs into the query's timeouts, and asking it again would hold the daemon's rounds.
    */
-  private async askSettled(v: NonNullable<ApplyTarget['verification']>): Promise<ServedAnswer> {
+  private async askSettled(askOnce: () => Promise<ServedAnswer>): Promise<ServedAnswer> {
     const ask = async () => {
       const start = performance.now();
-      const answer = await v.ask();
+      const answer = await askOnce();
       return { answer, quick: performance.now() - start < QUICK_ANSWER_MS };
     };
     let { answer, quick } = await ask();
@@ -413,4 +453,19 @@ export class TargetRunner {
     this.hooks.recorded(this, outcome.result !== 'unchanged' ? record : null);
     return record.at;
   }
+}
+
+/** The verification record of a verdict: the default pool's answer on top, the other pools' beside it. */
+function verificationOf(at: string, verdict: PoolsVerdict): Verification {
+  const [first, ...pools] = verdict.pools;
+  const record: Verification = {
+    at,
+    ok: verdict.ok,
+    served: first!.served,
+    detail: verdict.detail,
+    decided: first!.decided,
+  };
+  if (pools.length > 0)
+    record.pools = pools.map(({ pool, ok, served, decided, detail }) => ({ pool, ok, served, decided, detail }));
+  return record;
 }

@@ -44,6 +44,16 @@ export interface Drift {
 /** What BIND answers for ipv4only.arpa, as prefixes, or why that could not be found out. */
 export type ServedAnswer = { ok: true; prefixes: string[] } | { ok: false; error: string };
 
+/** How a target's BIND is asked what it serves, as a client of the default pool and of some client pools. */
+export interface Verifier {
+  /** ms between checks while nothing is applied */
+  interval: number;
+  /** the client pools asked besides the default one, in config order; absent: none */
+  pools?: readonly string[];
+  /** what BIND serves a client of `pool` (absent: of the default pool) */
+  ask(pool?: string): Promise<ServedAnswer>;
+}
+
 /** What the daemon's runners drive: BindTarget, or a test's stand-in. */
 export interface ApplyTarget {
   readonly name: string;
@@ -51,7 +61,7 @@ export interface ApplyTarget {
   readonly background?: boolean;
   apply(rendered: string, opts?: ApplyOptions): Promise<ApplyOutcome>;
   /** how to ask BIND what it serves; absent or null: verification is off */
-  verification?: { interval: number; ask(): Promise<ServedAnswer> } | null;
+  verification?: Verifier | null;
   /** the live file may hold text BIND has not loaded */
   reloadPending?: boolean;
   /** how the output differs from what this rendered text makes of it (null: it does not); absent: not looked at */

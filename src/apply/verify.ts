@@ -4,6 +4,7 @@
 // prefixes are recovered from those addresses for every RFC 6052 length (src/lib/ipv4only.ts).
 import type { VerifySettings } from '../config/schema-types.js';
 import { askIpv4only, RcodeError } from '../lib/ipv4only.js';
+import type { ServedAnswer } from './target.js';
 
 /** Measured with 9.18: global forwarding removes the automatic zone; a zone of its own brings it back. */
 const NO_ZONE_HINT =
@@ -30,10 +31,7 @@ export interface Verdict {
 }
 
 /** Compares what BIND answered with the decided set. */
-export function compareServed(
-  decided: readonly string[],
-  served: { ok: true; prefixes: string[] } | { ok: false; error: string },
-): Verdict {
+export function compareServed(decided: readonly string[], served: ServedAnswer): Verdict {
   if (!served.ok) return { ok: false, served: null, detail: served.error };
   if (served.prefixes.length === 0 && decided.length > 0)
     return { ok: false, served: [], detail: `BIND answered ipv4only.arpa without any prefix${NO_ZONE_HINT}` };
@@ -52,4 +50,42 @@ export function compareServed(
       ' (a view with its own dns64, an include BIND does not read, a reload that did nothing,' +
       ' or a clients ACL that excludes the query?)',
   };
+}
+
+/** One pool's answer: what BIND served that pool's asker, compared with the pool's decided set. */
+export interface PoolVerdict extends Verdict {
+  pool: string;
+  decided: string[];
+}
+
+/** Every asked pool's verdict: ok only when each is. */
+export interface PoolsVerdict {
+  ok: boolean;
+  /** the default pool's alone; with more pools asked, each named: the mismatches, or all when none */
+  detail: string;
+  /** in the order asked: the default pool's first */
+  pools: PoolVerdict[];
+}
+
+/**
+ * Compares what each pool's asker was served with that pool's decided set (`decided` by pool name,
+ * the default pool's under DEFAULT_POOL). A pool the decision has no set for is a mismatch, not a
+ * pool to skip: asking for it means the settings and the decision disagree.
+ */
+export function comparePools(
+  decided: Readonly<Record<string, readonly string[]>>,
+  answers: ReadonlyArray<{ pool: string; answer: ServedAnswer }>,
+): PoolsVerdict {
+  const pools = answers.map(({ pool, answer }): PoolVerdict => {
+    if (!Object.hasOwn(decided, pool))
+      return { pool, decided: [], ok: false, served: null, detail: `no decided set for pool ${pool}` };
+    const set = decided[pool]!;
+    return { pool, decided: [...set], ...compareServed(set, answer) };
+  });
+  const bad = pools.filter((v) => !v.ok);
+  const detail =
+    pools.length === 1
+      ? pools[0]!.detail
+      : (bad.length ? bad : pools).map((v) => `pool ${v.pool}: ${v.detail}`).join('; ');
+  return { ok: bad.length === 0, detail, pools };
 }

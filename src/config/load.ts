@@ -6,7 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError, type Problem } from './errors.js';
-import { configSchema, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
+import { configSchema, DEFAULT_POOL, MAX_PREFIXES, type ProbeSpec, type RawConfig } from './schema.js';
 import { parsePrefixesFile } from './prefixes-file.js';
 import type { Nat64Prefix } from '../lib/prefix.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
@@ -276,6 +276,9 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
     throw err;
   }
   if (templatePath !== resolveTemplatePath('dns64.conf.hbs', baseDir)) watched.push(templatePath);
+  const poolNames = raw.pools.map((p) => p.name);
+  const unknownPools = unknownVerifyPools(raw, poolNames, file, doc, lc);
+  if (unknownPools.length > 0) throw new ConfigError(unknownPools);
 
   return {
     ...raw,
@@ -297,14 +300,43 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
       checkconf,
       named_conf: parseCheckconf(checkconf).namedConf,
       template_path: templatePath,
-      verify: resolveVerify(raw.bind.verify, '::1'),
+      verify: resolveVerify(raw.bind.verify, '::1', poolNames),
     },
     state_file: path.resolve(baseDir, raw.state_file),
-    targets: resolveTargets(raw.targets, baseDir),
+    targets: resolveTargets(raw.targets, baseDir, poolNames),
     template,
     watched,
     warnings,
   };
+}
+
+/** `verify.pools` (the top-level bind's and each target's) names configured pools only. */
+function unknownVerifyPools(
+  raw: RawConfig,
+  poolNames: readonly string[],
+  file: string,
+  doc: Document,
+  lc: LineCounter,
+): Problem[] {
+  const configured = new Set(poolNames);
+  const configuredText = poolNames.length ? `pools: ${poolNames.join(', ')}` : 'the config has no pools:';
+  const settings: Array<{ at: (string | number)[]; verify: RawConfig['bind']['verify'] }> = [
+    { at: ['bind', 'verify'], verify: raw.bind.verify },
+    ...(raw.targets ?? []).map((t, i) => ({ at: ['targets', i, 'bind', 'verify'], verify: t.bind?.verify })),
+  ];
+  return settings.flatMap(({ at, verify }) =>
+    Object.keys(verify ? (verify.pools ?? {}) : {})
+      .filter((name) => !configured.has(name))
+      .map((name) => ({
+        file,
+        ...keyPosOf(doc, lc, [...at, 'pools'], name),
+        field: fieldName([...at, 'pools', name]),
+        message:
+          name === DEFAULT_POOL
+            ? 'the default pool is asked from verify.source (an address in no pool); list only the pools of pools: here'
+            : `"${name}" is not a configured pool (${configuredText})`,
+      })),
+  );
 }
 
 export function probeId(p: ProbeSpec): string {
@@ -331,10 +363,30 @@ function posOf(doc: Document, lc: LineCounter, p: (string | number)[]): { line?:
   return { line, column: col };
 }
 
+/** A path into the config as problems name it: `targets[0].bind.verify` */
+function fieldName(p: readonly (string | number)[]): string {
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
+/** Where a key of a map is (not its value): a problem about the key points at it. */
+function keyPosOf(
+  doc: Document,
+  lc: LineCounter,
+  mapPath: (string | number)[],
+  key: string,
+): { line?: number; column?: number } {
+  const map = doc.getIn(mapPath, true);
+  const pair = isMap(map) ? map.items.find((it) => isScalar(it.key) && String(it.key.value) === key) : undefined;
+  const offset = (pair?.key as { range?: [number] } | undefined)?.range?.[0];
+  if (offset === undefined) return posOf(doc, lc, mapPath);
+  const { line, col } = lc.linePos(offset);
+  return { line, column: col };
+}
+
 /** Maps a schema issue to the YAML node it is about (the nearest existing parent for a missing key). */
 function locateIssue(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file: string): Problem {
   const issuePath = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-  let field = issuePath.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  let field = fieldName(issuePath);
   let message = issue.message;
   let offset: number | undefined;
   if (issue.code === 'unrecognized_keys') {

@@ -8,12 +8,23 @@ import { CheckconfArgsError, DEFAULT_NAMED_CONF, parseCheckconf } from './checkc
 export interface VerifySettings {
   server: string;
   port: number;
-  /** source address of the query, for a `clients` ACL that must admit it */
+  /** source address of the query, for a `clients` ACL that must admit it: the default pool's asker */
   source?: string;
   /** ms */
   timeout: number;
   /** ms between checks while nothing is applied */
   interval: number;
+  /**
+   * With client pools (`pools:`): the pools asked as one of their clients, each from its own source
+   * address (`verify.pools`), in config order; a pool not listed is not asked. Absent: no pools.
+   */
+  pools?: VerifyPool[];
+}
+
+/** A client pool that verification asks: from `source`, which BIND sees as a client of that pool. */
+export interface VerifyPool {
+  name: string;
+  source: string;
 }
 
 /** A `discover` source's timing, resolved (discover/discovery.ts). */
@@ -87,21 +98,56 @@ export const bindFields = {
 const port = z.number().int().min(1).max(65535);
 const ip = z.string().refine((s) => ipaddr.isValid(s) && !s.includes('%'), { message: 'expected an IP address' });
 
-const verifyObject = z.strictObject({
-  /** default: the local resolver (::1), or an SSH target's host */
-  server: ip.optional(),
-  port: port.default(53),
-  source: ip.optional(),
-  timeout: duration.default(1000),
-  interval: duration.default(300_000),
-});
+const verifyObject = z
+  .strictObject({
+    /** default: the local resolver (::1), or an SSH target's host */
+    server: ip.optional(),
+    port: port.default(53),
+    /** the default pool's asker: an address in no pool */
+    source: ip.optional(),
+    timeout: duration.default(1000),
+    interval: duration.default(300_000),
+    /** pool name -> the source address to ask as one of that pool's clients (load.ts checks the names) */
+    pools: z.record(label, ip).optional(),
+  })
+  .superRefine((v, ctx) => {
+    // A client is in one pool only: one address cannot ask for two pools, nor for a pool and the default.
+    // (zod runs this also when an address was refused: those are left to their own issue)
+    const canonical = (a: string) => (ipaddr.isValid(a) ? ipaddr.parse(a).toString() : null);
+    const askers = new Map<string | null, string>();
+    if (v.source !== undefined) askers.set(canonical(v.source), 'source (the default pool)');
+    for (const [name, source] of Object.entries(v.pools ?? {})) {
+      const address = canonical(source);
+      if (address === null) continue;
+      const other = askers.get(address);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', name],
+          message: `${source} already asks as ${other}: a client is in one pool only, give each its own address`,
+        });
+      else askers.set(address, `pool ${name}`);
+    }
+  });
 
 /** `bind.verify`: where to ask BIND what it serves (ipv4only.arpa AAAA), or false. */
 export const verify = z.union([z.literal(false), verifyObject]).optional();
 
-/** The settings `verify` stands for, with its defaults; null when turned off. */
-export function resolveVerify(raw: z.output<typeof verify>, defaultServer: string): VerifySettings | null {
+/**
+ * The settings `verify` stands for, with its defaults; null when turned off. `poolNames`: the
+ * configured client pools, in config order (`verify.pools` names only these: load.ts checks).
+ */
+export function resolveVerify(
+  raw: z.output<typeof verify>,
+  defaultServer: string,
+  poolNames: readonly string[] = [],
+): VerifySettings | null {
   if (raw === false) return null;
-  const v = raw ?? verifyObject.parse({});
-  return { ...v, server: v.server ?? defaultServer };
+  const { pools, ...v } = raw ?? verifyObject.parse({});
+  const settings: VerifySettings = { ...v, server: v.server ?? defaultServer };
+  if (poolNames.length > 0)
+    settings.pools = poolNames.flatMap((name) =>
+      pools && Object.hasOwn(pools, name) ? [{ name, source: pools[name]! }] : [],
+    );
+  return settings;
 }

@@ -143,7 +143,8 @@ export type TargetConfig =
 
 export const DEFAULT_TARGETS: TargetConfig[] = [{ name: 'local', kind: 'local' }];
 
-export function resolveTargets(raw: RawTargets, baseDir: string): TargetConfig[] {
+/** `poolNames`: the configured client pools, in config order (see resolveVerify) */
+export function resolveTargets(raw: RawTargets, baseDir: string, poolNames: readonly string[] = []): TargetConfig[] {
   if (raw === undefined) return DEFAULT_TARGETS;
   return raw.map((t): TargetConfig => {
     if (!t.ssh || !t.bind) return { name: 'local', kind: 'local' };
@@ -160,7 +161,7 @@ export function resolveTargets(raw: RawTargets, baseDir: string): TargetConfig[]
         ...bind,
         output: bind.output ?? DEFAULT_OUTPUT[bind.mode],
         named_conf: parseCheckconf(bind.checkconf).namedConf,
-        verify: resolveVerify(verify, t.ssh.host.replace(/^\[(.*)\]$/, '$1')),
+        verify: resolveVerify(verify, t.ssh.host.replace(/^\[(.*)\]$/, '$1'), poolNames),
       },
     };
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
-import { beforeFirstApply, reloadProbe } from '../../../src/apply/pre-checks.js';
+import { beforeFirstApply, comparePoolShare, reloadProbe } from '../../../src/apply/pre-checks.js';
 
 describe('reloadProbe', () => {
   it('rndc reconfig becomes rndc status; anything else is only looked up', () => {
@@ -80,6 +80,56 @@ describe('the verify check before the first apply (issue 20)', () => {
     });
     writeFileSync(output, 'dns64 64:ff9b::/96 { clients { any; }; };\n');
     expect((await t.test()).find((c) => c.check === 'verify')).toMatchObject({ ok: false });
+    await t.close();
+  });
+});
+
+describe('the verify check with client pools (issue 21)', () => {
+  const FILE = ['2001:db8:64:a::/96', '2001:db8:64:b::/96'];
+
+  it("each asker must get some of the file's prefixes and none other; what is checked is said", () => {
+    expect(comparePoolShare(FILE, { ok: true, prefixes: [FILE[1]!] })).toEqual({
+      ok: true,
+      served: [FILE[1]],
+      detail:
+        "BIND serves 2001:db8:64:b::/96, of the file's 2001:db8:64:a::/96, 2001:db8:64:b::/96 (whether that is" +
+        " this pool's decided set, the daemon's verification checks)",
+    });
+    const extra = comparePoolShare(FILE, { ok: true, prefixes: ['2001:db8:64:a::/96', '64:ff9b::/96'] });
+    expect(extra).toMatchObject({ ok: false, served: ['2001:db8:64:a::/96', '64:ff9b::/96'] });
+    expect(extra.detail).toContain('the file does not serve 64:ff9b::/96');
+    const none = comparePoolShare(FILE, { ok: true, prefixes: [] });
+    expect(none).toMatchObject({ ok: false, served: [] });
+    expect(none.detail).toContain('is the source a client of this pool');
+    expect(comparePoolShare(FILE, { ok: false, error: 'no answer' })).toEqual({
+      ok: false,
+      served: null,
+      detail: 'no answer',
+    });
+  });
+
+  it('asks as the default pool and as each pool with a source, one check each naming the pool', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-prechecks-'));
+    const output = path.join(dir, 'dns64.conf');
+    writeFileSync(output, 'dns64 64:ff9b::/96 { clients { any; }; };\n');
+    const settings = { output, checkconf: ['true'], reload: ['true'], command_timeout: 5000 };
+    // nothing listens on port 9 of loopback: no pool gets an answer, and each says so
+    const verify = {
+      server: '127.0.0.1',
+      port: 9,
+      timeout: 100,
+      interval: 60_000,
+      pools: [{ name: 'site-a', source: '127.0.0.1' }],
+    };
+    const t = new BindTarget('local', new LocalHost(), { mode: 'include', ...settings }, { verify });
+    const checks = (await t.test()).filter((c) => c.check === 'verify');
+    expect(checks.map((c) => [c.ok, c.detail.replace(/\): .*/, ')')])).toEqual([
+      [false, 'pool default (asked without verify.source)'],
+      [false, 'pool site-a (asked from 127.0.0.1)'],
+    ]);
+    // before the first apply there is nothing to compare, for any pool
+    writeFileSync(output, '');
+    expect((await t.test()).filter((c) => c.check === 'verify').map((c) => c.ok)).toEqual([true, true]);
     await t.close();
   });
 });

@@ -361,3 +361,118 @@ describe('runner: backoff of a background target', () => {
     await r.stop();
   });
 });
+
+/*
+ * Verification per client pool (issue 21): BIND is asked as a client of the default pool and of
+ * each pool verify.pools lists, and each answer is compared with that pool's decided set.
+ */
+describe('runner: verification per pool', () => {
+  const POOL_TEXT = 'dns64 ... pools ...;\n';
+  const decided = { 'site-a': [A], 'site-b': [B], 'site-c': [A, B] };
+
+  /** BIND's answers per pool (default: the default pool), each a script whose last answer repeats */
+  function pooledTarget(script: Record<string, string[][]>) {
+    const asked: string[] = [];
+    const applies: Array<{ reload?: boolean }> = [];
+    const target: ApplyTarget = {
+      name: 'pooled',
+      apply(_rendered: string, opts: { reload?: boolean } = {}): Promise<ApplyOutcome> {
+        applies.push(opts.reload ? { reload: true } : {});
+        return Promise.resolve({ target: 'pooled', result: 'applied', ms: 1 });
+      },
+      verification: {
+        interval: 60_000,
+        pools: ['site-a', 'site-b'], // site-c has no source: not asked
+        ask(pool = 'default') {
+          asked.push(pool);
+          const answers = script[pool]!;
+          const prefixes = answers.length > 1 ? answers.shift()! : answers[0]!;
+          return Promise.resolve({ ok: true, prefixes });
+        },
+      },
+      close: () => Promise.resolve(),
+    };
+    return { target, asked, applies };
+  }
+
+  function pooledRunner(target: ApplyTarget) {
+    const lines: string[] = [];
+    const reports: ApplyReport[] = [];
+    const r = new TargetRunner(target, 'k', 'o', {
+      log: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+      now: Date.now,
+      dryRun: false,
+      recorded: () => undefined,
+      fields: () => ({}),
+      applied: (_r, rep) => reports.push(rep),
+    });
+    const offer = () => r.offer(POOL_TEXT, [A], 'test', { draining: [], changes: [], pools: decided });
+    return { r, lines, reports, offer };
+  }
+
+  it('every pool served its own set: ok, each pool in the record; a pool without a source is not asked', async () => {
+    const { target, asked } = pooledTarget({ default: [[A]], 'site-a': [[A]], 'site-b': [[B]] });
+    const { r, offer } = pooledRunner(target);
+    await offer();
+    expect(asked.sort()).toEqual(['default', 'site-a', 'site-b']);
+    expect(r.verification).toEqual({
+      at: expect.any(String) as unknown,
+      ok: true,
+      served: [A],
+      detail:
+        `pool default: BIND serves the decided set: ${A}; pool site-a: BIND serves the decided set: ${A};` +
+        ` pool site-b: BIND serves the decided set: ${B}`,
+      decided: [A],
+      pools: [
+        { pool: 'site-a', ok: true, served: [A], decided: [A], detail: `BIND serves the decided set: ${A}` },
+        { pool: 'site-b', ok: true, served: [B], decided: [B], detail: `BIND serves the decided set: ${B}` },
+      ],
+    });
+  });
+
+  it('one pool served something else: named in the log, one re-apply with reload, every pool asked again', async () => {
+    // site-b's clients get the default pool's set once; after the reload their own
+    const { target, asked, applies } = pooledTarget({ default: [[A]], 'site-a': [[A]], 'site-b': [[A], [B]] });
+    const { r, lines, reports, offer } = pooledRunner(target);
+    await offer();
+    expect(applies).toEqual([{}, { reload: true }]);
+    expect(asked.filter((p) => p === 'default')).toHaveLength(2);
+    expect(asked.filter((p) => p === 'site-a')).toHaveLength(2);
+    const warn = lines.find((l) => l.includes('WARN'))!;
+    expect(warn).toMatch(/pooled: BIND does not serve the decided set to pool site-b; applying again with a reload/);
+    expect(warn).toMatch(/pool site-b: BIND serves 2001:db8:64:a::\/96, not the decided 2001:db8:64:b::\/96/);
+    expect(warn).not.toMatch(/pool (default|site-a):/);
+    expect(r.verification).toMatchObject({
+      ok: true,
+      pools: [
+        { pool: 'site-a', ok: true },
+        { ok: true, served: [B] },
+      ],
+    });
+    expect(reports[0]!.verification).toMatchObject({ ok: true, reapplied: true });
+  });
+
+  it('still wrong after the reload: an error naming the pool, and the record says which', async () => {
+    const { target, applies } = pooledTarget({ default: [[A]], 'site-a': [[B]], 'site-b': [[B]] });
+    const { r, lines, offer } = pooledRunner(target);
+    await offer();
+    expect(applies).toHaveLength(2); // the one re-apply, no more
+    expect(lines.some((l) => /ERROR pooled: BIND does not serve the decided set to pool site-a\b/.test(l))).toBe(true);
+    expect(r.verification).toMatchObject({ ok: false, served: [A], decided: [A] });
+    expect(r.verification!.detail).toMatch(/^pool site-a: BIND serves 2001:db8:64:b::\/96, not the decided /);
+    expect(r.verification!.pools!.map((p) => [p.pool, p.ok])).toEqual([
+      ['site-a', false],
+      ['site-b', true],
+    ]);
+  });
+
+  it('without pools asked the record and the log are as before: no pools, no pool names', async () => {
+    const { target } = scriptedTarget([{ ok: true, prefixes: [B] }]);
+    const lines: string[] = [];
+    const r = runnerWithLog(target, lines);
+    await r.offer(TEXT, SET, 'test', { draining: [], changes: [], pools: { 'site-a': [B] } });
+    expect(Object.keys(r.verification!)).toEqual(['at', 'ok', 'served', 'detail', 'decided']);
+    expect(r.verification!.detail).toMatch(/^BIND serves 2001:db8:64:b::\/96, not the decided /);
+    expect(lines.find((l) => l.includes('ERROR'))).toMatch(/ERROR scripted: BIND does not serve the decided set(\s|$)/);
+  });
+});
