@@ -138,6 +138,7 @@ describe('client pools: the hook, the history and the log', () => {
     const defaultChange = moved.changes.find((c) => c.id === SA && c.pool === undefined);
     expect(defaultChange).toMatchObject({ change: 'deactivated' }); // the default pool's: no `pool`
     expect(moved.changes.some((c) => c.pool === 'site-b')).toBe(false);
+    expect(moved.reason).toContain(`${SA} deactivated in pool site-a`);
     expect(moved.env_pools).toBe(`site-a=${SB} site-b=${SB} default=${SB}`);
     expect(await served(CLIENT.b)).toEqual([SB]);
 
