@@ -14,8 +14,9 @@
 import path from 'node:path';
 import { FILE_HEADERS_ONLY, formatPatch, structuredPatch } from 'diff';
 import * as z from 'zod';
+import { DEFAULT_POOL } from '../config/schema.js';
 import type { ApplyOutcome, ApplyStage } from './target.js';
-import type { ApplyReport } from './runner.js';
+import type { ApplyReport, PoolSets } from './runner.js';
 
 export const HISTORY_DIR_NAME = 'history';
 /** a diff longer than this is cut (a full rewrite of 256 prefixes' blocks stays below it) */
@@ -53,8 +54,10 @@ export interface HistoryEntry {
   draining: string[];
   /** why it was applied */
   reason: string;
-  /** the selection changes of the decision that wanted this text */
-  changes: Array<{ id: string; change: string; reason: string }>;
+  /** the selection changes of the decision that wanted this text (`pool`: a client pool's, not the default's) */
+  changes: Array<{ id: string; change: string; reason: string; pool?: string }>;
+  /** each pool's set before and after (the default pool last); absent without `pools:` and in older files */
+  pools?: PoolSets;
   /** unified diff of the output file (old -> new; for a failed apply: what it would have written); '' same text */
   diff: string;
   /** what BIND answered after the apply; null: not asked (a failed apply, or verification off) */
@@ -110,10 +113,17 @@ export function historyEntry(report: ApplyReport, id: number): HistoryEntry {
     draining: [...report.draining],
     reason: report.reason,
     changes: report.changes.map((c) => ({ ...c })),
+    ...(report.pools ? { pools: copyPoolSets(report.pools) } : {}),
     diff: unifiedDiff(file, report.text.before, report.text.after),
     verification: v && { ok: v.ok, detail: v.detail, reapplied: v.reapplied },
     ms: Math.round(o.ms),
   };
+}
+
+function copyPoolSets(pools: PoolSets): PoolSets {
+  return Object.fromEntries(
+    Object.entries(pools).map(([name, s]) => [name, { old: s.old && [...s.old], new: [...s.new] }]),
+  );
 }
 
 const FAILED: ReadonlySet<HistoryOutcome> = new Set(['validation failed', 'rolled back', 'reload failed', 'failed']);
@@ -166,7 +176,10 @@ const entrySchema = z.looseObject({
   new: prefixList,
   draining: prefixList,
   reason: z.string(),
-  changes: z.array(z.looseObject({ id: z.string(), change: z.string(), reason: z.string() })),
+  changes: z.array(
+    z.looseObject({ id: z.string(), change: z.string(), reason: z.string(), pool: z.string().optional() }),
+  ),
+  pools: z.record(z.string(), z.looseObject({ old: prefixList.nullable(), new: prefixList })).optional(),
   diff: z.string(),
   verification: z.looseObject({ ok: z.boolean(), detail: z.string(), reapplied: z.boolean() }).nullable(),
   ms: z.number().min(0),
@@ -204,9 +217,26 @@ export function formatHistory(target: string, entries: readonly HistoryEntry[]):
 }
 
 /** What an entry changed in the set, for one column: "+A -B", "same set", or the new set when the old is unknown. */
-export function setChange(e: Pick<HistoryEntry, 'old' | 'new'>): string {
+export function setChange(e: { old: readonly string[] | null; new: readonly string[] }): string {
   if (e.old === null) return `now ${e.new.join(', ') || 'none'}`;
   const added = e.new.filter((p) => !e.old!.includes(p)).map((p) => `+${p}`);
   const removed = e.old.filter((p) => !e.new.includes(p)).map((p) => `-${p}`);
   return [...added, ...removed].join(' ') || 'same set';
+}
+
+/**
+ * What an entry changed, for one column: without pools its set's change (setChange); with pools
+ * each pool whose set changed or was not known ("site-a: +A -B; default: +A -B"), or "same sets".
+ */
+export function entrySetChange(e: Pick<HistoryEntry, 'old' | 'new' | 'pools'>): string {
+  if (!e.pools) return setChange(e);
+  const changed = Object.entries(e.pools)
+    .map(([name, sets]) => [name, setChange(sets)])
+    .filter(([, change]) => change !== 'same set');
+  return changed.map(([name, change]) => `${name}: ${change}`).join('; ') || 'same sets';
+}
+
+/** The pool a selection change of an entry belongs to, for a label: null without pools (no label). */
+export function changePool(e: Pick<HistoryEntry, 'pools'>, c: HistoryEntry['changes'][number]): string | null {
+  return e.pools ? (c.pool ?? DEFAULT_POOL) : null;
 }

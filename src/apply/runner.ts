@@ -4,10 +4,10 @@
 // for a remote one), and a removed, truncated or edited output is written back (drift repair).
 // Runners outlive config reloads when their target's settings did not change, so nothing they know
 // is lost (a pending reload included).
+import { DEFAULT_POOL } from '../config/schema.js';
 import { errorDetail } from '../lib/format.js';
 import type { Logger } from '../lib/log.js';
 import type { ApplyOptions, ApplyOutcome, ApplyTarget, Drift, ServedAnswer } from './target.js';
-import { DEFAULT_POOL } from '../config/schema.js';
 import { comparePools, type PoolsVerdict } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;
@@ -82,6 +82,8 @@ export interface ApplyReport {
   new: string[];
   draining: string[];
   changes: ServedChange['changes'];
+  /** each pool's set before and after; absent without `pools:` */
+  pools?: PoolSets;
   /** the text before and after: the output file when the apply read it, else the rendered text */
   text: { file: string | null; before: string | null; after: string };
   /** what BIND answered after it; null: not asked */
@@ -91,8 +93,17 @@ export interface ApplyReport {
 /** What the target served before an apply (the history's "old"). */
 interface Before {
   set: string[] | null;
+  /** each client pool's set (the default pool's is `set`); null: not known or no pools */
+  pools: OfferContext['pools'] | null;
   text: string | null;
 }
+
+/**
+ * Each pool's set before and after an apply, by pool name: the configured pools in config order,
+ * then the default pool (DEFAULT_POOL). `old` null: not known (the first apply since the start, or
+ * a pool the previous apply did not have).
+ */
+export type PoolSets = Record<string, { old: string[] | null; new: string[] }>;
 
 /** What an apply changed on a target: the on_change hook's document. */
 export interface ServedChange {
@@ -105,6 +116,8 @@ export interface ServedChange {
   /** the selection changes of the decision that wanted this text (`pool`: a client pool's, not the default's) */
   changes: Array<{ id: string; change: string; reason: string; pool?: string }>;
   at: string;
+  /** each pool's set before and after; absent without `pools:` */
+  pools?: PoolSets;
 }
 
 /** What the daemon decided besides the set, carried with the text to the apply. */
@@ -129,6 +142,8 @@ export class TargetRunner {
   served: string | null = null;
   /** the active prefixes of that text */
   servedSet: string[] | null = null;
+  /** each client pool's set of that text (the default pool's is `servedSet`); null: not known or no pools */
+  private servedPools: OfferContext['pools'] | null = null;
   lastApply: AppliedRecord | null = null;
   verification: Verification | null = null;
   private failure: { count: number; retryAt: number; text: string } | null = null;
@@ -274,7 +289,7 @@ export class TargetRunner {
   }
 
   private before(): Before {
-    return { set: this.servedSet, text: this.lastGood };
+    return { set: this.servedSet, pools: this.servedPools, text: this.lastGood };
   }
 
   private async applyNow(want: Wanted, reason: string, opts: ApplyOptions = {}, drift?: string): Promise<void> {
@@ -308,6 +323,7 @@ export class TargetRunner {
       new: want.active,
       draining: want.context.draining,
       changes: want.context.changes,
+      ...poolSets(before, want),
       text: output
         ? { file: output.file, before: output.before?.toString('utf8') ?? null, after: output.after.toString('utf8') }
         : { file: null, before: before.text, after: want.text },
@@ -423,20 +439,22 @@ export class TargetRunner {
         reason,
       });
     } else {
-      const old = this.servedSet;
+      const before = this.before();
       const changed = outcome.result === 'applied' && this.lastGood !== want.text;
       this.failure = null;
       this.served = want.text;
       this.servedSet = want.active;
+      this.servedPools = want.context.pools ?? null;
       this.lastGood = want.text;
       if (changed)
         this.hooks.changed?.(this, {
-          old,
+          old: before.set,
           new: want.active,
           draining: want.context.draining,
           reason,
           changes: want.context.changes,
           at: new Date(now).toISOString(),
+          ...poolSets(before, want),
         });
       const fields = {
         ...this.hooks.fields(),
@@ -468,4 +486,20 @@ function verificationOf(at: string, verdict: PoolsVerdict): Verification {
   if (pools.length > 0)
     record.pools = pools.map(({ pool, ok, served, decided, detail }) => ({ pool, ok, served, decided, detail }));
   return record;
+}
+
+/**
+ * `{ pools }` from what was served before to the wanted text, for a report or a hook: each client
+ * pool's sets, then the default pool's (the active set); nothing without pools.
+ */
+function poolSets(before: Before, want: Wanted): { pools?: PoolSets } {
+  const pools = want.context.pools;
+  if (!pools) return {};
+  const sets: PoolSets = {};
+  for (const [name, set] of Object.entries(pools)) {
+    const old = before.pools?.[name];
+    sets[name] = { old: old ? [...old] : null, new: [...set] };
+  }
+  sets[DEFAULT_POOL] = { old: before.set && [...before.set], new: [...want.active] };
+  return { pools: sets };
 }

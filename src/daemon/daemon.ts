@@ -11,7 +11,7 @@ import type { PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, type SelectionState } from '../select/select.js';
 import { drainRemovedPools } from '../core/removed-pools.js';
 import { carryOverHealth, decide, decideConfirmation, nextDelay, type Decision } from '../core/step.js';
-import type { AppliedRecord, ServedChange } from '../apply/runner.js';
+import type { AppliedRecord } from '../apply/runner.js';
 import { historyDir } from '../apply/history.js';
 import { ApplyHistoryStore } from '../apply/history-store.js';
 import { Discovery } from '../discover/discover.js';
@@ -20,7 +20,7 @@ import { DecisionLog } from './decision-log.js';
 import { DiscoveryScheduler } from './discovery-scheduler.js';
 import type { MaintenanceEntry } from './maintenance.js';
 import { MaintenancePoller } from './maintenance-poller.js';
-import { Notifier } from './notify.js';
+import { changeEvent, Notifier } from './notify.js';
 import { buildSnapshot } from './snapshot.js';
 import { readState, restoredSelection, type StateSnapshot } from './state-file.js';
 import { StatePersister } from './state-persister.js';
@@ -164,7 +164,7 @@ export class Daemon {
           // background applies and verifications publish when they end; rounds write their own snapshot
           if (runner.background) void this.persister.persist(this.now());
         },
-        changed: (runner, change) => this.notifyChange(runner.name, change),
+        changed: (runner, change) => this.notifier.fire('on_change', changeEvent(runner.name, change)),
         applied: (_runner, report) => {
           // a history that cannot be read or written is logged by the store and never stops an apply
           this.applyHistory.record(historyDir(this.config.state_file), this.config.history.keep, report);
@@ -187,19 +187,6 @@ export class Daemon {
       (id) => this.config.prefixes.find((p) => p.id === id)?.name ?? id,
     );
     this.health = carryOverHealth(this.config, this.health);
-  }
-
-  private notifyChange(target: string, c: ServedChange) {
-    this.notifier.fire('on_change', {
-      document: { event: 'change', target, ...c },
-      env: {
-        NAT64_HEALTH_TARGET: target,
-        NAT64_HEALTH_ACTIVE: c.new.join(' '),
-        NAT64_HEALTH_OLD: c.old?.join(' ') ?? '',
-        NAT64_HEALTH_DRAINING: c.draining.join(' '),
-        NAT64_HEALTH_REASON: c.reason,
-      },
-    });
   }
 
   async start(): Promise<void> {

@@ -42,7 +42,10 @@ export class DecisionLog {
         reason: t.reason,
       });
     }
-    for (const c of d.changes) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
+    // a client pool's change names its pool; the default pool's reads as it did before pools
+    for (const c of d.changes)
+      if (c.pool === undefined) this.log.info(`prefix ${c.id} ${c.change}`, { reason: c.reason });
+      else this.log.info(`prefix ${c.id} ${c.change} in pool ${c.pool}`, { pool: c.pool, reason: c.reason });
     const condition = setCondition({
       failsafe: d.selection.failsafe,
       prefixes: config.prefixes.map((p) => ({

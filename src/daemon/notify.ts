@@ -6,6 +6,7 @@
 // When the daemon stops, the hooks running (or waiting) get until `timeout` from the stop to end,
 // so the hook of the last apply is neither left behind nor cut off unlogged; then they are killed.
 import { execa } from 'execa';
+import type { ServedChange } from '../apply/runner.js';
 import type { Logger } from '../lib/log.js';
 
 export type HookKind = 'on_change' | 'on_state';
@@ -26,6 +27,31 @@ export interface HookEvent {
   document: Record<string, unknown>;
   /** NAT64_HEALTH_* variables besides the inherited environment */
   env: Record<string, string>;
+}
+
+/**
+ * The on_change event of an apply that changed what `target` serves: the document is the change
+ * itself (with `pools` when pools are configured); the variables carry the sets for hooks that do
+ * not read JSON, NAT64_HEALTH_POOLS only with pools (`name=prefix,prefix` per pool, by spaces).
+ */
+export function changeEvent(target: string, c: ServedChange): HookEvent {
+  return {
+    document: { event: 'change', target, ...c },
+    env: {
+      NAT64_HEALTH_TARGET: target,
+      NAT64_HEALTH_ACTIVE: c.new.join(' '),
+      NAT64_HEALTH_OLD: c.old?.join(' ') ?? '',
+      NAT64_HEALTH_DRAINING: c.draining.join(' '),
+      NAT64_HEALTH_REASON: c.reason,
+      ...(c.pools
+        ? {
+            NAT64_HEALTH_POOLS: Object.entries(c.pools)
+              .map(([name, sets]) => `${name}=${sets.new.join(',')}`)
+              .join(' '),
+          }
+        : {}),
+    },
+  };
 }
 
 export interface HookResult {

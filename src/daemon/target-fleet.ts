@@ -105,7 +105,9 @@ export class TargetFleet {
 /** Why a target is written this round: for its log line, the state file and the status page. */
 export function applyReason(runner: Pick<TargetRunner, 'served'>, context: Pick<OfferContext, 'changes'>): string {
   const { changes } = context;
-  if (changes.length > 0) return `selection changed: ${changes.map((c) => `${c.id} ${c.change}`).join(', ')}`;
+  const said = (c: OfferContext['changes'][number]) =>
+    `${c.id} ${c.change}${c.pool !== undefined ? ` in pool ${c.pool}` : ''}`;
+  if (changes.length > 0) return `selection changed: ${changes.map(said).join(', ')}`;
   return runner.served !== null
     ? 'rendered configuration changed'
     : 'startup or configuration reload: bringing BIND in line';

@@ -2,7 +2,7 @@
 // when, how it ended, the sets, the reasons and the diff of what was written. Self-contained like
 // the status page (inline style, no script); every value goes through the `html` tag.
 import type { HistoryEntry } from '../apply/history.js';
-import { setChange } from '../apply/history.js';
+import { changePool, setChange } from '../apply/history.js';
 import { formatAgo, formatMs, formatTime } from '../lib/format.js';
 import { html, type Html } from './html.js';
 import { STYLE } from './status-style.js';
@@ -62,9 +62,20 @@ export function renderHistoryEntryPage(e: HistoryEntry, now: number): string {
         e.verification.reapplied ? ' (after one more apply with a reload)' : ''
       }`
     : 'not asked';
+  const poolOf = (c: HistoryEntry['changes'][number]) => {
+    const pool = changePool(e, c);
+    return pool !== null ? html`<code>${pool}</code>: ` : '';
+  };
   const changes = e.changes.length
-    ? html`<ul>${e.changes.map((c) => html`<li><code>${c.id}</code> ${c.change}: ${c.reason}</li>`)}</ul>`
+    ? html`<ul>${e.changes.map((c) => html`<li>${poolOf(c)}<code>${c.id}</code> ${c.change}: ${c.reason}</li>`)}</ul>`
     : html`<span class="muted">none</span>`;
+  // with pools each pool's set (the default pool's last); without, the one set
+  const sets = e.pools
+    ? html`<dt>Sets</dt><dd><ul>${Object.entries(e.pools).map(
+        ([name, s]) => html`<li><code>${name}</code>: ${list(s.old)} → ${list(s.new)} (${setChange(s)})</li>`,
+      )}</ul></dd>`
+    : html`<dt>Set before</dt><dd>${list(e.old)}</dd>
+          <dt>Set after</dt><dd>${list(e.new)} (${setChange(e)})</dd>`;
   const badge = html`<span class="badge ${e.outcome === 'applied' ? 'applied' : 'failed'}">${e.outcome}</span>`;
   const failed = e.error ? html`<dt>Error</dt><dd class="failed">${e.stage ? `${e.stage}: ` : ''}${e.error}</dd>` : '';
   const diff = e.diff
@@ -86,8 +97,7 @@ export function renderHistoryEntryPage(e: HistoryEntry, now: number): string {
           <dt>Outcome</dt><dd>${badge}</dd>
           ${failed}
           <dt>Reason</dt><dd>${e.reason}</dd>
-          <dt>Set before</dt><dd>${list(e.old)}</dd>
-          <dt>Set after</dt><dd>${list(e.new)} (${setChange(e)})</dd>
+          ${sets}
           <dt>Draining</dt><dd>${list(e.draining)}</dd>
           <dt>Selection changes</dt><dd>${changes}</dd>
           <dt>BIND serves it</dt><dd>${verified}</dd>

@@ -1,5 +1,5 @@
 // `nat64-health history`: the apply history as a table, or entry by entry with its diff.
-import { setChange, type HistoryEntry } from '../apply/history.js';
+import { changePool, entrySetChange, setChange, type HistoryEntry } from '../apply/history.js';
 import { formatAgo, formatTable, formatTime, paint, type Cell } from '../lib/format.js';
 
 function outcomeCell(e: HistoryEntry): Cell {
@@ -19,13 +19,26 @@ export function formatHistoryTable(entries: readonly HistoryEntry[], now: number
     `${formatTime(e.at)} (${formatAgo(e.at, now)})`,
     e.target,
     outcomeCell(e),
-    setChange(e),
+    entrySetChange(e),
     why(e).replace(/\s*\n\s*/g, ' '),
   ]);
   return formatTable(['ID', 'APPLIED AT', 'TARGET', 'OUTCOME', 'SET', 'REASON'], rows, color) + '\n';
 }
 
 const list = (ids: readonly string[] | null) => (ids === null ? 'not known' : ids.join(', ') || 'none');
+
+/** The set before and after; with pools, each pool's (the default pool's last). */
+function setLines(e: HistoryEntry): string[] {
+  if (!e.pools) return [`set: ${list(e.old)} -> ${list(e.new)} (${setChange(e)})`];
+  const pools = Object.entries(e.pools);
+  return ['sets:', ...pools.map(([name, s]) => `  ${name}: ${list(s.old)} -> ${list(s.new)} (${setChange(s)})`)];
+}
+
+/** A selection change, its pool first when there are pools. */
+function changeLine(e: HistoryEntry, c: HistoryEntry['changes'][number]): string {
+  const pool = changePool(e, c);
+  return `  ${pool !== null ? `${pool}: ` : ''}${c.id} ${c.change}: ${c.reason}`;
+}
 
 function paintDiff(diff: string, color: boolean): string {
   if (!color) return diff;
@@ -55,11 +68,9 @@ export function formatHistoryDiffs(entries: readonly HistoryEntry[], now: number
         paint(head, 'bold', color),
         `reason: ${e.reason}`,
         ...(e.error ? [`error: ${e.stage ? `${e.stage}: ` : ''}${e.error}`] : []),
-        `set: ${list(e.old)} -> ${list(e.new)} (${setChange(e)})`,
+        ...setLines(e),
         ...(e.draining.length ? [`draining: ${list(e.draining)}`] : []),
-        ...(e.changes.length
-          ? ['selection changes:', ...e.changes.map((c) => `  ${c.id} ${c.change}: ${c.reason}`)]
-          : []),
+        ...(e.changes.length ? ['selection changes:', ...e.changes.map((c) => changeLine(e, c))] : []),
         ...(e.verification ? [`BIND serves it: ${e.verification.ok ? 'yes' : 'NO'}: ${e.verification.detail}`] : []),
       ];
       const diff = e.diff ? paintDiff(e.diff.replace(/\n$/, ''), color) : '(text unchanged: a reload only)';

@@ -25,3 +25,24 @@ export function historyEntry(over: Partial<HistoryEntry> = {}): HistoryEntry {
     ...over,
   };
 }
+
+/**
+ * An apply with client pools (site A's gateway died): site-a and the default pool moved from A to
+ * B, site-b stayed on B; the changes name their pools.
+ */
+export function poolsHistoryEntry(over: Partial<HistoryEntry> = {}): HistoryEntry {
+  return historyEntry({
+    changes: [
+      { id: A, change: 'deactivated', reason: 'down', pool: 'site-a' },
+      { id: B, change: 'activated', reason: 'up', pool: 'site-a' },
+      { id: A, change: 'deactivated', reason: 'down' },
+      { id: B, change: 'activated', reason: 'up' },
+    ],
+    pools: {
+      'site-a': { old: [A], new: [B] },
+      'site-b': { old: [B], new: [B] },
+      default: { old: [A], new: [B] },
+    },
+    ...over,
+  });
+}

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { ApplyReport } from '../../../src/apply/runner.js';
 import {
   addEntry,
+  changePool,
   entryAt,
+  entrySetChange,
   formatHistory,
   historyDir,
   historyEntry,
@@ -16,7 +18,7 @@ import {
   unifiedDiff,
   type HistoryEntry,
 } from '../../../src/apply/history.js';
-import { A, B } from '../../support/prefixes.js';
+import { A, B, C } from '../../support/prefixes.js';
 
 const F = '/var/lib/nat64-health/history/local.json';
 const block = (p: string, clients = 'any') => `dns64 ${p} {\n\tclients { ${clients}; };\n};\n`;
@@ -116,6 +118,79 @@ describe('apply history: what an entry is', () => {
     expect(setChange({ old: [A], new: [A] })).toBe('same set');
     expect(setChange({ old: null, new: [A, B] })).toBe(`now ${A}, ${B}`);
     expect(setChange({ old: [A], new: [] })).toBe(`-${A}`);
+  });
+});
+
+describe('apply history: client pools', () => {
+  const pools = {
+    'site-a': { old: [A], new: [B] },
+    'site-b': { old: [B], new: [B] },
+    default: { old: [A], new: [B] },
+  };
+  const changes = [
+    { id: A, change: 'deactivated', reason: 'down', pool: 'site-a' },
+    { id: A, change: 'deactivated', reason: 'down' },
+  ];
+
+  it("keeps each pool's sets (a copy, in the report's order) and each change's pool", () => {
+    const r = report({ pools: structuredClone(pools), changes });
+    const e = historyEntry(r, 1);
+    expect(e.pools).toEqual(pools);
+    expect(Object.keys(e.pools!)).toEqual(['site-a', 'site-b', 'default']);
+    expect(e.changes).toEqual(changes);
+    r.pools!['site-a']!.new.push(C); // the entry is not the report's
+    expect(e.pools!['site-a']!.new).toEqual([B]);
+    expect(historyEntry(report(), 1)).not.toHaveProperty('pools');
+  });
+
+  it('says which pools changed their set; without pools, the set as before', () => {
+    expect(entrySetChange({ old: [A], new: [B], pools })).toBe(`site-a: +${B} -${A}; default: +${B} -${A}`);
+    const same = { 'site-a': { old: [B], new: [B] }, default: { old: [A], new: [A] } };
+    expect(entrySetChange({ old: [A], new: [A], pools: same })).toBe('same sets');
+    const added = { 'site-a': { old: null, new: [B] }, default: { old: [A], new: [A] } };
+    expect(entrySetChange({ old: [A], new: [A], pools: added })).toBe(`site-a: now ${B}`);
+    expect(entrySetChange({ old: [A], new: [B] })).toBe(setChange({ old: [A], new: [B] }));
+  });
+
+  it("names a change's pool only when there are pools; a change without one is the default pool's", () => {
+    expect(changePool({ pools }, changes[0]!)).toBe('site-a');
+    expect(changePool({ pools }, changes[1]!)).toBe('default');
+    expect(changePool({}, changes[1]!)).toBeNull();
+  });
+
+  it('round-trips with pools; a file written before pools (no `pools`, no `pool`) still loads', () => {
+    const h = [historyEntry(report({ pools, changes }), 1)];
+    expect(parseHistory(formatHistory('local', h), F, 'local')).toEqual(h);
+    const old = JSON.stringify({
+      version: 1,
+      target: 'local',
+      entries: [
+        {
+          id: 1,
+          at: '2026-11-30T12:00:00.000Z',
+          target: 'local',
+          outcome: 'applied',
+          old: null,
+          new: [A],
+          draining: [],
+          reason: 'startup or configuration reload: bringing BIND in line',
+          changes: [{ id: A, change: 'activated', reason: 'up' }],
+          diff: '',
+          verification: null,
+          ms: 12,
+        },
+      ],
+    });
+    const [e] = parseHistory(old, F, 'local');
+    expect(e).not.toHaveProperty('pools');
+    expect(entrySetChange(e!)).toBe(`now ${A}`);
+  });
+
+  it("refuses a pool's set that is not a list of prefixes, naming the field", () => {
+    const good = formatHistory('local', [historyEntry(report({ pools }), 1)]);
+    const bad = good.replace(/"site-b": \{\n\s*"old": \[[^\]]*\]/, '"site-b": {\n "old": "x"');
+    expect(bad).not.toBe(good);
+    expect(() => parseHistory(bad, F, 'local')).toThrow(/: entries\.0\.pools\.site-b\.old: /);
   });
 });
 

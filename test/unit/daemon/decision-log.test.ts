@@ -3,7 +3,7 @@ import type { Decision } from '../../../src/core/step.js';
 import { DecisionLog } from '../../../src/daemon/decision-log.js';
 import type { HookEvent, HookKind } from '../../../src/daemon/notify.js';
 import { createLogger } from '../../../src/lib/log.js';
-import { A } from '../../support/prefixes.js';
+import { A, B } from '../../support/prefixes.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const config = { prefixes: [{ id: A, name: 'local-a' }] } as Parameters<DecisionLog['record']>[1];
@@ -72,5 +72,30 @@ describe('DecisionLog', () => {
     );
     expect(lines).toContainEqual(expect.stringMatching(/^WARN {2}ALL IN MAINTENANCE/));
     expect(lines.filter((l) => l.includes('FAIL-SAFE'))).toEqual([]);
+  });
+
+  it("a client pool's selection change names its pool in the line and its fields; the default pool's as ever", () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = new DecisionLog(
+      createLogger({ format: 'json', level: 'info', write: (l) => lines.push(JSON.parse(l) as never) }),
+      {
+        fire: () => {},
+      },
+    );
+    const changes = [
+      { id: A, change: 'deactivated', reason: 'down' },
+      { id: A, change: 'deactivated', reason: 'down', pool: 'site-a' },
+      { id: B, change: 'activated', reason: 'up', pool: 'site-a' },
+    ] as Decision['changes'];
+    log.record(decision({ changes }), config, T0, new Map());
+    const said = lines
+      .filter((l) => String(l.msg).startsWith('prefix '))
+      .map(({ msg, pool, reason }) => ({ msg, pool, reason }));
+    expect(said).toEqual([
+      { msg: `prefix ${A} deactivated`, pool: undefined, reason: 'down' },
+      { msg: `prefix ${A} deactivated in pool site-a`, pool: 'site-a', reason: 'down' },
+      { msg: `prefix ${B} activated in pool site-a`, pool: 'site-a', reason: 'up' },
+    ]);
+    expect(lines.find((l) => l.msg === `prefix ${A} deactivated`)).not.toHaveProperty('pool');
   });
 });

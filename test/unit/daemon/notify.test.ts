@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/lib/log.js';
-import { HOOK_QUEUE, Notifier, type HookResult } from '../../../src/daemon/notify.js';
+import type { ServedChange } from '../../../src/apply/runner.js';
+import { changeEvent, HOOK_QUEUE, Notifier, type HookResult } from '../../../src/daemon/notify.js';
+import { A, B, C } from '../../support/prefixes.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -159,5 +161,63 @@ describe('notify hooks', () => {
     n.fire('on_change', { document: { big: 'x'.repeat(1_000_000) }, env: {} });
     await n.idle();
     expect(results[0]).toMatchObject({ ok: true });
+  });
+});
+
+describe('the on_change event', () => {
+  const change: ServedChange = {
+    old: [A],
+    new: [B],
+    draining: [A],
+    reason: `selection changed: ${A} deactivated`,
+    changes: [{ id: A, change: 'deactivated', reason: 'down' }],
+    at: '2026-12-01T10:00:00.000Z',
+  };
+
+  it('without pools: the document and the variables as they always were', () => {
+    const e = changeEvent('local', change);
+    expect(JSON.stringify(e.document)).toBe(
+      `{"event":"change","target":"local","old":["${A}"],"new":["${B}"],"draining":["${A}"],` +
+        `"reason":"selection changed: ${A} deactivated","changes":[{"id":"${A}","change":"deactivated",` +
+        `"reason":"down"}],"at":"2026-12-01T10:00:00.000Z"}`,
+    );
+    expect(e.env).toEqual({
+      NAT64_HEALTH_TARGET: 'local',
+      NAT64_HEALTH_ACTIVE: B,
+      NAT64_HEALTH_OLD: A,
+      NAT64_HEALTH_DRAINING: A,
+      NAT64_HEALTH_REASON: `selection changed: ${A} deactivated`,
+    });
+    expect(changeEvent('local', { ...change, old: null }).env.NAT64_HEALTH_OLD).toBe('');
+  });
+
+  it("with pools: each pool's sets in the document, each change's pool, NAT64_HEALTH_POOLS", () => {
+    const pools = {
+      'site-a': { old: [A], new: [B, C] },
+      'site-b': { old: null, new: [] },
+      default: { old: [A], new: [B] },
+    };
+    const changes = [...change.changes, { id: A, change: 'deactivated', reason: 'down', pool: 'site-a' }];
+    const e = changeEvent('local', { ...change, changes, pools });
+    expect(e.document).toEqual({ event: 'change', target: 'local', ...change, changes, pools });
+    expect(JSON.stringify(e.document)).toContain(
+      `"pools":{"site-a":{"old":["${A}"],"new":["${B}","${C}"]},"site-b":{"old":null,"new":[]},` +
+        `"default":{"old":["${A}"],"new":["${B}"]}}`,
+    );
+    expect(e.env.NAT64_HEALTH_POOLS).toBe(`site-a=${B},${C} site-b= default=${B}`);
+    expect(e.env.NAT64_HEALTH_ACTIVE).toBe(B); // the default pool's, as ever
+  });
+
+  it('a hook reads NAT64_HEALTH_POOLS as name=set pairs in a plain shell loop', async () => {
+    const out = path.join(dir, 'pools.txt');
+    const hook = await script(
+      'pools.sh',
+      `cat >/dev/null; for p in $NAT64_HEALTH_POOLS; do echo "\${p%%=*}: \${p#*=}"; done > "$1"`,
+    );
+    const { n } = setup({ on_change: [hook, out], timeout: 10_000 });
+    const pools = { 'site-a': { old: [A], new: [B] }, default: { old: [A], new: [A, B] } };
+    n.fire('on_change', changeEvent('local', { ...change, pools }));
+    await n.idle();
+    expect(await readFile(out, 'utf8')).toBe(`site-a: ${B}\ndefault: ${A},${B}\n`);
   });
 });

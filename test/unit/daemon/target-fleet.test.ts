@@ -71,6 +71,10 @@ describe('applyReason', () => {
   it('names the selection changes, else what made the text change', () => {
     const changes = [{ id: 'A', change: 'activated', reason: 'up' }];
     expect(applyReason({ served: 'x' }, { changes })).toBe('selection changed: A activated');
+    const pooled = [...changes, { id: 'B', change: 'deactivated', reason: 'down', pool: 'site-a' }];
+    expect(applyReason({ served: 'x' }, { changes: pooled })).toBe(
+      'selection changed: A activated, B deactivated in pool site-a',
+    );
     expect(applyReason({ served: 'x' }, { changes: [] })).toBe('rendered configuration changed');
     expect(applyReason({ served: null }, { changes: [] })).toBe(
       'startup or configuration reload: bringing BIND in line',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { historyPath, parseHistoryPath, renderHistoryEntryPage } from '../../../src/observe/apply-history-page.js';
-import { historyEntry } from '../../support/history-fixtures.js';
+import { historyEntry, poolsHistoryEntry } from '../../support/history-fixtures.js';
 import { A, B, T0 } from '../../support/observe-fixtures.js';
 
 describe('apply history page', () => {
@@ -65,5 +65,21 @@ describe('apply history page', () => {
     expect(page).toContain('&lt;script&gt;x&lt;/script&gt;');
     expect(page).toContain('<span class="add">+&lt;img src=x onerror=alert(1)&gt;</span>');
     expect(page).toContain('&quot;t: apply #1');
+  });
+
+  it("with pools: each pool's sets instead of the one set, each change with its pool", () => {
+    const page = renderHistoryEntryPage(poolsHistoryEntry(), T0);
+    expect(page).toContain(
+      `<dt>Sets</dt><dd><ul><li><code>site-a</code>: ${A} → ${B} (+${B} -${A})</li>` +
+        `<li><code>site-b</code>: ${B} → ${B} (same set)</li>` +
+        `<li><code>default</code>: ${A} → ${B} (+${B} -${A})</li></ul></dd>`,
+    );
+    expect(page).not.toContain('Set before');
+    expect(page).toContain(`<li><code>site-a</code>: <code>${A}</code> deactivated: down</li>`);
+    expect(page).toContain(`<li><code>default</code>: <code>${B}</code> activated: up</li>`);
+    // without pools a change has no pool label
+    expect(renderHistoryEntryPage(historyEntry(), T0)).toContain(`<li><code>${A}</code> deactivated: down</li>`);
+    const evil = renderHistoryEntryPage(poolsHistoryEntry({ pools: { '<b>': { old: null, new: [A] } } }), T0);
+    expect(evil).toContain('<code>&lt;b&gt;</code>: not known → ');
   });
 });

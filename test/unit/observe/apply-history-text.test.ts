@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatHistoryDiffs, formatHistoryTable } from '../../../src/observe/apply-history-text.js';
-import { historyEntry } from '../../support/history-fixtures.js';
+import { historyEntry, poolsHistoryEntry } from '../../support/history-fixtures.js';
 import { A, B, T0 } from '../../support/observe-fixtures.js';
 
 const entries = [
@@ -45,5 +45,27 @@ describe('history text', () => {
     expect(coloured).toContain(`\x1b[32m+dns64 ${B} { clients { any; }; };\x1b[0m`);
     expect(coloured).toContain(`\x1b[31m-dns64 ${A} { clients { any; }; };\x1b[0m`);
     expect(formatHistoryDiffs([historyEntry({ diff: '' })], T0)).toContain('(text unchanged: a reload only)');
+  });
+
+  it("with pools: the table names the pools whose set changed, --diff each pool's sets and each change's pool", () => {
+    const e = poolsHistoryEntry();
+    const row = formatHistoryTable([e], T0).trimEnd().split('\n')[1]!;
+    expect(row).toContain(`site-a: +${B} -${A}; default: +${B} -${A}`);
+    expect(row).not.toContain('site-b');
+    expect(formatHistoryTable([poolsHistoryEntry({ pools: { default: { old: [A], new: [A] } } })], T0)).toContain(
+      'same sets',
+    );
+    const out = formatHistoryDiffs([e], T0);
+    expect(out).toContain(
+      `sets:\n  site-a: ${A} -> ${B} (+${B} -${A})\n  site-b: ${B} -> ${B} (same set)\n` +
+        `  default: ${A} -> ${B} (+${B} -${A})\n`,
+    );
+    expect(out).not.toMatch(/^set: /m);
+    expect(out).toContain(
+      `selection changes:\n  site-a: ${A} deactivated: down\n  site-a: ${B} activated: up\n` +
+        `  default: ${A} deactivated: down\n  default: ${B} activated: up\n`,
+    );
+    const unknown = formatHistoryDiffs([poolsHistoryEntry({ pools: { 'site-a': { old: null, new: [] } } })], T0);
+    expect(unknown).toContain('  site-a: not known -> none (now none)\n');
   });
 });
