@@ -7,6 +7,7 @@
  * also copied to test-artifacts/ (for CI) and printed when a test fails.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export const CLI = path.join(ROOT, 'bin/nat64-health.js');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 export const STATE = process.env.LAB_STATE ?? '/run/nat64-health-lab';
 export const RESOLVER6 = '2001:db8:100::53';
+/** the client namespace's own address (lab.sh CLIENT6): the source of every query that names none */
+export const CLIENT6 = '2001:db8:100::100';
 export const WWW = 'www.example.test';
 export const WWW4 = '192.0.2.10';
 export const SVC4 = '198.51.100.10';
@@ -144,9 +147,28 @@ export async function inNs(ns: string, argv: string[], timeoutMs = 10_000) {
   return execa('ip', ['netns', 'exec', `nhlab-${ns}`, ...argv], { reject: false, timeout: timeoutMs });
 }
 
-/** The client's AAAA answer for name, normalised and sorted ([] for NODATA). Throws on no answer. */
-export async function clientAAAA(name = WWW): Promise<string[]> {
-  const r = await inNs('client', ['dig', '+time=2', '+tries=1', '+short', 'AAAA', name, `@${RESOLVER6}`]);
+/**
+ * More client addresses in the client namespace, on its core link beside CLIENT6, for client pools
+ * (named tells the pools apart by source address). Added deprecated (preferred_lft 0): the kernel
+ * never picks them as a source on its own, so a client that names no source stays CLIENT6, and
+ * one bound to them (dig -b, connect from) works as usual.
+ */
+export async function addClientAddress(addr: string): Promise<void> {
+  const r = await execa(
+    'ip',
+    ['-n', 'nhlab-client', '-6', 'addr', 'add', `${addr}/64`, 'dev', 'core', 'nodad', 'preferred_lft', '0'],
+    { reject: false },
+  );
+  if (r.exitCode !== 0) throw new Error(`adding client address ${addr} failed: ${r.stderr}`);
+}
+
+/**
+ * The client's AAAA answer for name, normalised and sorted ([] for NODATA), asked from source
+ * address `from` (default: the kernel's choice, CLIENT6). Throws on no answer.
+ */
+export async function clientAAAA(name = WWW, from?: string): Promise<string[]> {
+  const source = from ? ['-b', from] : [];
+  const r = await inNs('client', ['dig', ...source, '+time=2', '+tries=1', '+short', 'AAAA', name, `@${RESOLVER6}`]);
   if (r.exitCode !== 0) throw new Error(`dig AAAA ${name} failed: ${r.stdout}${r.stderr}`);
   return r.stdout
     .split('\n')
@@ -158,9 +180,13 @@ export async function clientAAAA(name = WWW): Promise<string[]> {
 
 export const expectedAAAA = (prefixIds: string[], ipv4 = WWW4) => prefixIds.map((p) => synth(p, ipv4)).sort();
 
-/** dig -x from the client: rcode and the CNAME/PTR records of the answer. */
-export async function clientReverse(addr: string): Promise<{ status: string; cname: string[]; ptr: string[] }> {
-  const r = await inNs('client', ['dig', '+time=2', '+tries=1', '-x', addr, `@${RESOLVER6}`]);
+/** dig -x from the client (from source address `from`): rcode and the CNAME/PTR records of the answer. */
+export async function clientReverse(
+  addr: string,
+  from?: string,
+): Promise<{ status: string; cname: string[]; ptr: string[] }> {
+  const source = from ? ['-b', from] : [];
+  const r = await inNs('client', ['dig', ...source, '+time=2', '+tries=1', '-x', addr, `@${RESOLVER6}`]);
   const status = /status: ([A-Z]+)/.exec(r.stdout)?.[1] ?? `no answer (${r.exitCode})`;
   const records = (type: string) =>
     r.stdout
@@ -172,15 +198,90 @@ export async function clientReverse(addr: string): Promise<{ status: string; cna
   return { status, cname: records('CNAME'), ptr: records('PTR') };
 }
 
-/** An HTTP GET from the client to [addr]:80 (a fresh TCP connection through the NAT64). */
-export async function clientHttp(addr: string, timeoutMs = 3000): Promise<string> {
-  const script = `const s=require('net').connect({host:process.argv[1],port:80,family:6});
+/** An HTTP GET from the client (from source address `from`) to [addr]:80: a fresh TCP connection through the NAT64. */
+export async function clientHttp(addr: string, timeoutMs = 3000, from?: string): Promise<string> {
+  const script = `const s=require('net').connect({host:process.argv[1],port:80,family:6,localAddress:process.argv[2]});
 s.setTimeout(${timeoutMs},()=>{console.log('timeout');process.exit(1)});
 s.on('error',e=>{console.log(e.code||e.message);process.exit(1)});
 s.on('connect',()=>s.write('GET / HTTP/1.0\\r\\nHost: lab\\r\\n\\r\\n'));
 let b='';s.on('data',d=>b+=d);s.on('end',()=>{console.log(b.split('\\r\\n')[0]);process.exit(0)});`;
-  const r = await inNs('client', [process.execPath, '-e', script, addr], timeoutMs + 5000);
+  const r = await inNs('client', [process.execPath, '-e', script, addr, ...(from ? [from] : [])], timeoutMs + 5000);
   return r.stdout.trim();
+}
+
+/** One answer a ClientPoller got: when it arrived (ms), from which client, the sorted AAAA or why none. */
+export interface PolledAnswer {
+  t: number;
+  from: string;
+  addrs?: string[];
+  error?: string;
+}
+
+/**
+ * Inside the client namespace, for each source address in `from`, asks the resolver for AAAA `name`
+ * every `everyMs` (one query at a time per source, a UDP socket bound to the source) and records
+ * every answer. One process for all of them: cheaper than a dig per poll, so the polling does not
+ * slow down the daemon it watches.
+ */
+export class ClientPoller {
+  readonly answers: PolledAnswer[] = [];
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  constructor(from: string[], name = WWW, everyMs = 50) {
+    const dnsPacket = createRequire(import.meta.url).resolve('dns-packet');
+    const script = `const dgram=require('dgram');const pkt=require(process.argv[1]);
+const [server,name,every,...from]=process.argv.slice(2);let stopping=false;
+process.on('SIGTERM',()=>{stopping=true});
+const ask=(sock,id)=>new Promise((resolve)=>{
+  const timer=setTimeout(()=>{sock.removeAllListeners('message');resolve({error:'timeout'})},1000);
+  sock.on('message',(m)=>{let r;try{r=pkt.decode(m)}catch{return}if(r.id!==id)return;
+    clearTimeout(timer);sock.removeAllListeners('message');
+    resolve(r.rcode!=='NOERROR'?{error:'rcode '+r.rcode}:{addrs:r.answers.filter(a=>a.type==='AAAA').map(a=>a.data)})});
+  sock.send(pkt.encode({type:'query',id,flags:pkt.RECURSION_DESIRED,questions:[{type:'AAAA',name}]}),53,server)});
+const loop=async(src)=>{const sock=dgram.createSocket('udp6');
+  await new Promise((r)=>sock.bind({address:src},r));let id=0;
+  while(!stopping){id=(id+1)&0xffff;const r=await ask(sock,id);
+    process.stdout.write(JSON.stringify({t:Date.now(),from:src,...r})+'\\n');
+    await new Promise((r)=>setTimeout(r,Number(every)))}
+  sock.close()};
+Promise.all(from.map(loop)).then(()=>process.exit(0));`;
+    this.child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'nhlab-client',
+        process.execPath,
+        '-e',
+        script,
+        dnsPacket,
+        RESOLVER6,
+        name,
+        String(everyMs),
+      ].concat(from),
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    createInterface({ input: this.child.stdout! }).on('line', (raw) => {
+      const a = JSON.parse(raw) as PolledAnswer;
+      this.answers.push(a.addrs ? { ...a, addrs: a.addrs.map((x) => ipaddr.parse(x).toString()).sort() } : a);
+    });
+  }
+
+  /** The answers `from` got, from time `since` on. */
+  of(from: string, since = 0): PolledAnswer[] {
+    return this.answers.filter((a) => a.from === from && a.t >= since);
+  }
+
+  /** SIGTERM: each loop ends after its query in flight; never throws. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(timer);
+  }
 }
 
 // ---- the daemon -------------------------------------------------------------------------------
@@ -197,6 +298,18 @@ export interface Profile {
   max_active?: number;
   drain?: string;
   extraSelect?: string;
+  /** each gateway's prefix group (`group:`); none without it */
+  groups?: Partial<Record<GwNo, string>>;
+  /** client pools (`pools:`); none without it */
+  pools?: PoolProfile[];
+}
+
+export interface PoolProfile {
+  name: string;
+  clients: string[];
+  groups?: string[];
+  min_active?: number;
+  max_active?: number;
 }
 
 /** Fast enough for tests: a dead gateway is out within interval + fall x (fast_interval + timeout) = 3 s. */
@@ -211,12 +324,10 @@ export const NAMED_LOG = path.join(STATE, 'resolver/named.log');
 /** The daemon config for the lab: its three prefixes, three independent probe targets. */
 export function configYaml(p: Profile): string {
   const r = `${STATE}/resolver`;
+  const group = (n: GwNo) => (p.groups?.[n] ? `, group: ${p.groups[n]}` : '');
   return `# nat64-health e2e config (generated by test/e2e/lab-fixture.ts)
 prefixes:
-  - { prefix: "${GW[1]}", name: gw1 }
-  - { prefix: "${GW[2]}", name: gw2 }
-  - { prefix: "${GW[3]}", name: gw3 }
-probes:
+${GWS.map((n) => `  - { prefix: "${GW[n]}", name: gw${n}${group(n)} }\n`).join('')}probes:
   - { type: http, address: ${WWW4}, port: 80 }
   - { type: tcp, address: ${SVC4}, port: 7 }
   - { type: dns, address: ${AUTH4}, name: ${WWW}, record: A }
@@ -232,7 +343,7 @@ select:
   min_active: ${p.min_active ?? 1}
   max_active: ${p.max_active ?? 2}
   drain: ${p.drain ?? '0s'}
-${p.extraSelect ?? ''}bind:
+${p.extraSelect ?? ''}${poolsYaml(p.pools)}bind:
   mode: include
   output: ${r}/dns64.conf
   checkconf: [named-checkconf, ${r}/named.conf]
@@ -240,6 +351,20 @@ ${p.extraSelect ?? ''}bind:
   verify: { server: "${RESOLVER6}" }
 state_file: ${STATE_FILE}
 `;
+}
+
+function poolsYaml(pools: PoolProfile[] | undefined): string {
+  if (!pools?.length) return '';
+  const list = (a: string[]) => `[${a.map((x) => JSON.stringify(x)).join(', ')}]`;
+  const line = (p: PoolProfile) =>
+    [
+      `name: ${p.name}`,
+      `clients: ${list(p.clients)}`,
+      ...(p.groups ? [`groups: ${list(p.groups)}`] : []),
+      ...(p.min_active !== undefined ? [`min_active: ${p.min_active}`] : []),
+      ...(p.max_active !== undefined ? [`max_active: ${p.max_active}`] : []),
+    ].join(', ');
+  return `pools:\n${pools.map((p) => `  - { ${line(p)} }\n`).join('')}`;
 }
 
 /** Replace the config file in one step (the daemon's watcher re-reads it). */
@@ -274,6 +399,8 @@ export interface StateSnapshot {
     bad_streak: number;
     loss_ratio: number | null;
   }>;
+  /** each client pool's selection, in config order; absent without pools */
+  pools?: Array<{ name: string; active: string[]; draining_since: Record<string, string>; failsafe: boolean }>;
 }
 
 export async function sleep(ms: number): Promise<void> {
