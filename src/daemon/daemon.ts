@@ -155,7 +155,7 @@ export class Daemon {
         log: this.log,
         now: this.now,
         dryRun: !!opts.dryRun,
-        fields: () => ({ active: this.selection.active, draining: Object.keys(this.selection.draining) }),
+        fields: () => this.setFields(),
         recorded: (runner, record) => {
           if (record) {
             this.applies = [record, ...this.applies].slice(0, APPLIES_KEPT);
@@ -417,13 +417,24 @@ export class Daemon {
     await this.fleet.offer(decision.rendered, this.selection.active, {
       draining: decision.context.draining.map((p) => p.prefix),
       changes: decision.changes.map((c) => ({ ...c })),
-      ...(this.config.pools.length > 0
-        ? {
-            pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])),
-          }
-        : {}),
+      ...this.poolSets(),
     });
     if (snapshot) await this.persister.persist(now);
+  }
+
+  /** Each configured pool's set, by name; nothing without `pools:`. */
+  private poolSets(): { pools?: Record<string, string[]> } {
+    if (this.config.pools.length === 0) return {};
+    return { pools: Object.fromEntries(this.config.pools.map((p) => [p.name, this.pools.get(p.name)?.active ?? []])) };
+  }
+
+  /** The set in log lines: with pools, each pool's too, and the prefixes rendered draining (left every pool). */
+  private setFields(): Record<string, unknown> {
+    const draining =
+      this.config.pools.length > 0 && this.lastDecision
+        ? this.lastDecision.context.draining.map((p) => p.prefix)
+        : Object.keys(this.selection.draining);
+    return { active: this.selection.active, draining, ...this.poolSets() };
   }
 
   /** Resolves when no apply is in flight (tests, benchmarks). */
