@@ -114,6 +114,7 @@ export function stateWriteDue(
     snapshot.draining_since ?? snapshot.draining,
     snapshot.target_faults,
     snapshot.prefixes.map((p) => [p.prefix, p.status, p.active, p.draining]),
+    snapshot.pools?.map((p) => [p.name, p.active, p.draining_since, p.failsafe]),
     snapshot.targets,
     snapshot.applies,
     snapshot.last_config_reload,
