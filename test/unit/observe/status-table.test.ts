@@ -6,7 +6,7 @@ import { ConfigError } from '../../../src/config/errors.js';
 import { parseListen } from '../../../src/config/listen.js';
 import { formatStatus, useColor } from '../../../src/observe/status-table.js';
 import { combineHooks } from '../../../src/daemon/daemon.js';
-import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
+import { A, apply, B, deadPrefix, pooledSnapshot, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
 
 const ESC = '\x1b[';
 
@@ -119,21 +119,7 @@ describe('status table', () => {
 });
 
 describe('status table with client pools', () => {
-  const C = '2001:db8:64:c::/96';
-  const since = new Date(T0 - 30_000).toISOString();
-  // the default pool and site-a on A, site-b on B; C left site-b and drains
-  const pooled = snapshot({
-    prefixes: [
-      prefix(A, { name: 'gw-a', group: 'site-a', pools: ['default', 'site-a'] }),
-      prefix(B, { name: 'gw-b', group: 'site-b', active: false, pools: ['site-b'] }),
-      prefix(C, { name: 'public', group: 'public', active: false, pools: [] }),
-    ],
-    active: [A],
-    pools: [
-      { name: 'site-a', active: [A], draining_since: {}, failsafe: false },
-      { name: 'site-b', active: [B], draining_since: { [C]: since }, failsafe: false },
-    ],
-  });
+  const pooled = pooledSnapshot();
 
   it("names the pools using each prefix, its role over all pools, and each pool's set, the default's first", () => {
     const out = formatStatus(pooled, { color: false, now: T0 });
