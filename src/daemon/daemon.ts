@@ -432,7 +432,9 @@ export class Daemon {
       draining: decision.context.draining.map((p) => p.prefix),
       changes: decision.changes.map((c) => ({ ...c })),
       ...(this.config.pools.length > 0
-        ? { pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])) }
+        ? {
+            pools: Object.fromEntries(this.config.pools.map((p) => [p.name, decision.pools.get(p.name)?.active ?? []])),
+          }
         : {}),
     });
     if (snapshot) await this.persister.persist(now);
