@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import type { DiscoveryStatus } from '../discover/discover.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
+import { DEFAULT_POOL } from '../config/schema.js';
 import { maintenanceFile, maintenanceStatus, type MaintenanceEntry } from './maintenance.js';
 import type { StateSnapshot, TargetStatus } from './state-file.js';
 
@@ -35,6 +36,13 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
   const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
   const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
   const { selection, held } = s;
+  // with pools: each prefix names the pools whose set holds it, as the rendering does (render.ts)
+  const sets = [
+    [DEFAULT_POOL, selection.active] as const,
+    ...s.config.pools.map((p) => [p.name, (s.pools.get(p.name) ?? EMPTY_SELECTION).active] as const),
+  ];
+  const usedBy = (id: string) =>
+    s.config.pools.length > 0 ? { pools: sets.filter(([, active]) => active.includes(id)).map(([name]) => name) } : {};
   return {
     version: 1,
     pid: s.pid,
@@ -66,6 +74,7 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
         active: selection.active.includes(p.id),
         draining: p.id in selection.draining,
         draining_since: iso(selection.draining[p.id]),
+        ...usedBy(p.id),
         maintenance: m ? maintenanceStatus(m) : null,
         latency_ms: h.latency_ms,
         loss_ratio: lossRatio(h),

@@ -20,6 +20,11 @@ export interface PrefixStatus {
   active: boolean;
   draining: boolean;
   draining_since: string | null;
+  /**
+   * with pools: the pools whose set holds it (`default`: the clients in no pool), the default first,
+   * then in config order; absent without pools. `active` and `draining` are the default pool's.
+   */
+  pools?: string[];
   /** in maintenance (select.ts, rule 6); absent in files of older versions */
   maintenance?: MaintenanceStatus | null;
   latency_ms: number | null;
@@ -114,6 +119,7 @@ export function stateWriteDue(
     snapshot.draining_since ?? snapshot.draining,
     snapshot.target_faults,
     snapshot.prefixes.map((p) => [p.prefix, p.status, p.active, p.draining]),
+    snapshot.pools?.map((p) => [p.name, p.active, p.draining_since, p.failsafe]),
     snapshot.targets,
     snapshot.applies,
     snapshot.last_config_reload,

@@ -6,6 +6,8 @@ import type { AppliedRecord } from '../apply/runner.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { Decision } from '../core/step.js';
 import type { ProbeOutcome } from '../probe/types.js';
+import { DEFAULT_POOL } from '../config/schema.js';
+import { poolSets } from './format.js';
 
 const NS = 'nat64_health';
 /** seconds; probe timeouts are usually 1-3 s */
@@ -155,6 +157,22 @@ export const METRICS = {
     labels: ['prefix', 'type'],
     buckets: LATENCY_BUCKETS,
   },
+  // per client pool (`pools:`): pool "default" is the clients in no pool, also without pools
+  pool_active: {
+    type: 'gauge',
+    help: "Whether the prefix is in the pool's active set (1) or not (0); pool default: the clients in no pool",
+    labels: ['pool', 'prefix'],
+  },
+  pool_active_prefixes: {
+    type: 'gauge',
+    help: "Number of prefixes in the pool's active set",
+    labels: ['pool'],
+  },
+  pool_selection_changes_total: {
+    type: 'counter',
+    help: "Selection changes of the prefix in the pool's set (activated, deactivated, drain_ended)",
+    labels: ['pool', 'prefix', 'change'],
+  },
   // per probe target
   probe_target_fault: {
     type: 'gauge',
@@ -270,6 +288,9 @@ export const METRICS = {
 
 type Labels = Record<string, string>;
 
+/** The owner of a pool's series of a prefix: gone when the prefix or the pool is. */
+const poolOwner = (pool: string, prefix: string) => `pool ${pool} prefix ${prefix}`;
+
 /**
  * prom-client's gauges named like counters (`promtool check metrics`: "non-counter metrics should
  * not have _total suffix"). Left out: each is the sum of the per-type gauge of the same name
@@ -283,7 +304,7 @@ export const DROPPED_DEFAULT_METRICS = [
 
 export class Metrics {
   readonly registry = new Registry();
-  /** label sets of counters and histograms, by the prefix or target they belong to: removed with it */
+  /** label sets of counters and histograms, by the prefix, target or pool's prefix they belong to: removed with it */
   private readonly owned = new Map<string, Map<string, { metric: Metric<string>; labels: Labels }>>();
   /** target -> Unix seconds of its last successful apply */
   private readonly lastApplied = new Map<string, number>();
@@ -338,9 +359,11 @@ export class Metrics {
   update(snapshot: StateSnapshot, decision: Decision | null): void {
     const newRound = snapshot.round !== this.lastRound;
     this.lastRound = snapshot.round;
+    const pools = poolSets(snapshot);
     const owners = new Set<string>([
       ...snapshot.prefixes.map((p) => `prefix ${p.prefix}`),
       ...snapshot.targets.map((t) => `target ${t.name}`),
+      ...pools.flatMap((pool) => snapshot.prefixes.map((p) => poolOwner(pool.name, p.prefix))),
     ]);
     this.forget(owners);
 
@@ -355,6 +378,8 @@ export class Metrics {
       this.m.prefix_smoothed_latency_seconds,
       this.m.prefix_loss_ratio,
       this.m.prefix_score_seconds,
+      this.m.pool_active,
+      this.m.pool_active_prefixes,
       this.m.probe_target_fault,
       this.m.target_last_apply_success,
       this.m.target_in_sync,
@@ -393,6 +418,11 @@ export class Metrics {
         this.observe(`prefix ${prefix}`, this.m.prefix_latency_seconds, { prefix }, p.last_round.latency_ms / 1000);
       }
     }
+    for (const { name: pool, active } of pools) {
+      this.m.pool_active_prefixes.set({ pool }, active.length);
+      for (const { prefix } of snapshot.prefixes)
+        this.m.pool_active.set({ pool, prefix }, active.includes(prefix) ? 1 : 0);
+    }
     for (const probe of snapshot.target_faults) this.m.probe_target_fault.set({ probe }, 1);
     this.m.failsafe.set(snapshot.failsafe ? 1 : 0);
     this.m.active_prefixes.set(snapshot.active.length);
@@ -424,11 +454,13 @@ export class Metrics {
         if (known.has(t.id))
           this.inc(`prefix ${t.id}`, this.m.prefix_state_changes_total, { prefix: t.id, state: t.to });
       for (const c of decision.changes) {
-        if (known.has(c.id))
-          this.inc(`prefix ${c.id}`, this.m.prefix_selection_changes_total, {
-            prefix: c.id,
-            change: c.change.replace(/-/g, '_'),
-          });
+        if (!known.has(c.id)) continue;
+        const change = c.change.replace(/-/g, '_');
+        const pool = c.pool ?? DEFAULT_POOL;
+        this.inc(poolOwner(pool, c.id), this.m.pool_selection_changes_total, { pool, prefix: c.id, change });
+        // the default pool's, as before pools
+        if (c.pool === undefined)
+          this.inc(`prefix ${c.id}`, this.m.prefix_selection_changes_total, { prefix: c.id, change });
       }
     }
 

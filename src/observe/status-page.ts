@@ -4,11 +4,12 @@ import type { AppliedRecord } from '../apply/runner.js';
 import type { StateSnapshot } from '../daemon/state-file.js';
 import type { HistoryPoint, LatencyHistory } from './history.js';
 import { formatAgo, formatDuration, formatMs, formatTime } from '../lib/format.js';
-import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { applyDetail, drainingSince, lastRound, maintenanceNote, poolSets, renderedSets, role } from './format.js';
 import { setCondition } from '../core/condition.js';
 import { html, type Html, type HtmlValue } from './html.js';
 import { STYLE } from './status-style.js';
 import { discoverySection } from './status-discovery.js';
+import { poolsSection } from './status-pools.js';
 
 // The page's tests import the escaper from here.
 export { escapeHtml } from './html.js';
@@ -223,25 +224,32 @@ function statusPage({ snapshot: s, history, now, applyLink }: PageInput): Html {
         : `last ${formatDuration(spanMs)}`
       : `last ${formatDuration(spanMs)}`;
   const scale = Number.isInteger(maxMs) ? `${maxMs} ms` : formatMs(maxMs);
+  // with pools: the role is what BIND is given over all pools, and a column names the pools
+  const pooled = s.pools !== undefined;
+  const sets = poolSets(s);
+  const rendered = renderedSets(sets);
   const prefixRows = s.prefixes.map((p, i) => {
-    const r = role(p);
-    const drainText = r === 'draining' && p.draining_since ? `draining since ${formatAgo(p.draining_since, now)}` : r;
+    const r = role(p, rendered.draining);
+    const since = pooled ? drainingSince(p.prefix, sets) : p.draining_since;
+    const drainText = r === 'draining' && since ? `draining since ${formatAgo(since, now)}` : r;
     const roleText = p.maintenance ? `${drainText}; ${maintenanceNote(p)}` : drainText;
     const answered = p.last_round ? `${p.last_round.answered}/${p.last_round.counted}` : '-';
     const data = html`data-prefix="${p.prefix}" data-state="${p.status}" data-role="${r}"`;
-    return html`<tr class="prefix" ${data} data-maintenance="${p.maintenance ? 'on' : 'off'}">
+    const pools = pooled ? html` data-pools="${p.pools?.join(' ') ?? ''}"` : '';
+    const poolsCell = pooled ? html`<td>${p.pools?.join(', ') || '-'}</td>` : '';
+    return html`<tr class="prefix" ${data}${pools} data-maintenance="${p.maintenance ? 'on' : 'off'}">
       <td><code>${p.prefix}</code></td>
       <td>${p.name === p.prefix ? '' : p.name}</td>
       <td>${p.group ?? ''}</td>
       <td>${badge(p.status)}</td>
-      <td class="${r}">${roleText}</td>
+      <td class="${r}">${roleText}</td>${poolsCell}
       <td class="num">${formatMs(p.latency_ms)}</td>
       <td>${chart(series[i]!, { now, windowMs: spanMs, maxMs })}</td>
       <td title="${lastRound(p)}">${answered}</td>
       <td title="${p.since ?? ''}">${p.since ? formatAgo(p.since, now) : '-'}</td>
     </tr>`;
   });
-  const prefixHeaders = ['Prefix', 'Name', 'Group', 'State', 'Role', 'Latency'];
+  const prefixHeaders = ['Prefix', 'Name', 'Group', 'State', 'Role', ...(pooled ? ['Pools'] : []), 'Latency'];
   const chartHeader = html`Latency, ${spanText} (0–${scale})`;
 
   const targetRows = s.targets.map((t) => {
@@ -254,20 +262,22 @@ function statusPage({ snapshot: s, history, now, applyLink }: PageInput): Html {
   });
 
   const up = s.prefixes.filter((p) => p.status === 'up').length;
-  const counts = `${up} of ${s.prefixes.length} prefixes up · active: ${s.active.join(', ') || 'none'}`;
+  const active = pooled ? rendered.active : s.active;
+  const inPools = pooled ? ` (${sets.length} pools)` : '';
+  const counts = `${up} of ${s.prefixes.length} prefixes up · active: ${active.join(', ') || 'none'}${inPools}`;
   const round = `round ${s.round} at ${formatTime(s.updated_at)}`;
   const age = `${formatAgo(s.updated_at, now)}, took ${formatMs(s.round_ms)}`;
   const body = html`<p class="meta" id="summary">${counts} · ${round} (${age})</p>
     ${banners}
     <h2>Prefixes</h2>
     ${table('prefixes', [...prefixHeaders, chartHeader, 'Last round', 'Since'], prefixRows)}
-    ${discoverySection(s.discovery, now)}
+    ${poolsSection(s, now)}${discoverySection(s.discovery, now)}
     <h2>BIND targets</h2>
     ${table('targets', ['Target', 'Last apply', 'Serving', 'BIND serves it'], targetRows)}
     <h2>Last applies</h2>
     ${appliesTable(s.applies, now, applyLink)}
     <p class="meta">Config <code>${s.config}</code>${reloadNote(s.last_config_reload, now)} · pid ${s.pid}</p>`;
-  return layout(`nat64-health · ${s.active.length} active`, refresh, body);
+  return layout(`nat64-health · ${active.length} active`, refresh, body);
 }
 
 /** What BIND answered for ipv4only.arpa, against the decided set. */

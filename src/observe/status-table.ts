@@ -10,7 +10,7 @@ import {
   type Cell,
   type Style,
 } from '../lib/format.js';
-import { applyDetail, lastRound, maintenanceNote, role } from './format.js';
+import { applyDetail, lastRound, maintenanceNote, poolSets, renderedSets, role } from './format.js';
 import { setCondition } from '../core/condition.js';
 
 const APPLIES_SHOWN = 5;
@@ -28,9 +28,13 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
   const c = (text: string, style?: Style): Cell => ({ text, style });
   const paint = (text: string, style: Style) => paintIf(text, style, opts.color);
   const out: string[] = [];
+  // with pools: the role is what BIND is given over all pools, and a column names the pools
+  const pooled = snapshot.pools !== undefined;
+  const sets = poolSets(snapshot);
+  const rendered = renderedSets(sets);
 
   const prefixRows = snapshot.prefixes.map((p) => {
-    const r = role(p);
+    const r = role(p, rendered.draining);
     return [
       c(p.prefix),
       c(p.name === p.prefix ? '' : p.name),
@@ -40,6 +44,7 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
         `${r === 'standby' ? '-' : r}${p.maintenance ? ', maintenance' : ''}`,
         r === 'active' ? 'blue' : r === 'draining' ? 'yellow' : undefined,
       ),
+      ...(pooled ? [c(p.pools?.join(', ') || '-')] : []),
       c(formatMs(p.latency_ms)),
       c(formatPercent(p.loss_ratio), p.loss_ratio ? 'yellow' : undefined),
       c(p.since ? formatAgo(p.since, now) : '-'),
@@ -48,7 +53,18 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
   });
   out.push(
     formatTable(
-      ['PREFIX', 'NAME', 'GROUP', 'STATE', 'ROLE', 'LATENCY', 'LOSS', 'SINCE', 'LAST ROUND'],
+      [
+        'PREFIX',
+        'NAME',
+        'GROUP',
+        'STATE',
+        'ROLE',
+        ...(pooled ? ['POOLS'] : []),
+        'LATENCY',
+        'LOSS',
+        'SINCE',
+        'LAST ROUND',
+      ],
       prefixRows,
       opts.color,
     ),
@@ -56,8 +72,10 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
 
   const up = snapshot.prefixes.filter((p) => p.status === 'up').length;
   out.push('');
-  const counts = `${up} of ${snapshot.prefixes.length} up, ${snapshot.active.length} active`;
-  const draining = snapshot.draining.length ? `, ${snapshot.draining.length} draining` : '';
+  const shown = pooled ? rendered : snapshot;
+  const pools = pooled ? ` for ${sets.length} pools` : '';
+  const counts = `${up} of ${snapshot.prefixes.length} up, ${shown.active.length} active${pools}`;
+  const draining = shown.draining.length ? `, ${shown.draining.length} draining` : '';
   const age = `${formatAgo(snapshot.updated_at, now)}, took ${formatMs(snapshot.round_ms)}`;
   const round = `round ${snapshot.round} at ${formatTime(snapshot.updated_at)} (${age})`;
   out.push(`${counts}${draining}; ${round}${snapshot.dry_run ? '; DRY RUN' : ''}`);
@@ -79,6 +97,13 @@ export function formatStatus(snapshot: StateSnapshot, opts: { color: boolean; no
     out.push(
       paint(`probe targets down through every prefix (not counted): ${snapshot.target_faults.join(', ')}`, 'yellow'),
     );
+
+  if (pooled) {
+    out.push('');
+    const list = (ids: string[]) => ids.join(', ') || '-';
+    const rows = sets.map((p) => [c(p.name), c(list(p.active), p.active.length ? 'blue' : 'red'), c(list(p.draining))]);
+    out.push(formatTable(['POOL', 'ACTIVE', 'DRAINING'], rows, opts.color));
+  }
 
   if (snapshot.targets.length) {
     out.push('');

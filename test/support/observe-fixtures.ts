@@ -5,6 +5,7 @@ import type { DiscoveryStatus } from '../../src/discover/discover.js';
 import type { Decision } from '../../src/core/step.js';
 import type { ProbeOutcome } from '../../src/probe/types.js';
 import type { Logger } from '../../src/lib/log.js';
+import { dns64Context } from '../../src/config/template.js';
 
 import { A, B } from './prefixes.js';
 
@@ -108,6 +109,29 @@ export function snapshot(over: Partial<StateSnapshot> = {}): StateSnapshot {
   };
 }
 
+/** C of the pooled snapshot: the last resort, left site-b's set and drains */
+export const C = '2001:db8:64:c::/96';
+
+/**
+ * A snapshot with client pools: the default pool and site-a on A, site-b on B, C standby in every
+ * set and still drained by site-b (it left every set) since 30 s.
+ */
+export function pooledSnapshot(over: Partial<StateSnapshot> = {}): StateSnapshot {
+  return snapshot({
+    prefixes: [
+      prefix(A, { name: 'gw-a', group: 'site-a', pools: ['default', 'site-a'] }),
+      prefix(B, { name: 'gw-b', group: 'site-b', active: false, pools: ['site-b'] }),
+      prefix(C, { name: 'public', group: 'public', active: false, pools: [] }),
+    ],
+    active: [A],
+    pools: [
+      { name: 'site-a', active: [A], draining_since: {}, failsafe: false },
+      { name: 'site-b', active: [B], draining_since: { [C]: new Date(T0 - 30_000).toISOString() }, failsafe: false },
+    ],
+    ...over,
+  });
+}
+
 export function outcome(
   prefixId: string,
   probe: string,
@@ -126,6 +150,14 @@ export function decision(over: Partial<Decision> = {}): Decision {
     selection: { active: [], draining: {}, challengers: {}, failsafe: false },
     pools: new Map(),
     changes: [],
+    context: {
+      prefixes: [],
+      active: [],
+      draining: [],
+      dns64: dns64Context({ clients: ['any'] }),
+      failsafe: false,
+      pools: [],
+    },
     rendered: '',
     outcomes: [],
     confirm: [],

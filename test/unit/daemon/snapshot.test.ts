@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot, type SnapshotInput } from '../../../src/daemon/snapshot.js';
 import { initialHealth } from '../../../src/health/state.js';
+import type { SelectionState } from '../../../src/select/select.js';
 import { A, B } from '../../support/prefixes.js';
 
 const GONE = '2001:db8:64:c::/96';
@@ -90,6 +91,40 @@ describe('buildSnapshot', () => {
         discovered_from: '[2001:db8::53]:53',
       }),
     ]);
+  });
+
+  it('without pools: no pools entries, and no prefix names pools', () => {
+    const s = buildSnapshot(input(), T0);
+    expect('pools' in s).toBe(false);
+    for (const p of s.prefixes) expect('pools' in p, p.prefix).toBe(false);
+  });
+
+  it("with pools: each prefix names the pools whose set holds it, the default first; each pool's selection", () => {
+    const pool = (name: string) => ({ name, clients: [], groups: [], min_active: 1, max_active: 1, origin: 'c:1' });
+    const base = input();
+    const s = buildSnapshot(
+      input({
+        config: { ...base.config, pools: [pool('site-a'), pool('site-b'), pool('idle')] },
+        pools: new Map<string, SelectionState>([
+          ['site-a', { active: [A], draining: {}, challengers: {}, failsafe: false }],
+          ['site-b', { active: [B], draining: { [A]: T0 - 2000 }, challengers: {}, failsafe: false }],
+        ]),
+      }),
+      T0,
+    );
+    expect(s.prefixes.map((p) => [p.prefix, p.pools])).toEqual([
+      [A, ['default', 'site-a']],
+      [B, ['site-b']],
+    ]);
+    // what the daemon restores at start (Daemon.restorePools): each configured pool, in config order
+    expect(s.pools).toEqual([
+      { name: 'site-a', active: [A], draining_since: {}, failsafe: false },
+      { name: 'site-b', active: [B], draining_since: { [A]: '2026-12-01T09:59:58.000Z' }, failsafe: false },
+      { name: 'idle', active: [], draining_since: {}, failsafe: false },
+    ]);
+    // the default pool's selection stays where it was
+    expect(s.active).toEqual([A]);
+    expect(s.prefixes.map((p) => p.active)).toEqual([true, false]);
   });
 
   it('has no next round while stopping', () => {

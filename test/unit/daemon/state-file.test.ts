@@ -102,4 +102,16 @@ describe('state file writes (stateWriteDue)', () => {
     for (const s of changed)
       expect(stateWriteDue(memo, s, NOW + 10, 1000).due, JSON.stringify(s).slice(0, 80)).toBe(true);
   });
+
+  it("writes at once when a client pool's set or drains changed (the restart restores them)", () => {
+    const pool = { name: 'site-b', active: [A], draining_since: {}, failsafe: false };
+    const base = snapshot({ pools: [pool] });
+    const memo = stateWriteDue(null, base, NOW, 1000).memo;
+    expect(stateWriteDue(memo, snapshot({ round: 2, pools: [pool] }), NOW + 10, 1000).due).toBe(false);
+    const changed = [
+      snapshot({ pools: [{ ...pool, active: [B] }] }),
+      snapshot({ pools: [{ ...pool, draining_since: { [B]: new Date(NOW).toISOString() } }] }),
+    ];
+    for (const s of changed) expect(stateWriteDue(memo, s, NOW + 10, 1000).due, JSON.stringify(s.pools)).toBe(true);
+  });
 });

@@ -221,6 +221,7 @@ describe(DASHBOARD, () => {
 
   it.each([
     ['the active set', ['nat64_health_prefix_active']],
+    ["each client pool's set", ['nat64_health_pool_active']],
     ['prefix health', ['nat64_health_prefix_state', 'nat64_health_prefix_up']],
     ['latency', ['nat64_health_prefix_smoothed_latency_seconds', 'nat64_health_prefix_latency_seconds_bucket']],
     ['loss', ['nat64_health_prefix_loss_ratio']],

@@ -6,10 +6,12 @@ import {
   A,
   apply,
   B,
+  C,
   deadPrefix,
   decision,
   discoverySource,
   outcome,
+  pooledSnapshot,
   prefix,
   sample,
   snapshot,
@@ -103,6 +105,62 @@ describe('metrics', () => {
     expect(sample(text, 'nat64_health_prefix_state_changes_total', { prefix: A, state: 'down' })).toBe(0);
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: B, change: 'deactivated' })).toBe(1);
     expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'drain_ended' })).toBe(1);
+  });
+
+  it('without pools: pool "default" mirrors the active set', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(snapshot(), decision({ changes: [{ id: B, change: 'deactivated', reason: 'prefix is down' }] }));
+    const text = await m.metrics();
+    expect(sample(text, 'nat64_health_pool_active', { pool: 'default', prefix: A })).toBe(1);
+    expect(sample(text, 'nat64_health_pool_active', { pool: 'default', prefix: B })).toBe(0);
+    expect(sample(text, 'nat64_health_pool_active_prefixes', { pool: 'default' })).toBe(1);
+    expect(text.match(/^nat64_health_pool_active_prefixes\{/gm)).toHaveLength(1);
+    const change = { pool: 'default', prefix: B, change: 'deactivated' };
+    expect(sample(text, 'nat64_health_pool_selection_changes_total', change)).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: B, change: 'deactivated' })).toBe(1);
+  });
+
+  it("with pools: each pool's set, the default's too; the per-prefix metrics stay the default pool's", async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.update(
+      pooledSnapshot(),
+      decision({
+        changes: [
+          { id: B, change: 'activated', reason: 'healthy', pool: 'site-b' },
+          { id: C, change: 'deactivated', reason: 'better one', pool: 'site-b' },
+          { id: A, change: 'activated', reason: 'healthy' },
+        ],
+      }),
+    );
+    const text = await m.metrics();
+    const active = (pool: string) =>
+      [A, B, C].map((prefix) => sample(text, 'nat64_health_pool_active', { pool, prefix }));
+    expect(active('default')).toEqual([1, 0, 0]);
+    expect(active('site-a')).toEqual([1, 0, 0]);
+    expect(active('site-b')).toEqual([0, 1, 0]);
+    for (const pool of ['default', 'site-a', 'site-b'])
+      expect(sample(text, 'nat64_health_pool_active_prefixes', { pool }), pool).toBe(1);
+    // the existing per-prefix metrics: the default pool's view
+    expect([A, B, C].map((prefix) => sample(text, 'nat64_health_prefix_active', { prefix }))).toEqual([1, 0, 0]);
+    expect(sample(text, 'nat64_health_active_prefixes')).toBe(1);
+    const changes = (pool: string, prefix: string, change: string) =>
+      sample(text, 'nat64_health_pool_selection_changes_total', { pool, prefix, change });
+    expect(changes('site-b', B, 'activated')).toBe(1);
+    expect(changes('site-b', C, 'deactivated')).toBe(1);
+    expect(changes('default', A, 'activated')).toBe(1);
+    expect(changes('default', B, 'activated')).toBeUndefined();
+    expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: A, change: 'activated' })).toBe(1);
+    expect(sample(text, 'nat64_health_prefix_selection_changes_total', { prefix: B, change: 'activated' })).toBe(
+      undefined,
+    );
+    // a pool removed from the config leaves no series
+    m.update(pooledSnapshot({ round: 2, pools: [pooledSnapshot().pools![0]!] }), decision());
+    const after = await m.metrics();
+    expect(after).not.toContain('pool="site-b"');
+    expect(sample(after, 'nat64_health_pool_active', { pool: 'site-a', prefix: A })).toBe(1);
+    expect(
+      sample(after, 'nat64_health_pool_selection_changes_total', { pool: 'default', prefix: A, change: 'activated' }),
+    ).toBe(1);
   });
 
   it('counts each apply once, from its event, reloads by result, and the last successful apply time', async () => {
@@ -325,6 +383,13 @@ describe('metrics', () => {
     const m = new Metrics();
     m.countApply(apply());
     m.update(snapshot(), decision({ outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
+    expect(await checkMetrics(await m.metrics())).toEqual({ exitCode: 0, said: '' });
+  });
+
+  itWith(promtoolMissing())('promtool check metrics finds nothing wrong with pools either', async () => {
+    const m = new Metrics();
+    const changes = [{ id: B, change: 'activated' as const, reason: 'healthy', pool: 'site-b' }];
+    m.update(pooledSnapshot(), decision({ changes, outcomes: [outcome(A, 'tcp 192.0.2.10:80', true, 1)] }));
     expect(await checkMetrics(await m.metrics())).toEqual({ exitCode: 0, said: '' });
   });
 

@@ -8,7 +8,18 @@ import {
   refreshSeconds,
   renderStatusPage,
 } from '../../../src/observe/status-page.js';
-import { A, apply, B, deadPrefix, discoverySource, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
+import {
+  A,
+  apply,
+  B,
+  C,
+  deadPrefix,
+  discoverySource,
+  pooledSnapshot,
+  prefix,
+  snapshot,
+  T0,
+} from '../../support/observe-fixtures.js';
 
 describe('latency history', () => {
   it('keeps at most `capacity` rounds per prefix and only the window when read', () => {
@@ -219,6 +230,43 @@ describe('status page', () => {
     expect(html).toContain('<th>BIND serves it</th>');
     expect(html).toContain('<span class="muted">not checked</span>');
     expect(html).toContain(`<span class="badge failed">no</span> 1s ago: BIND serves ${B}, not the decided ${A}`);
+  });
+
+  it("with pools: the pools using each prefix, its role over all pools, each pool's set (the default's first)", () => {
+    const page = renderStatusPage({ snapshot: pooledSnapshot(), history: new LatencyHistory(), now: T0 });
+    const row = (id: string) => new RegExp(`<tr class="prefix" data-prefix="${id}"[^]*?</tr>`).exec(page)![0];
+    expect(page).toContain('<th>Role</th><th>Pools</th><th>Latency</th>');
+    expect(row(A)).toContain('data-role="active" data-pools="default site-a"');
+    expect(row(A)).toContain('<td>default, site-a</td>');
+    // active for site-b only: active, although not in the default pool's set
+    expect(row(B)).toContain('data-role="active" data-pools="site-b"');
+    expect(row(C)).toContain('data-role="draining" data-pools=""');
+    expect(row(C)).toContain('draining since 30s ago</td><td>-</td>');
+    expect(page).toContain(`active: ${A}, ${B} (3 pools)`);
+    expect(page).toContain('<title>nat64-health · 2 active</title>');
+    const pools = [
+      ...page.matchAll(/<tr class="pool" data-pool="([^"]*)" data-active="([^"]*)" data-draining="([^"]*)">/g),
+    ];
+    expect(pools.map((m) => m.slice(1))).toEqual([
+      ['default', A, ''],
+      ['site-a', A, ''],
+      ['site-b', B, C],
+    ]);
+    const siteB = /<tr class="pool" data-pool="site-b"[^]*?<\/tr>/.exec(page)![0];
+    expect(siteB).toContain(`<code>${B}</code> gw-b`);
+    const since = new Date(T0 - 30_000).toISOString();
+    expect(siteB).toContain(`<code>${C}</code> public <span class="muted" title="${since}">since 30s ago</span>`);
+    // a pool without a prefix says so
+    const empty = pooledSnapshot({ pools: [{ name: 'site-a', active: [], draining_since: {}, failsafe: false }] });
+    const emptyPage = renderStatusPage({ snapshot: empty, history: new LatencyHistory(), now: T0 });
+    expect(/<tr class="pool" data-pool="site-a"[^]*?<\/tr>/.exec(emptyPage)![0]).toContain(
+      '<span class="badge down">none</span>',
+    );
+  });
+
+  it('without pools: no pools section, no pools column', () => {
+    const page = renderStatusPage({ snapshot: snapshot(), history: new LatencyHistory(), now: T0 });
+    expect(page).not.toMatch(/pool/i);
   });
 
   it('escapes everything that comes from outside', () => {

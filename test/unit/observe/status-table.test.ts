@@ -6,7 +6,7 @@ import { ConfigError } from '../../../src/config/errors.js';
 import { parseListen } from '../../../src/config/listen.js';
 import { formatStatus, useColor } from '../../../src/observe/status-table.js';
 import { combineHooks } from '../../../src/daemon/daemon.js';
-import { A, apply, B, deadPrefix, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
+import { A, apply, B, deadPrefix, pooledSnapshot, prefix, snapshot, T0 } from '../../support/observe-fixtures.js';
 
 const ESC = '\x1b[';
 
@@ -115,6 +115,70 @@ describe('status table', () => {
     // some in maintenance, the rest down: the fail-safe, and it says what is outside maintenance
     const some = formatStatus(snapshot({ failsafe: true, prefixes: [held[0]!, deadPrefix(B)] }), { color: false });
     expect(some).toContain('FAIL-SAFE: no prefix outside maintenance passed its probes (1 of 2 in maintenance)');
+  });
+});
+
+describe('status table with client pools', () => {
+  const pooled = pooledSnapshot();
+
+  it("names the pools using each prefix, its role over all pools, and each pool's set, the default's first", () => {
+    const out = formatStatus(pooled, { color: false, now: T0 });
+    expect(out.split('\n')[0]).toMatch(
+      /^PREFIX\s+NAME\s+GROUP\s+STATE\s+ROLE\s+POOLS\s+LATENCY\s+LOSS\s+SINCE\s+LAST ROUND$/,
+    );
+    expect(out).toMatch(/^2001:db8:64:a::\/96\s+gw-a\s+site-a\s+up\s+active\s+default, site-a\s+12\.0 ms\s/m);
+    // active for site-b only: active, although not in the default pool's set
+    expect(out).toMatch(/^2001:db8:64:b::\/96\s+gw-b\s+site-b\s+up\s+active\s+site-b\s+12\.0 ms\s/m);
+    expect(out).toMatch(/^2001:db8:64:c::\/96\s+public\s+public\s+up\s+draining\s+-\s+12\.0 ms\s/m);
+    expect(out).toContain('3 of 3 up, 2 active for 3 pools, 1 draining; round 1');
+    const pools = out.slice(out.indexOf('\nPOOL'));
+    expect(pools).toMatch(/^\nPOOL\s+ACTIVE\s+DRAINING\n/);
+    expect(pools).toMatch(/^default\s+2001:db8:64:a::\/96\s+-$/m);
+    expect(pools).toMatch(/^site-a\s+2001:db8:64:a::\/96\s+-$/m);
+    expect(pools).toMatch(/^site-b\s+2001:db8:64:b::\/96\s+2001:db8:64:c::\/96$/m);
+    // before the targets
+    expect(out.indexOf('\nPOOL')).toBeLessThan(out.indexOf('\nTARGET'));
+  });
+
+  it('says a pool that has no prefix (in red on a TTY)', () => {
+    const empty = snapshot({ ...pooled, pools: [{ name: 'site-a', active: [], draining_since: {}, failsafe: false }] });
+    expect(formatStatus(empty, { color: false, now: T0 })).toMatch(/^site-a\s+-\s+-$/m);
+    expect(formatStatus(empty, { color: true, now: T0 })).toContain('\x1b[31m-');
+  });
+
+  it('without pools prints exactly what it printed before pools existed', () => {
+    const at = new Date(T0 - 5000).toISOString();
+    const s = snapshot({
+      prefixes: [
+        prefix(A, { name: 'gw-a', group: 'east' }),
+        deadPrefix(B, {
+          name: 'gw-b',
+          group: 'west',
+          draining: true,
+          draining_since: new Date(T0 - 9000).toISOString(),
+        }),
+      ],
+      draining: [B, '2001:db8:64:9::/96'], // one no longer configured
+      applies: [apply({ at })],
+      targets: [{ name: 'local', last_apply: apply({ at }), serving: [A] }],
+    });
+    expect(formatStatus(s, { color: false, now: T0 })).toBe(
+      [
+        'PREFIX              NAME  GROUP  STATE  ROLE      LATENCY  LOSS  SINCE      LAST ROUND',
+        '2001:db8:64:a::/96  gw-a  east   up     active    12.0 ms  0%    1m00s ago  2/2 answered',
+        '2001:db8:64:b::/96  gw-b  west   down   draining  -        100%  1m00s ago  ' +
+          '0/2 answered: tcp 192.0.2.10:80: timeout; http 192.0.2.10:80/: ENETUNREACH',
+        '',
+        '1 of 2 up, 1 active, 2 draining; round 1 at 2025-01-01 12:00:00Z (0s ago, took 105 ms)',
+        '',
+        'TARGET  LAST APPLY      SERVING             BIND SERVES IT  ERROR',
+        'local   applied 5s ago  2001:db8:64:a::/96  -',
+        '',
+        'APPLIED AT            TARGET  RESULT   TOOK     REASON',
+        '2025-01-01 11:59:55Z  local   applied  41.5 ms  selection changed: 2001:db8:64:a::/96 activated',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
