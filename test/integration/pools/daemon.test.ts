@@ -45,5 +45,12 @@ describe('client pools against a real named', () => {
       ['site-a', [SB]],
       ['site-b', [SB]],
     ]);
+    // the apply's log line: each pool's set, and site A's prefix draining (it left every pool)
+    const applied = (await readFile(w!.logFile, 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('"applied to local'))
+      .map((l) => JSON.parse(l) as { draining: string[]; pools: Record<string, string[]> })
+      .at(-1);
+    expect(applied).toMatchObject({ draining: [SA], pools: { 'site-a': [SB], 'site-b': [SB] } });
   });
 });
