@@ -277,8 +277,11 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   }
   if (templatePath !== resolveTemplatePath('dns64.conf.hbs', baseDir)) watched.push(templatePath);
   const poolNames = raw.pools.map((p) => p.name);
-  const unknownPools = unknownVerifyPools(raw, poolNames, file, doc, lc);
-  if (unknownPools.length > 0) throw new ConfigError(unknownPools);
+  const verifyProblems = [
+    ...unknownVerifyPools(raw, poolNames, file, doc, lc),
+    ...verifySourceFamilies(raw, file, doc, lc),
+  ];
+  if (verifyProblems.length > 0) throw new ConfigError(verifyProblems);
 
   return {
     ...raw,
@@ -310,6 +313,46 @@ function resolve(raw: RawConfig, file: string, baseDir: string, doc: Document, l
   };
 }
 
+/** The `verify` settings of the top-level bind and each target, with where they are and whom they ask. */
+function verifySettings(raw: RawConfig) {
+  const unbracket = (h: string) => h.replace(/^\[(.*)\]$/, '$1');
+  return [
+    { at: ['bind', 'verify'] as (string | number)[], verify: raw.bind.verify, server: '::1' },
+    ...(raw.targets ?? []).map((t, i) => ({
+      at: ['targets', i, 'bind', 'verify'] as (string | number)[],
+      verify: t.bind?.verify,
+      server: t.ssh ? unbracket(t.ssh.host) : '::1',
+    })),
+  ];
+}
+
+/**
+ * A query cannot come from an address of the other family than the server it goes to: `source` and
+ * each `verify.pools` address must be of the server's (checked where the server is an address).
+ */
+function verifySourceFamilies(raw: RawConfig, file: string, doc: Document, lc: LineCounter): Problem[] {
+  return verifySettings(raw).flatMap(({ at, verify, server: defaultServer }) => {
+    if (!verify) return [];
+    const server = verify.server ?? defaultServer;
+    if (!ipaddr.isValid(server)) return [];
+    const family = ipaddr.parse(server).kind();
+    const sources: Array<[(string | number)[], string]> = [
+      ...(verify.source ? [[[...at, 'source'], verify.source] as [(string | number)[], string]] : []),
+      ...Object.entries(verify.pools ?? {}).map(
+        ([name, addr]) => [[...at, 'pools', name], addr] as [(string | number)[], string],
+      ),
+    ];
+    return sources
+      .filter(([, addr]) => ipaddr.parse(addr).kind() !== family)
+      .map(([where, addr]) => ({
+        file,
+        ...posOf(doc, lc, where),
+        field: fieldName(where),
+        message: `${addr} cannot ask ${server}: the source must be an ${family === 'ipv6' ? 'IPv6' : 'IPv4'} address like the server`,
+      }));
+  });
+}
+
 /** `verify.pools` (the top-level bind's and each target's) names configured pools only. */
 function unknownVerifyPools(
   raw: RawConfig,
@@ -320,11 +363,7 @@ function unknownVerifyPools(
 ): Problem[] {
   const configured = new Set(poolNames);
   const configuredText = poolNames.length ? `pools: ${poolNames.join(', ')}` : 'the config has no pools:';
-  const settings: Array<{ at: (string | number)[]; verify: RawConfig['bind']['verify'] }> = [
-    { at: ['bind', 'verify'], verify: raw.bind.verify },
-    ...(raw.targets ?? []).map((t, i) => ({ at: ['targets', i, 'bind', 'verify'], verify: t.bind?.verify })),
-  ];
-  return settings.flatMap(({ at, verify }) =>
+  return verifySettings(raw).flatMap(({ at, verify }) =>
     Object.keys(verify ? (verify.pools ?? {}) : {})
       .filter((name) => !configured.has(name))
       .map((name) => ({

@@ -90,7 +90,7 @@ bind: { verify: { pools: { site-b: 2001:db8:b::53 } } }
       'c.yaml:15:7: bind.verify.pools.default: the default pool is asked from verify.source (an address in no' +
         ' pool); list only the pools of pools: here',
     ]);
-    expect(problems(`${BASE}bind: { verify: { pools: { site-a: 192.0.2.1 } } }\n`)).toEqual([
+    expect(problems(`${BASE}bind: { verify: { pools: { site-a: 2001:db8:a::1 } } }\n`)).toEqual([
       'c.yaml:7:28: bind.verify.pools.site-a: "site-a" is not a configured pool (the config has no pools:)',
     ]);
     expect(
@@ -126,5 +126,29 @@ bind: { verify: { pools: { site-b: 2001:db8:b::53 } } }
     expect(problems(`${BASE}${POOLS}bind: { verify: { pools: { site-a: gw.example } } }\n`).join('\n')).toMatch(
       /^c\.yaml:10:\d+: bind\.verify\.pools\.site-a: expected an IP address/m,
     );
+  });
+
+  it('a source of the other family than the server cannot ask it: the field says which (server an address)', () => {
+    expect(
+      problems(`${BASE}${POOLS}bind:
+  verify:
+    source: 192.0.2.53
+    pools: { site-a: 2001:db8:a::53, site-b: 192.0.2.9 }
+`),
+    ).toEqual([
+      'c.yaml:12:13: bind.verify.source: 192.0.2.53 cannot ask ::1: the source must be an IPv6 address like the server',
+      'c.yaml:13:46: bind.verify.pools.site-b: 192.0.2.9 cannot ask ::1: the source must be an IPv6 address like the server',
+    ]);
+    const v4 = parse(`${BASE}${POOLS}bind: { verify: { server: 127.0.0.1, pools: { site-b: 127.0.0.9 } } }\n`);
+    expect(v4.bind.verify!.pools).toEqual([{ name: 'site-b', source: '127.0.0.9' }]);
+    // an SSH target asked by its host name: the family is not known at load
+    expect(
+      parse(`${BASE}${POOLS}targets:
+  - name: r
+    ssh: { host: ns1.example, user: u, private_key: /k, known_hosts: /kh }
+    bind:
+      verify: { pools: { site-a: 192.0.2.77 } }
+`).targets,
+    ).toHaveLength(1);
   });
 });
