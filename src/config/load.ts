@@ -330,6 +330,8 @@ function verifySettings(raw: RawConfig) {
  * A query cannot come from an address of the other family than the server it goes to: `source` and
  * each `verify.pools` address must be of the server's (checked where the server is an address).
  */
+const FAMILY = { ipv4: 'IPv4', ipv6: 'IPv6' } as const;
+
 function verifySourceFamilies(raw: RawConfig, file: string, doc: Document, lc: LineCounter): Problem[] {
   return verifySettings(raw).flatMap(({ at, verify, server: defaultServer }) => {
     if (!verify) return [];
@@ -348,7 +350,7 @@ function verifySourceFamilies(raw: RawConfig, file: string, doc: Document, lc: L
         file,
         ...posOf(doc, lc, where),
         field: fieldName(where),
-        message: `${addr} cannot ask ${server}: the source must be an ${family === 'ipv6' ? 'IPv6' : 'IPv4'} address like the server`,
+        message: `${addr} cannot ask ${server}: the source must be an ${FAMILY[family]} address like the server`,
       }));
   });
 }

@@ -137,7 +137,8 @@ bind: { verify: { pools: { site-b: 2001:db8:b::53 } } }
 `),
     ).toEqual([
       'c.yaml:12:13: bind.verify.source: 192.0.2.53 cannot ask ::1: the source must be an IPv6 address like the server',
-      'c.yaml:13:46: bind.verify.pools.site-b: 192.0.2.9 cannot ask ::1: the source must be an IPv6 address like the server',
+      'c.yaml:13:46: bind.verify.pools.site-b: 192.0.2.9 cannot ask ::1: the source must be an IPv6 address like' +
+        ' the server',
     ]);
     const v4 = parse(`${BASE}${POOLS}bind: { verify: { server: 127.0.0.1, pools: { site-b: 127.0.0.9 } } }\n`);
     expect(v4.bind.verify!.pools).toEqual([{ name: 'site-b', source: '127.0.0.9' }]);
