@@ -19,12 +19,10 @@ import { bindSectionYaml, type NamedInstance } from '../../support/named.js';
 import { terminate, type Netns } from '../../support/netns.js';
 import { waitFor as waitForAny } from '../../support/wait.js';
 import { startWorld, type World } from '../../support/world.js';
+import { PUB, SA, SB, twoSitesYaml } from '../../support/two-sites.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
-const SA = '2001:db8:64:a::/96'; // site A's gateway
-const SB = '2001:db8:64:b::/96'; // site B's gateway
-const PUB = '2001:db8:64:f::/96'; // the last resort
 const NAMED_ADDR = '2001:db8:53::1';
 const CLIENT = { a: '2001:db8:a::10', b: '2001:db8:b::10' };
 
@@ -83,19 +81,9 @@ beforeAll(async () => {
   config = path.join(world.dir, 'config.yaml');
   await writeFile(
     config,
-    `prefixes:
-  - { prefix: "${SA}", name: gw-a, group: site-a }
-  - { prefix: "${SB}", name: gw-b, group: site-b }
-  - { prefix: "${PUB}", name: public, group: public }
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 500ms, fast_interval: 250ms, timeout: 300ms, rise: 2, fall: 2 }
-select: { groups: [site-a, site-b, public], min_active: 1, max_active: 1, drain: 1h }
-pools:
-  - { name: site-a, clients: ["2001:db8:a::/48"], groups: [site-a, site-b, public] }
-  - { name: site-b, clients: ["2001:db8:b::/48"], groups: [site-b, site-a, public] }
-hooks: { on_change: [${hook}, ${hookFile}], timeout: 5s }
+    twoSitesYaml(`hooks: { on_change: [${hook}, ${hookFile}], timeout: 5s }
 ${bindSectionYaml(named)}state_file: ${path.join(world.dir, 'state.json')}
-`,
+`),
   );
   daemon = ns.spawn([process.execPath, CLI, 'run', '-c', config, '--log-format', 'json'], { logFile });
 }, 60_000);

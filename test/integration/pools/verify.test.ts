@@ -19,13 +19,11 @@ import type { TargetReport } from '../../../src/apply/fleet.js';
 import { runHost, terminate, type Netns } from '../../support/netns.js';
 import type { NamedInstance } from '../../support/named.js';
 import { waitFor as waitForAny } from '../../support/wait.js';
+import { PUB, SA, SB, SITE_A_POOL, twoSitesYaml } from '../../support/two-sites.js';
 import { startWorld, type World } from '../../support/world.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
-const SA = '2001:db8:64:a::/96'; // site A's gateway
-const SB = '2001:db8:64:b::/96'; // site B's gateway
-const PUB = '2001:db8:64:f::/96'; // the last resort
 const NAMED_ADDR = '2001:db8:53::1';
 /** where the daemon asks from: one client of each pool it verifies, and one of no pool */
 const ASKER = { default: '2001:db8:c::53', 'site-a': '2001:db8:a::53', 'site-b': '2001:db8:b::53' };
@@ -76,18 +74,12 @@ async function setAcl(acl: string): Promise<void> {
 
 /** The config; `verifyPools`: the verify.pools mapping */
 function configText(verifyPools: string): string {
-  return `prefixes:
-  - { prefix: "${SA}", name: gw-a, group: site-a }
-  - { prefix: "${SB}", name: gw-b, group: site-b }
-  - { prefix: "${PUB}", name: public, group: public }
-probes: [{ type: tcp, address: 192.0.2.10, port: 80 }]
-health: { interval: 500ms, fast_interval: 250ms, timeout: 300ms, rise: 2, fall: 2 }
-select: { groups: [site-a, site-b, public], min_active: 1, max_active: 1, drain: 1h }
-pools:
-  - { name: site-a, clients: ["2001:db8:a::/48"], groups: [site-a, site-b, public] }
-  - { name: site-b, clients: [site-b-clients], groups: [site-b, site-a, public] }
-  - { name: site-c, clients: ["2001:db8:d::/48"], groups: [public, site-a, site-b] }
-bind:
+  const pools =
+    SITE_A_POOL +
+    '  - { name: site-b, clients: [site-b-clients], groups: [site-b, site-a, public] }\n' +
+    '  - { name: site-c, clients: ["2001:db8:d::/48"], groups: [public, site-a, site-b] }\n';
+  return twoSitesYaml(
+    `bind:
   mode: include
   output: ${named.includeFile}
   checkconf: ${JSON.stringify(named.checkconfArgv)}
@@ -99,7 +91,9 @@ bind:
     interval: 2s
     pools:
 ${verifyPools}state_file: ${stateFile}
-`;
+`,
+    pools,
+  );
 }
 
 beforeAll(async () => {
