@@ -143,7 +143,7 @@ export class TargetRunner {
   /** the active prefixes of that text */
   servedSet: string[] | null = null;
   /** each client pool's set of that text (the default pool's is `servedSet`); null: not known or no pools */
-  private servedPools: OfferContext['pools'] | null = null;
+  servedPools: OfferContext['pools'] | null = null;
   lastApply: AppliedRecord | null = null;
   verification: Verification | null = null;
   private failure: { count: number; retryAt: number; text: string } | null = null;

@@ -46,6 +46,8 @@ export interface TargetStatus {
   last_apply: AppliedRecord | null;
   /** active prefixes of the text this target serves, as far as we know */
   serving: string[] | null;
+  /** with client pools: each pool's set of that text, by pool name (the default pool's is `serving`) */
+  serving_pools?: Record<string, string[]>;
   /** what BIND answered when last asked (ipv4only.arpa); absent or null: not asked (yet) */
   verification?: Verification | null;
 }

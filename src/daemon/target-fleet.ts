@@ -85,6 +85,9 @@ export class TargetFleet {
       name: r.name,
       last_apply: r.lastApply,
       serving: r.servedSet,
+      ...(r.servedPools
+        ? { serving_pools: Object.fromEntries(Object.entries(r.servedPools).map(([n, s]) => [n, [...s]])) }
+        : {}),
       verification: r.verification,
     }));
   }

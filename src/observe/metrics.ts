@@ -288,6 +288,9 @@ export const METRICS = {
 
 type Labels = Record<string, string>;
 
+const sameSet = (a: readonly string[] | null, b: readonly string[]) =>
+  a !== null && a.length === b.length && b.every((id) => a.includes(id));
+
 /** The owner of a pool's series of a prefix: gone when the prefix or the pool is. */
 const poolOwner = (pool: string, prefix: string) => `pool ${pool} prefix ${prefix}`;
 
@@ -477,10 +480,10 @@ export class Metrics {
         this.inc(owner, this.m.drift_repairs_total, { target: t.name, result }, 0);
       if (t.last_apply)
         this.m.target_last_apply_success.set({ target: t.name }, t.last_apply.result === 'failed' ? 0 : 1);
+      // in sync: it serves the decided set of the default pool and of every client pool
       const inSync =
-        t.serving !== null &&
-        t.serving.length === snapshot.active.length &&
-        snapshot.active.every((id) => t.serving!.includes(id));
+        sameSet(t.serving, snapshot.active) &&
+        (snapshot.pools ?? []).every((p) => sameSet(t.serving_pools?.[p.name] ?? null, p.active));
       this.m.target_in_sync.set({ target: t.name }, inSync ? 1 : 0);
       if (t.verification) this.m.target_serves_decided_set.set({ target: t.name }, t.verification.ok ? 1 : 0);
     }

@@ -163,6 +163,18 @@ describe('metrics', () => {
     ).toBe(1);
   });
 
+  it("with pools: a target is in sync only while it serves every pool's set, not the default pool's alone", async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const inSync = async (serving_pools?: Record<string, string[]>) => {
+      m.update(pooledSnapshot({ targets: [{ name: 'local', last_apply: null, serving: [A], serving_pools }] }), null);
+      return sample(await m.metrics(), 'nat64_health_target_in_sync', { target: 'local' });
+    };
+    expect(await inSync({ 'site-a': [A], 'site-b': [B] })).toBe(1);
+    // site-b's new set failed to apply: the default pool's set alone is not enough
+    expect(await inSync({ 'site-a': [A], 'site-b': [C] })).toBe(0);
+    expect(await inSync()).toBe(0);
+  });
+
   it('counts each apply once, from its event, reloads by result, and the last successful apply time', async () => {
     const m = new Metrics({ defaultMetrics: false });
     const first = apply({ at: iso(T0) });
