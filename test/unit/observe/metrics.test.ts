@@ -163,7 +163,7 @@ describe('metrics', () => {
     ).toBe(1);
   });
 
-  it("with pools: a target is in sync only while it serves every pool's set, not the default pool's alone", async () => {
+  it("with pools: a target is in sync only while it serves every pool's set, not the default's alone", async () => {
     const m = new Metrics({ defaultMetrics: false });
     const inSync = async (serving_pools?: Record<string, string[]>) => {
       m.update(pooledSnapshot({ targets: [{ name: 'local', last_apply: null, serving: [A], serving_pools }] }), null);
