@@ -6,6 +6,7 @@ import type { DiscoveryStatus } from '../discover/discover.js';
 import { lossRatio, type PrefixHealth } from '../health/state.js';
 import { EMPTY_SELECTION, rankScore, type SelectionState } from '../select/select.js';
 import { DEFAULT_POOL } from '../config/schema.js';
+import { poolUse } from '../render/render.js';
 import { maintenanceFile, maintenanceStatus, type MaintenanceEntry } from './maintenance.js';
 import type { StateSnapshot, TargetStatus } from './state-file.js';
 
@@ -36,13 +37,12 @@ export function buildSnapshot(s: SnapshotInput, now: number): StateSnapshot {
   const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
   const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
   const { selection, held } = s;
-  // with pools: each prefix names the pools whose set holds it, as the rendering does (render.ts)
-  const sets = [
-    [DEFAULT_POOL, selection.active] as const,
-    ...s.config.pools.map((p) => [p.name, (s.pools.get(p.name) ?? EMPTY_SELECTION).active] as const),
-  ];
-  const usedBy = (id: string) =>
-    s.config.pools.length > 0 ? { pools: sets.filter(([, active]) => active.includes(id)).map(([name]) => name) } : {};
+  // with pools: each prefix names the pools whose set holds it, by the rendering's rule (render.ts)
+  const { using } = poolUse([
+    { name: DEFAULT_POOL, ...selection },
+    ...s.config.pools.map((p) => ({ name: p.name, ...(s.pools.get(p.name) ?? EMPTY_SELECTION) })),
+  ]);
+  const usedBy = (id: string) => (s.config.pools.length > 0 ? { pools: using(id) } : {});
   return {
     version: 1,
     pid: s.pid,

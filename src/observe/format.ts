@@ -1,6 +1,7 @@
 // Words for the state file's parts, shared by the status page, the `status` table and the metrics.
 import type { AppliedRecord } from '../apply/runner.js';
 import { DEFAULT_POOL } from '../config/schema.js';
+import { poolUse } from '../render/render.js';
 import type { PrefixStatus, StateSnapshot } from '../daemon/state-file.js';
 
 /** A client pool's selection as shown: the default pool's is the snapshot's own. */
@@ -30,9 +31,15 @@ export function poolSets(s: Pick<StateSnapshot, 'active' | 'draining' | 'drainin
  * (`clients { none; }`) because they left every pool while one still drains them.
  */
 export function renderedSets(sets: readonly PoolSet[]): { active: string[]; draining: string[] } {
-  const active = [...new Set(sets.flatMap((s) => s.active))];
-  const draining = [...new Set(sets.flatMap((s) => s.draining))].filter((id) => !active.includes(id));
-  return { active, draining };
+  const use = poolUse(
+    sets.map((s) => ({
+      name: s.name,
+      active: s.active,
+      draining: Object.fromEntries(s.draining.map((id) => [id, 1])),
+    })),
+  );
+  const ids = [...new Set([...sets.flatMap((s) => s.active), ...sets.flatMap((s) => s.draining)])];
+  return { active: ids.filter((id) => use.using(id).length > 0), draining: ids.filter(use.renderedDraining) };
 }
 
 export type Role = 'active' | 'draining' | 'standby';

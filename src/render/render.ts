@@ -15,17 +15,34 @@ type Rendered = Pick<SelectionState, 'active' | 'draining' | 'failsafe'>;
 /** Each pool's selection by pool name; the default pool's is passed on its own. */
 export type PoolSelections = ReadonlyMap<string, Pick<SelectionState, 'active' | 'draining'>>;
 
+/** A pool's set as far as the rendering cares: what it uses, and what it drains (prefix -> anything). */
+export interface PoolUse {
+  name: string;
+  active: readonly string[];
+  draining: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The rule of what is rendered, over every pool's set (the default pool's included): a prefix is
+ * rendered for the pools whose set holds it (`using`); it drains once no pool uses it while some
+ * pool still drains it. The state file, `status` and the status page say the same by this function.
+ */
+export function poolUse(sets: readonly PoolUse[]) {
+  const using = (id: string) => sets.filter((s) => s.active.includes(id)).map((s) => s.name);
+  const drains = (id: string) => sets.some((s) => id in s.draining);
+  return { using, drains, renderedDraining: (id: string) => using(id).length === 0 && drains(id) };
+}
+
 export function renderContext(
   config: Pick<Config, 'prefixes' | 'bind' | 'pools'>,
   selection: Rendered,
   pools: PoolSelections = new Map(),
 ): TemplateContext {
-  const selections = [
-    [DEFAULT_POOL, selection] as const,
-    ...config.pools.map((p) => [p.name, pools.get(p.name) ?? { active: [], draining: {} }] as const),
+  const selections: PoolUse[] = [
+    { name: DEFAULT_POOL, ...selection },
+    ...config.pools.map((p) => ({ name: p.name, ...(pools.get(p.name) ?? { active: [], draining: {} }) })),
   ];
-  const using = (id: string) => selections.filter(([, s]) => s.active.includes(id)).map(([name]) => name);
-  const drains = (id: string) => selections.some(([, s]) => id in s.draining);
+  const { using, drains } = poolUse(selections);
   const rendered = (id: string, name: string, group: string | null): RenderedPrefix => {
     const users = using(id);
     const active = users.length > 0;
@@ -45,7 +62,7 @@ export function renderContext(
       .filter((p) => using(p.id).length > 0 || drains(p.id))
       .map((p) => rendered(p.id, p.name, p.group)),
     // removed from the config but still draining: after the configured ones, in a stable order
-    ...[...new Set(selections.flatMap(([, s]) => Object.keys(s.draining)))]
+    ...[...new Set(selections.flatMap((s) => Object.keys(s.draining)))]
       .filter((id) => !configured.has(id))
       .sort()
       .map((id) => rendered(id, id, null)),
