@@ -1,11 +1,12 @@
 // A client pool removed while the daemon runs (a config reload) or while it was stopped (a restart on
 // a state file that names it): the prefixes of its set that no remaining pool uses drain for
 // `select.drain` (`clients { none; }`, reverse lookups still answered), then leave; they never vanish
-// at once. Canned probes (no packets), a fake clock, a target that keeps what it is handed.
+// at once; and what an apply is told with pools (what drains, each pool's set). Canned probes (no packets), a fake clock, a target that keeps what it is handed.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { historyDir, historyFile } from '../../../src/apply/history.js';
 import type { ApplyTarget } from '../../../src/apply/target.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
@@ -30,7 +31,7 @@ afterEach(async () => {
   stop = null;
 });
 
-function setup() {
+function setup(good: Set<string> = new Set([A, B])) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-pools-removed-'));
   const configFile = path.join(dir, 'config.yaml');
   const stateFile = path.join(dir, 'state.json');
@@ -65,7 +66,7 @@ ${pools}state_file: ${stateFile}
       log: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }),
       watch: false,
       makeTarget: () => [target],
-      prober: cannedProber(new Set([A, B])),
+      prober: cannedProber(good),
       now: () => clock.t,
     });
     stop = () => d.stop();
@@ -131,5 +132,31 @@ describe('a removed pool drains', () => {
     // it left at the restart: it drains a full select.drain from then
     clock.t += HOUR - 1;
     expect(clientsOf((await daemon.nextRound())!.rendered, B)).toBe('none;');
+  });
+});
+
+describe('what an apply is told with pools', () => {
+  it("a prefix that left the default pool but stays in site B's set is not draining; each pool's set is said", async () => {
+    const good = new Set([B]);
+    const { write, daemon: make, clock, lines, stateFile } = setup(good);
+    write(SITE_A + SITE_B);
+    const daemon = make();
+    await daemon.step(); // A down: every pool on B
+    good.add(A);
+    clock.t += 1000;
+    const back = await daemon.nextRound(); // A up: the default pool and site-a take A, site-b keeps B
+    expect(back!.selection.draining).toHaveProperty([B]); // the default pool drains B ...
+    expect(clientsOf(back!.rendered, B)).toBe('!{ 2001:db8:a::/48; none; }; { 2001:db8:b::/48; };'); // ... BIND does not
+    const applied = lines
+      .filter((l) => l.includes('"applied to local'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .at(-1);
+    expect(applied).toMatchObject({ active: [A], draining: [], pools: { 'site-a': [A], 'site-b': [B] } });
+    // what the apply was handed (the hook document and the history say it): nothing draining either
+    await daemon.settled();
+    const history = JSON.parse(readFileSync(historyFile(historyDir(stateFile), 'local'), 'utf8')) as {
+      entries: Array<{ draining: string[] }>;
+    };
+    expect(history.entries.at(-1)!.draining).toEqual([]);
   });
 });
