@@ -1,7 +1,8 @@
 // A client pool removed while the daemon runs (a config reload) or while it was stopped (a restart on
 // a state file that names it): the prefixes of its set that no remaining pool uses drain for
 // `select.drain` (`clients { none; }`, reverse lookups still answered), then leave; they never vanish
-// at once; and what an apply is told with pools (what drains, each pool's set). Canned probes (no packets), a fake clock, a target that keeps what it is handed.
+// at once. And what an apply is told with pools: what drains, each pool's set. Canned probes (no
+// packets), a fake clock, a target that keeps what it is handed.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,7 +137,7 @@ describe('a removed pool drains', () => {
 });
 
 describe('what an apply is told with pools', () => {
-  it("a prefix that left the default pool but stays in site B's set is not draining; each pool's set is said", async () => {
+  it("a prefix that left the default pool but stays in site B's is not draining; each pool's set is said", async () => {
     const good = new Set([B]);
     const { write, daemon: make, clock, lines, stateFile } = setup(good);
     write(SITE_A + SITE_B);
@@ -146,7 +147,8 @@ describe('what an apply is told with pools', () => {
     clock.t += 1000;
     const back = await daemon.nextRound(); // A up: the default pool and site-a take A, site-b keeps B
     expect(back!.selection.draining).toHaveProperty([B]); // the default pool drains B ...
-    expect(clientsOf(back!.rendered, B)).toBe('!{ 2001:db8:a::/48; none; }; { 2001:db8:b::/48; };'); // ... BIND does not
+    // ... BIND does not: site B's clients still get it
+    expect(clientsOf(back!.rendered, B)).toBe('!{ 2001:db8:a::/48; none; }; { 2001:db8:b::/48; };');
     const applied = lines
       .filter((l) => l.includes('"applied to local'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
