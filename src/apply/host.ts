@@ -37,7 +37,11 @@ export interface Host {
   release(): void;
   read(file: string): Promise<{ data: Buffer; stat: HostStat } | null>;
   stat(file: string): Promise<HostStat | null>;
-  readdir(dir: string): Promise<Array<{ name: string; mtime: number; isDirectory: boolean }>>;
+  /**
+   * The entries of `dir` whose names start with `namePrefix`. Only those are looked at: the sweep
+   * lists /tmp, which on a busy machine holds thousands of other programs' entries.
+   */
+  readdir(dir: string, namePrefix?: string): Promise<Array<{ name: string; mtime: number; isDirectory: boolean }>>;
   /** creates `file` (never reuses a name), with the mode and, when allowed, the owner of `like` */
   writeNew(file: string, data: Buffer, opts?: { like?: HostStat | null; sync?: boolean }): Promise<WriteResult>;
   /** rename(2): atomically replaces `to` */

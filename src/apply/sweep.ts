@@ -35,13 +35,13 @@ export class Sweeper {
     const dir = path.posix.dirname(this.output);
     const tempPrefix = tempPrefixFor(this.output);
     let young = false;
-    for (const e of await host.readdir(dir).catch(() => [])) {
-      if (!e.name.startsWith(tempPrefix) || e.isDirectory) continue;
+    for (const e of await host.readdir(dir, tempPrefix).catch(() => [])) {
+      if (e.isDirectory) continue;
       if (this.soleWriter || e.mtime <= cutoff) await host.unlink(`${dir}/${e.name}`).catch(() => undefined);
       else young = true;
     }
-    for (const e of await host.readdir(this.tmpDir).catch(() => [])) {
-      if (!e.name.startsWith(SHADOW_PREFIX) || !e.isDirectory) continue;
+    for (const e of await host.readdir(this.tmpDir, SHADOW_PREFIX).catch(() => [])) {
+      if (!e.isDirectory) continue;
       if (e.mtime <= cutoff) await host.removeTree(`${this.tmpDir}/${e.name}`).catch(() => undefined);
       else young = true;
     }

@@ -53,14 +53,16 @@ export class LocalHost implements Host {
     });
   }
 
-  async readdir(dir: string) {
+  async readdir(dir: string, namePrefix = '') {
     const entries = await fs.readdir(dir, { withFileTypes: true });
     return Promise.all(
-      entries.map(async (e) => ({
-        name: e.name,
-        isDirectory: e.isDirectory(),
-        mtime: ((await fs.lstat(path.join(dir, e.name)).catch(() => null))?.mtimeMs ?? 0) / 1000,
-      })),
+      entries
+        .filter((e) => e.name.startsWith(namePrefix))
+        .map(async (e) => ({
+          name: e.name,
+          isDirectory: e.isDirectory(),
+          mtime: ((await fs.lstat(path.join(dir, e.name)).catch(() => null))?.mtimeMs ?? 0) / 1000,
+        })),
     );
   }
 

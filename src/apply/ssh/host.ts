@@ -68,8 +68,8 @@ export class SshHost implements Host {
     return this.session.stat(file);
   }
 
-  readdir(dir: string) {
-    return this.session.readdir(dir);
+  async readdir(dir: string, namePrefix = '') {
+    return (await this.session.readdir(dir)).filter((e) => e.name.startsWith(namePrefix));
   }
 
   writeNew(file: string, data: Buffer, opts?: { like?: HostStat | null; sync?: boolean }): Promise<WriteResult> {

@@ -150,6 +150,21 @@ describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) =
     expect(await leftovers()).toEqual([]);
   });
 
+  it('lists only the entries whose names start with the prefix asked for (the sweep stats nothing else)', async () => {
+    const dir = path.join(work, `listing-${kind}`);
+    await mkdir(path.join(dir, 'a-dir'), { recursive: true });
+    for (const f of ['a1', 'a2', 'b1']) await writeFile(path.join(dir, f), '');
+    const host = target().host;
+    const a = await host.readdir(dir, 'a');
+    expect(a.map((e) => [e.name, e.isDirectory]).sort()).toEqual([
+      ['a-dir', true],
+      ['a1', false],
+      ['a2', false],
+    ]);
+    expect(a.every((e) => e.mtime > 0)).toBe(true);
+    expect((await host.readdir(dir)).map((e) => e.name).sort()).toEqual(['a-dir', 'a1', 'a2', 'b1']);
+  });
+
   it('keeps the owner and mode of the live file', async () => {
     await reset();
     await chmod(named.includeFile, 0o640);
