@@ -40,9 +40,9 @@ async function readMaintenanceOrFail(file: string) {
 
 /**
  * `maintenance PREFIX on|off`: writes the maintenance file beside the state file; the running daemon
- * watches it. Putting the last healthy prefix of a pool's set into maintenance needs --force. The
- * prefixes it knows are the daemon's (effectivePrefixes): the configured ones and those discovered
- * (RFC 7050) as the state file records them.
+ * watches it. Leaving a pool's set with no healthy prefix needs --force (core/maintenance-guard.ts).
+ * The prefixes it knows are the daemon's (effectivePrefixes): the configured ones and those
+ * discovered (RFC 7050) as the state file records them.
  */
 export async function maintenance(
   argv: Common & { prefix: string; state: 'on' | 'off'; reason?: string; until?: string; force?: boolean },
@@ -101,13 +101,13 @@ export async function maintenance(
     if (refusedFor.length > 0 && !argv.force)
       throw new CliError(
         (pooled
-          ? `refused: ${id} is the last healthy prefix of the active set of ` +
-            `${refusedFor.length > 1 ? 'pools' : 'pool'} ${refusedFor.join(', ')}; ` +
+          ? `refused: without ${id} the active set of ` +
+            `${refusedFor.length > 1 ? 'pools' : 'pool'} ${refusedFor.join(', ')} would have no healthy prefix; ` +
             refusedFor
               .map((pool) => `the set of pool ${pool} would become: ${becomes(predicted.get(pool)!)}`)
               .join('; ')
-          : `refused: ${id} is the last healthy prefix of the active set; the set would become: ${becomes(next)}`) +
-          `${unknown}. Use --force to put it into maintenance anyway.`,
+          : `refused: without ${id} the active set would have no healthy prefix; ` +
+            `the set would become: ${becomes(next)}`) + `${unknown}. Use --force to put it into maintenance anyway.`,
         EXIT.some,
       );
     await writeMaintenance(file, after, now);
@@ -194,7 +194,7 @@ export function maintenanceCommand(y: Argv): Argv {
             .option('until', { type: 'string', describe: 'end it at this time (ISO 8601) or after this long (2h)' })
             .option('force', {
               type: 'boolean',
-              describe: 'also when it is the last healthy prefix of the active set',
+              describe: 'also when the active set would be left with no healthy prefix',
             })) as Builder,
         (a: unknown) => finish(maintenance(a as never)),
       )) as Builder);

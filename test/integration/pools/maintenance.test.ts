@@ -104,7 +104,7 @@ describe('client pools: check, maintenance and a removed pool', () => {
     const b = await cli(['maintenance', SB, 'on']);
     expect(b.exitCode).toBe(1);
     expect(b.stderr).toContain(
-      `refused: ${SB} is the last healthy prefix of the active set of pool site-b; ` +
+      `refused: without ${SB} the active set of pool site-b would have no healthy prefix; ` +
         `the set of pool site-b would become: ${SA} (fail-safe). Use --force`,
     );
     const a = await cli(['maintenance', SA, 'on']);

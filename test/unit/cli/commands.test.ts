@@ -69,7 +69,7 @@ describe('command handlers', () => {
     expect(JSON.parse(text())).toMatchObject({ active: [A] });
   });
 
-  it('maintenance on refuses the last healthy prefix of the set, --force writes it, off takes it back', async () => {
+  it('maintenance on refuses to leave the set with no healthy prefix, --force writes it, off undoes it', async () => {
     const { argv, io, text, state, stateFile } = setup();
     state([A], 'down');
     const on = { ...argv, prefix: A, state: 'on' as const, reason: 'upgrade' };
@@ -77,7 +77,9 @@ describe('command handlers', () => {
     await expect(refused).rejects.toBeInstanceOf(CliError);
     await expect(refused).rejects.toMatchObject({
       exitCode: EXIT.some,
-      message: expect.stringMatching(/^refused: .* is the last healthy prefix of the active set/) as unknown,
+      message: expect.stringMatching(
+        /^refused: without \S+ the active set would have no healthy prefix; the set would become: /,
+      ) as unknown,
     });
     expect((await readMaintenance(maintenanceFile(stateFile))).size).toBe(0);
     expect(await maintenance({ ...on, force: true }, io)).toBe(EXIT.ok);
@@ -86,6 +88,31 @@ describe('command handlers', () => {
     expect(text()).toContain('"state": "in force"');
     expect(await maintenance({ ...argv, prefix: A, state: 'off' }, io)).toBe(EXIT.ok);
     expect(readFileSync(maintenanceFile(stateFile), 'utf8')).not.toContain(A);
+  });
+
+  it('maintenance on in fail-safe: refused without calling the down prefix healthy', async () => {
+    const { argv, io, stateFile } = setup();
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        version: 1,
+        active: [A],
+        failsafe: true,
+        draining: [],
+        prefixes: [
+          { prefix: A, active: true, status: 'down', latency_ms: 5 },
+          { prefix: B, active: false, status: 'down', latency_ms: 9 },
+        ],
+      }),
+    );
+    const refused = maintenance({ ...argv, prefix: A, state: 'on' }, io);
+    await expect(refused).rejects.toMatchObject({
+      exitCode: EXIT.some,
+      message: expect.stringMatching(
+        /^refused: without \S+ the active set would have no healthy prefix; the set would become: .*\(fail-safe\)/,
+      ) as unknown,
+    });
+    expect((await readMaintenance(maintenanceFile(stateFile))).size).toBe(0);
   });
 
   it('maintenance off works beside a truncated state file; on refuses to guess (exit 3)', async () => {
@@ -141,7 +168,7 @@ describe('command handlers', () => {
     // a discovered prefix is taken too, and the last healthy one of the set is refused
     await expect(maintenance({ ...argv, prefix: B, state: 'on' }, io)).rejects.toMatchObject({
       exitCode: EXIT.some,
-      message: expect.stringMatching(/^refused: .* is the last healthy prefix of the active set/) as unknown,
+      message: expect.stringMatching(/^refused: without \S+ the active set would have no healthy prefix/) as unknown,
     });
     expect(await maintenance({ ...argv, prefix: B, state: 'on', force: true }, io)).toBe(EXIT.ok);
     printed.length = 0;
