@@ -48,7 +48,7 @@ export class Discovery {
       const prev = this.states.get(source.id) ?? initialDiscovery(this.now());
       const step = nextDiscovery(prev, results[i]!, this.now(), source.settings);
       this.states.set(source.id, step.state);
-      this.report(source, step.state, step.appeared, step.disappeared);
+      this.report(source, prev.error, step.state, step.appeared, step.disappeared);
       changed ||= step.appeared.length > 0 || step.disappeared.length > 0;
     });
     return changed;
@@ -63,18 +63,35 @@ export class Discovery {
     }
   }
 
-  private report(source: DiscoverSource, state: DiscoveryState, appeared: string[], disappeared: string[]) {
+  /**
+   * What changed is logged at info or warn: the set, the first failure, a different error, the
+   * end of a failure. A source that keeps failing the same way is retried often (min_refresh), so
+   * the repeats go to debug; status, the state file and the metrics show it all along.
+   */
+  private report(
+    source: DiscoverSource,
+    prevError: string | null,
+    state: DiscoveryState,
+    appeared: string[],
+    disappeared: string[],
+  ) {
     const next_in_s = Math.round((state.next_at - this.now()) / 1000);
     const fields = { source: source.id, prefixes: state.prefixes, appeared, disappeared, next_in_s };
     if (state.error === null) {
       if (appeared.length || disappeared.length) this.log.info(`discovered prefixes from ${source.id}`, fields);
+      else if (prevError !== null)
+        this.log.info(`discovery from ${source.id} answers again`, { ...fields, was: prevError });
       else this.log.debug(`discovery from ${source.id}: unchanged`, fields);
       return;
     }
     const kept =
       state.kept_until === null ? '' : `; keeping the last set until ${new Date(state.kept_until).toISOString()}`;
     const gone = disappeared.length ? '; the last set is no longer kept, its prefixes leave (they drain)' : '';
-    this.log.warn(`discovery from ${source.id} failed${kept}${gone}`, { ...fields, error: state.error });
+    const news = prevError !== state.error || disappeared.length > 0;
+    this.log[news ? 'warn' : 'debug'](`discovery from ${source.id} ${news ? 'failed' : 'still fails'}${kept}${gone}`, {
+      ...fields,
+      error: state.error,
+    });
   }
 
   /**

@@ -80,6 +80,31 @@ describe('Discovery', () => {
     expect(t.d.apply(c).prefixes).toEqual([]);
   });
 
+  it('the same failure again logs at debug; a new error warns; the first answer after it is said', async () => {
+    const t = setup();
+    const c = config('10m');
+    await t.d.refresh(c.discover);
+    const warnings = () => t.lines.filter((l) => l.startsWith('WARN'));
+    t.answer(new Error('connect ECONNREFUSED [::1]:5300'));
+    for (let i = 0; i < 4; i++) {
+      t.tick(60_000);
+      await t.d.refresh(c.discover);
+    }
+    expect(warnings()).toHaveLength(1);
+    expect(t.lines.at(-1)).toMatch(
+      /^DEBUG discovery from \[::1\]:5300 still fails; keeping the last set until .*ECONNREFUSED/,
+    );
+    t.answer(new Error('no answer within 1000 ms from [::1]:5300'));
+    t.tick(60_000);
+    await t.d.refresh(c.discover);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]).toMatch(/failed; keeping the last set .*no answer within/);
+    t.answer({ prefixes: [E, F], ttl: 60 });
+    t.tick(60_000);
+    await t.d.refresh(c.discover);
+    expect(t.lines.at(-1)).toMatch(/^INFO {2}discovery from \[::1\]:5300 answers again .*was="no answer within/);
+  });
+
   it('a source removed from the config takes its prefixes with it', async () => {
     const t = setup();
     await t.d.refresh(config().discover);
