@@ -23,6 +23,14 @@ const RELOAD_AGAIN = 'BIND did not serve the decided set';
 /** how often a remote output is compared when its verification is off (a read over SSH) */
 const REMOTE_DRIFT_MS = 60_000;
 
+/** The apply with a reload after a verification found BIND serving something else. */
+interface Reapplied {
+  outcome: ApplyOutcome;
+  /** RELOAD_AGAIN, naming the pools it was about when client pools were asked */
+  reason: string;
+  at: string;
+}
+
 /** An apply that did something, as the state file and the status page show it. */
 export interface AppliedRecord extends ApplyOutcome {
   at: string;
@@ -235,7 +243,7 @@ export class TargetRunner {
           const before = this.before();
           const { verification, reapplied } = await this.verify(want, false);
           const { ok, detail } = verification;
-          if (reapplied) this.report(reapplied, want, RELOAD_AGAIN, before, { ok, detail, reapplied: false });
+          if (reapplied) this.report(reapplied, want, reapplied.reason, before, { ok, detail, reapplied: false });
         };
     }
     if (!work) return Promise.resolve();
@@ -341,7 +349,7 @@ export class TargetRunner {
   private async verify(
     want: Wanted,
     reloaded: boolean,
-  ): Promise<{ verification: Verification; reapplied: { outcome: ApplyOutcome; at: string } | null }> {
+  ): Promise<{ verification: Verification; reapplied: Reapplied | null }> {
     const v = this.target.verification!;
     const decided = { ...want.context.pools, [DEFAULT_POOL]: want.active };
     const askAll = async (settle: boolean) => {
@@ -358,7 +366,7 @@ export class TargetRunner {
       );
     };
     let verdict = await askAll(reloaded);
-    let reapplied: { outcome: ApplyOutcome; at: string } | null = null;
+    let reapplied: Reapplied | null = null;
     // BIND answered with something else: reload once. No answer at all: a reload would not help.
     if (verdict.pools.some((p) => !p.ok && p.served !== null)) {
       this.hooks.log.warn(
@@ -366,7 +374,8 @@ export class TargetRunner {
         { detail: verdict.detail },
       );
       const outcome = await this.target.apply(want.text, { reload: true });
-      reapplied = { outcome, at: this.record(outcome, want, RELOAD_AGAIN) };
+      const reason = `${RELOAD_AGAIN}${this.poolsOf(verdict)}`;
+      reapplied = { outcome, reason, at: this.record(outcome, want, reason) };
       if (outcome.result !== 'failed') verdict = await askAll(true);
     }
     const now = this.hooks.now();

@@ -110,7 +110,7 @@ describe('client pools: check, maintenance and a removed pool', () => {
     const a = await cli(['maintenance', SA, 'on']);
     expect(a.exitCode).toBe(1);
     expect(a.stderr).toMatch(
-      /of pools default, site-a; the set of pool default would become: .*; the set of pool site-a/,
+      /of pools default, site-a would have no healthy prefix; the set of pool default would become: .*; the set of pool site-a/,
     );
     expect(await readFile(maintenanceFile, 'utf8')).toBe(before);
     for (const p of [SA, SB, PUB]) await setPrefixAlive(ns, p, true);

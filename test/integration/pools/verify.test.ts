@@ -210,7 +210,7 @@ describe('verification per pool against a real named', () => {
         .slice(-2),
     ).toEqual([
       'warn local: BIND does not serve the decided set to pool site-b; applying again with a reload',
-      'info applied to local (BIND did not serve the decided set)',
+      'info applied to local (BIND did not serve the decided set to pool site-b)',
     ]);
   });
 
