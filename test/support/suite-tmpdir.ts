@@ -6,17 +6,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from './netns.js';
 
 const PREFIX = 'nh-suite-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function remove(dir: string): void {
   try {
@@ -31,7 +23,7 @@ export default function setup(): () => void {
   const base = os.tmpdir();
   for (const name of readdirSync(base)) {
     const pid = Number(/^nh-suite-(\d+)-/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) remove(path.join(base, name));
+    if (pid && pid !== process.pid && !isAlive(pid)) remove(path.join(base, name));
   }
   const dir = mkdtempSync(path.join(base, `${PREFIX}${process.pid}-`));
   process.env.TMPDIR = dir;
