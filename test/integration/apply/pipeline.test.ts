@@ -150,7 +150,7 @@ describe.each<[Kind]>([['local'], ['ssh']])('apply pipeline (%s host)', (kind) =
     expect(await leftovers()).toEqual([]);
   });
 
-  it('lists only the entries whose names start with the prefix asked for (the sweep stats nothing else)', async () => {
+  it('readdir with a name prefix lists only the entries named so, with their type and mtime', async () => {
     const dir = path.join(work, `listing-${kind}`);
     await mkdir(path.join(dir, 'a-dir'), { recursive: true });
     for (const f of ['a1', 'a2', 'b1']) await writeFile(path.join(dir, f), '');
