@@ -10,7 +10,7 @@ import { checkconfCwd, notIncludedMessage } from './bind/include-chain.js';
 import { managedBlockOf, servingDns64Prefixes } from './bind/named-conf.js';
 import { commandDetail, type ExecResult, type Host } from './host.js';
 import type { BindSettings, ServedAnswer, TargetCheck, Verifier } from './target.js';
-import { compareServed, type Verdict } from './verify.js';
+import { askSettled, compareServed, type Verdict } from './verify.js';
 import { DEFAULT_POOL } from '../config/schema.js';
 import type { VerifySettings } from '../config/schema-types.js';
 
@@ -74,7 +74,9 @@ export async function preChecks(t: PreCheckTarget): Promise<TargetCheck[]> {
       const live = await host.read(output).catch(() => null);
       const text = live?.data.toString('latin1') ?? '';
       const inFile = servingDns64Prefixes(bind.mode === 'block' ? (managedBlockOf(text) ?? '') : text);
-      const { settings, ask } = t.verify;
+      const { settings } = t.verify;
+      // the operator may run this right after a reload, when BIND's first answers can be SERVFAIL
+      const ask = (pool?: string) => askSettled(() => t.verify!.ask(pool));
       if (settings.pools === undefined) {
         const served = await ask();
         const verdict =

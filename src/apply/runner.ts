@@ -7,18 +7,10 @@
 import { DEFAULT_POOL } from '../config/schema.js';
 import { errorDetail } from '../lib/format.js';
 import type { Logger } from '../lib/log.js';
-import type { ApplyOptions, ApplyOutcome, ApplyTarget, Drift, ServedAnswer } from './target.js';
-import { comparePools, type PoolsVerdict } from './verify.js';
+import type { ApplyOptions, ApplyOutcome, ApplyTarget, Drift } from './target.js';
+import { askSettled, comparePools, type PoolsVerdict } from './verify.js';
 
 const MAX_BACKOFF_MS = 60_000;
-/**
- * After a reload, BIND loads the new configuration's automatic ipv4only.arpa zone once `rndc` has
- * returned, so its first answers may be SERVFAIL (seen on 9.18 under load). No usable answer is
- * asked again after these pauses (1.55 s in all) before it counts.
- */
-const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
-/** an answer within this is BIND's (SERVFAIL, say); a slower one ran into the query's timeouts */
-const QUICK_ANSWER_MS = 250;
 const RELOAD_AGAIN = 'BIND did not serve the decided set';
 /** how often a remote output is compared when its verification is off (a read over SSH) */
 const REMOTE_DRIFT_MS = 60_000;
@@ -357,7 +349,7 @@ export class TargetRunner {
       const answers = await Promise.all(
         pools.map((pool) => {
           const ask = () => v.ask(pool === DEFAULT_POOL ? undefined : pool);
-          return settle ? this.askSettled(ask) : ask();
+          return settle ? askSettled(ask, () => this.stopped) : ask();
         }),
       );
       return comparePools(
@@ -396,26 +388,6 @@ export class TargetRunner {
     if (verdict.pools.length === 1) return '';
     const bad = verdict.pools.filter((p) => !p.ok).map((p) => p.pool);
     return ` to pool${bad.length > 1 ? 's' : ''} ${bad.join(', ')}`;
-  }
-
-  /**
-   * What BIND answers once it answers usably, or its last answer after the settle pauses. Only a
-   * quick answer (a SERVFAIL comes in milliseconds) is asked again: a BIND that does not answer at
-   * all runs into the query's timeouts, and asking it again would hold the daemon's rounds.
-   */
-  private async askSettled(askOnce: () => Promise<ServedAnswer>): Promise<ServedAnswer> {
-    const ask = async () => {
-      const start = performance.now();
-      const answer = await askOnce();
-      return { answer, quick: performance.now() - start < QUICK_ANSWER_MS };
-    };
-    let { answer, quick } = await ask();
-    for (const pause of SETTLE_PAUSES_MS) {
-      if (answer.ok || !quick || this.stopped) break;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      ({ answer, quick } = await ask());
-    }
-    return answer;
   }
 
   /** Takes in an apply's outcome (state, backoff, logs, hooks); returns the time it is recorded at. */

@@ -1,7 +1,9 @@
 // `targets test` on this host: what it says of a target it cannot change.
+import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
@@ -131,5 +133,59 @@ describe('the verify check with client pools (issue 21)', () => {
     writeFileSync(output, '');
     expect((await t.test()).filter((c) => c.check === 'verify').map((c) => c.ok)).toEqual([true, true]);
     await t.close();
+  });
+});
+
+describe('the verify check right after a reload', () => {
+  /**
+   * A resolver that answers ipv4only.arpa with SERVFAIL `servfails` times, then with the well-known
+   * addresses under `prefix96` (a /96, as text ending in ::), as BIND 9.18 does while it loads the
+   * zone a reload brought.
+   */
+  async function settlingResolver(servfails: number, prefix96: string) {
+    const sock = dgram.createSocket('udp4');
+    let asked = 0;
+    sock.on('message', (msg, from) => {
+      const q = dnsPacket.decode(msg);
+      const ok = ++asked > servfails;
+      const answers = ok
+        ? ['c000:aa', 'c000:ab'].map((tail) => ({
+            type: 'AAAA' as const,
+            name: 'ipv4only.arpa',
+            ttl: 60,
+            data: `${prefix96}${tail}`,
+          }))
+        : [];
+      const rcode = ok ? 0 : 2; // NOERROR, SERVFAIL
+      const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode;
+      sock.send(
+        dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions, answers }),
+        from.port,
+        from.address,
+      );
+    });
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    return { port: sock.address().port, asked: () => asked, close: () => sock.close() };
+  }
+
+  it('a quick SERVFAIL is asked again, as the daemon does: targets test run just after an apply passes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-prechecks-'));
+    const output = path.join(dir, 'dns64.conf');
+    writeFileSync(output, 'dns64 2001:db8:64:a::/96 { clients { any; }; };\n');
+    const settings = { output, checkconf: ['true'], reload: ['true'], command_timeout: 5000 };
+    const resolver = await settlingResolver(2, '2001:db8:64:a::');
+    try {
+      const verify = { server: '127.0.0.1', port: resolver.port, timeout: 1000, interval: 60_000 };
+      const t = new BindTarget('local', new LocalHost(), { mode: 'include', ...settings }, { verify });
+      expect((await t.test()).find((c) => c.check === 'verify')).toEqual({
+        check: 'verify',
+        ok: true,
+        detail: 'BIND serves the decided set: 2001:db8:64:a::/96',
+      });
+      expect(resolver.asked()).toBe(3);
+      await t.close();
+    } finally {
+      resolver.close();
+    }
   });
 });
