@@ -76,6 +76,19 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/**
+ * The JSON lines of a daemon's log so far. The daemon may be writing its last line as this reads:
+ * only lines that have their newline count.
+ */
+export async function readLogLines<T = LogLine>(file: string): Promise<T[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as T);
+}
+
 /** The daemon, run as operators run it (the CLI, JSON logs), inside the namespace. */
 export class DaemonProcess {
   private constructor(
@@ -99,11 +112,7 @@ export class DaemonProcess {
   }
 
   async logs(): Promise<LogLine[]> {
-    const text = await readFile(this.logFile, 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as LogLine);
+    return readLogLines(this.logFile);
   }
 
   async count(pattern: RegExp): Promise<number> {
@@ -114,8 +123,12 @@ export class DaemonProcess {
     this.child.kill(sig);
   }
 
+  /**
+   * SIGTERM, then SIGKILL after 10 s: tests check the clean stop (exit code 0, the last log line),
+   * and a loaded machine must not turn a slow one into a kill.
+   */
   async stop(): Promise<void> {
-    await terminate(this.child);
+    await terminate(this.child, 10_000);
   }
 }
 

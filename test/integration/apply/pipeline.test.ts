@@ -413,7 +413,7 @@ describe('SSH host: the connection comes and goes', () => {
     } finally {
       await proxy.close();
     }
-  });
+  }, 180_000); // 17 cuts, each a new connection; 15 s idle, 19 s loaded
 
   it('a stalled connection: SFTP operations time out, the next apply reconnects', async () => {
     await reset(A);

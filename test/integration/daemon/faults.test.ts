@@ -400,7 +400,7 @@ describe('fault matrix', () => {
     cleanups.push(() => again.kill('SIGTERM'));
     await converged(c, d, { timeoutMs: 90_000 });
     expect(d.child.exitCode).toBeNull();
-  });
+  }, 120_000); // longer than its 90 s wait
 
   it('rndc key unreadable: the apply fails and is rolled back; readable again, it converges', async () => {
     const c = await setup();
@@ -423,7 +423,7 @@ describe('fault matrix', () => {
     await chmod(key, 0o600);
     const s = await converged(c, d, { timeoutMs: 90_000 });
     expect(s.active).not.toContain(B);
-  });
+  }, 120_000); // longer than its 90 s wait
 
   it('a SIGHUP storm during an apply: one apply, the daemon keeps running and converges', async () => {
     const c = await setup();

@@ -144,10 +144,12 @@ describe('notify hooks', () => {
       return s.length === 1 && s[0] !== first && s[0] !== secondServed;
     });
     await waitFor('three applies logged', async () => (await daemon!.count(/^applied to local$/)) === 3);
-    // the applies did not wait: the first hook is still running (not killed, not reaped)
-    expect(await readFile(`/proc/${hookPid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) [SR]/);
+    // the applies did not wait for the first hook: it is still running (not killed, not reaped), or,
+    // on a machine slow enough that its 10 s ran out, it was killed after the next apply
     const logs = await daemon.logs();
-    expect(logs.some((l) => l.msg === 'hook on_change killed after its timeout')).toBe(false);
+    const kill = logs.findIndex((l) => l.msg === 'hook on_change killed after its timeout');
+    if (kill === -1) expect(await readFile(`/proc/${hookPid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) [SR]/);
+    else expect(logs.slice(0, kill).filter((l) => l.msg === 'applied to local').length).toBeGreaterThanOrEqual(2);
     const killed = async () => daemon!.count(/^hook on_change killed after its timeout$/);
     expect(logs.find((l) => l.msg === 'hook on_state failed')).toMatchObject({
       level: 'warn',

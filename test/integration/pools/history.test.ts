@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServedChange } from '../../../src/apply/runner.js';
 import { parsePrefix, synthesize } from '../../../src/lib/prefix.js';
-import { setPrefixAlive } from '../../support/daemon-fixture.js';
+import { readLogLines, setPrefixAlive } from '../../support/daemon-fixture.js';
 import { bindSectionYaml, type NamedInstance } from '../../support/named.js';
 import { terminate, type Netns } from '../../support/netns.js';
 import { waitFor as waitForAny } from '../../support/wait.js';
@@ -46,13 +46,7 @@ async function hookDocs(): Promise<ChangeDoc[]> {
   return docs;
 }
 
-async function logLines(): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(logFile, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const logLines = () => readLogLines<Record<string, unknown>>(logFile);
 
 /** The prefixes whose ipv4only.arpa addresses a client gets, sorted. */
 async function served(client: string): Promise<string[]> {

@@ -21,6 +21,7 @@ import type { NamedInstance } from '../../support/named.js';
 import { waitFor as waitForAny } from '../../support/wait.js';
 import { PUB, SA, SB, SITE_A_POOL, twoSitesYaml } from '../../support/two-sites.js';
 import { startWorld, type World } from '../../support/world.js';
+import { readLogLines } from '../../support/daemon-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin/nat64-health.js');
@@ -47,13 +48,7 @@ interface LogLine {
   reason?: string;
 }
 
-async function logs(): Promise<LogLine[]> {
-  const text = await readFile(logFile, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
+const logs = () => readLogLines<LogLine>(logFile);
 
 async function verification(): Promise<Verification | null> {
   const state = JSON.parse(await readFile(stateFile, 'utf8')) as { targets: Array<{ verification?: Verification }> };
