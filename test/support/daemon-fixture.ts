@@ -4,7 +4,7 @@
  * it, so probing through that prefix succeeds; a "dead" prefix has no address and fails. Plus a
  * real named whose dns64 config the daemon manages.
  */
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, rename, writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,3 +147,13 @@ export async function readState(file: string): Promise<StateJson> {
 }
 
 export { writeFile, readFile };
+
+/**
+ * A hand edit that lands whole: written beside the file, then renamed over it (as `sed -i` does),
+ * so a daemon that reads the file every round never reads it truncated and half written.
+ */
+export async function replaceFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.edit-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}

@@ -19,6 +19,7 @@ import {
   configText,
   DaemonProcess,
   readFile,
+  replaceFile,
   setPrefixAlive,
   waitFor,
   writeFile,
@@ -290,7 +291,7 @@ describe('drift: the output is looked at, not remembered', () => {
     await converged(c, d);
     const text = await readFile(c.output, 'utf8');
     const count = await reloads();
-    await writeFile(c.output, text + 'dns64 2001:db8:dead::/96 { clients { any; }; };\n');
+    await replaceFile(c.output, text + 'dns64 2001:db8:dead::/96 { clients { any; }; };\n');
     await c.named.reconfig(); // BIND loaded the edit: it serves the dead gateway too
     await logged(d, 'warn', /the file was edited \(1 line added, 0 removed\); writing it back/);
     await waitFor('the file back', async () => (await readFile(c.output, 'utf8')) === text);
@@ -308,12 +309,12 @@ describe('drift: the output is looked at, not remembered', () => {
     await converged(c, d);
     const written = await readFile(c.output, 'utf8');
     const operator = written.replace('options {', 'options {\n\tmax-cache-ttl 3600;');
-    await writeFile(c.output, operator);
+    await replaceFile(c.output, operator);
     await new Promise((r) => setTimeout(r, 1500)); // several rounds
     expect(await readFile(c.output, 'utf8')).toBe(operator);
     expect(await d.count(/is not what was written there/)).toBe(0);
     const served = (await readState(c.state)).active[0]!;
-    await writeFile(c.output, operator.replace(`dns64 ${served}`, 'dns64 2001:db8:dead::/96'));
+    await replaceFile(c.output, operator.replace(`dns64 ${served}`, 'dns64 2001:db8:dead::/96'));
     await logged(d, 'warn', /the managed block was edited; writing it back/);
     await waitFor('the block back', async () => (await readFile(c.output, 'utf8')) === operator);
     await converged(c, d);

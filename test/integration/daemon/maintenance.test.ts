@@ -13,6 +13,7 @@ import {
   DaemonProcess,
   readFile,
   readState,
+  replaceFile,
   waitFor,
   writeFile,
   www,
@@ -149,7 +150,7 @@ describe('maintenance', () => {
 
   it('a malformed maintenance file is logged and changes nothing', async () => {
     const good = await readFile(maintenanceFile, 'utf8');
-    await writeFile(maintenanceFile, good.replace('"version": 1', '"version": 2'));
+    await replaceFile(maintenanceFile, good.replace('"version": 1', '"version": 2'));
     await waitFor('the rejection logged', async () => (await daemon.count(/^maintenance file rejected/)) > 0);
     const line = (await daemon.logs()).find((l) => /^maintenance file rejected/.test(l.msg))!;
     expect(line.error).toMatch(new RegExp(`${maintenanceFile.replace(/[/.]/g, '\\$&')}: version: `));
@@ -158,7 +159,7 @@ describe('maintenance', () => {
     expect(await served()).toEqual([www(C)]);
     const list = await cli(['maintenance', 'list']);
     expect([list.exitCode, list.stderr]).toEqual([65, expect.stringContaining('version')]);
-    await writeFile(maintenanceFile, good);
+    await replaceFile(maintenanceFile, good);
   });
 
   it('off and --until bring prefixes back through the selection rules (free slots at once)', async () => {
