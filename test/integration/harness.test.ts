@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupStaleNetns, createNetns, type Netns } from '../support/netns.js';
 import { startNamed, type NamedInstance } from '../support/named.js';
 import { startServices, type Services } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const LISTEN = '2001:db8:53::1';
 const LISTEN_BLOCK = '2001:db8:53::2';
@@ -145,8 +146,11 @@ describe('netns lifecycle', () => {
     const stray = Number(
       (await tmp.run(['bash', '-c', 'setsid sleep 300 >/dev/null 2>&1 & echo $!'], { check: true })).stdout.trim(),
     );
-    // `ip netns exec` must exec, not fork: destroy()/stop() kill by this PID.
-    expect(await readFile(`/proc/${spawned.pid}/cmdline`, 'utf8')).toMatch(/^sleep\0/);
+    // `ip netns exec` must exec, not fork: destroy()/stop() kill by this PID. Until it has exec'd, the
+    // PID shows `ip`; a fork would show `ip` for good.
+    await waitFor('the spawned PID to be sleep', async () =>
+      /^sleep\0/.test(await readFile(`/proc/${spawned.pid}/cmdline`, 'utf8')),
+    );
     expect(await isGone(stray)).toBe(false);
 
     await tmp.destroy();

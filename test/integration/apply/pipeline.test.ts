@@ -14,6 +14,7 @@ import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mj
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import type { BindSettings } from '../../../src/apply/target.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
+import { waitFor } from '../../support/wait.js';
 import { SshHost } from '../../../src/apply/ssh/host.js';
 
 type RemoteBindSettings = BindSettings;
@@ -331,7 +332,8 @@ describe('SSH host: the connection comes and goes', () => {
     const t = target();
     expect((await t.apply(B)).result).toBe('applied');
     await sshd.dropSessions();
-    await new Promise((r) => setTimeout(r, 200));
+    // the drop noticed (the connection's close), however long a loaded machine takes to deliver it
+    await waitFor('the session to see its connection close', () => !sessionOf(t).connected, 10_000, 20);
     expect((await t.apply(AB)).result).toBe('applied');
     expect(sessionOf(t).generation).toBe(2);
   });
