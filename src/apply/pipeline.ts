@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseCheckconf, type CheckconfArgs } from '../config/checkconf-args.js';
 import type { VerifySettings } from '../config/schema-types.js';
 import { tempNameBeside } from '../lib/files.js';
+import { NoAnswer } from '../lib/ipv4only.js';
 import { commandDetail as detail, type ExecResult, type Host, type HostStat } from './host.js';
 import { OutputFile } from './output-file.js';
 import { preChecks } from './pre-checks.js';
@@ -268,11 +269,11 @@ export class BindTarget implements ApplyTarget {
   private async askServed(verify: VerifySettings, pool?: string): Promise<ServedAnswer> {
     const source = pool === undefined ? verify.source : verify.pools?.find((p) => p.name === pool)?.source;
     if (pool !== undefined && source === undefined)
-      return { ok: false, error: `no verify.pools source for pool ${pool}` };
+      return { ok: false, error: `no verify.pools source for pool ${pool}`, unanswered: true };
     try {
       return { ok: true, prefixes: await queryServedPrefixes({ ...verify, source }) };
     } catch (err) {
-      return { ok: false, error: this.message(err) };
+      return { ok: false, error: this.message(err), ...(err instanceof NoAnswer ? { unanswered: true as const } : {}) };
     }
   }
 

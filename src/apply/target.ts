@@ -42,7 +42,10 @@ export interface Drift {
 }
 
 /** What BIND answers for ipv4only.arpa, as prefixes, or why that could not be found out. */
-export type ServedAnswer = { ok: true; prefixes: string[] } | { ok: false; error: string };
+export type ServedAnswer =
+  | { ok: true; prefixes: string[] }
+  /** `unanswered`: nothing answered within the timeouts (or the question could not be asked) */
+  | { ok: false; error: string; unanswered?: true };
 
 /** How a target's BIND is asked what it serves, as a client of the default pool and of some client pools. */
 export interface Verifier {

@@ -29,29 +29,22 @@ export async function queryServedPrefixes(
  * asked again after these pauses (1.55 s in all) before it counts.
  */
 const SETTLE_PAUSES_MS = [50, 100, 200, 400, 800];
-/** an answer within this is BIND's (SERVFAIL, say); a slower one ran into the query's timeouts */
-const QUICK_ANSWER_MS = 250;
 
 /**
- * What BIND answers once it answers usably, or its last answer after the settle pauses. Only a
- * quick answer (a SERVFAIL comes in milliseconds) is asked again: a BIND that does not answer at
- * all runs into the query's timeouts, and asking it again would hold the daemon's rounds.
- * `stopped`: the asker is stopping, and the last answer counts now.
+ * What BIND answers once it answers usably, or its last answer after the settle pauses. An answer
+ * that is no use (SERVFAIL, say) or a refusal is asked again, however long it took on a loaded
+ * machine; a question nothing answered is not: it ran into the query's timeouts, and asking again
+ * would hold the daemon's rounds. `stopped`: the asker is stopping, and the last answer counts now.
  */
 export async function askSettled(
   askOnce: () => Promise<ServedAnswer>,
   stopped: () => boolean = () => false,
 ): Promise<ServedAnswer> {
-  const ask = async () => {
-    const start = performance.now();
-    const answer = await askOnce();
-    return { answer, quick: performance.now() - start < QUICK_ANSWER_MS };
-  };
-  let { answer, quick } = await ask();
+  let answer = await askOnce();
   for (const pause of SETTLE_PAUSES_MS) {
-    if (answer.ok || !quick || stopped()) break;
+    if (answer.ok || answer.unanswered || stopped()) break;
     await new Promise((resolve) => setTimeout(resolve, pause));
-    ({ answer, quick } = await ask());
+    answer = await askOnce();
   }
   return answer;
 }

@@ -51,7 +51,8 @@ export async function askIpv4only(q: Ipv4onlyQuery): Promise<Ipv4onlyAnswer> {
   }
 }
 
-class NoAnswer extends Error {}
+/** Nothing usable came back within the timeout of any try. */
+export class NoAnswer extends Error {}
 
 /** The prefixes under which the answer's AAAA records embed a well-known address, and their TTL. */
 export function prefixesOfAnswer(answers: readonly dnsPacket.Answer[]): Ipv4onlyAnswer {

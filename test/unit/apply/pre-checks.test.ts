@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/apply/local/host.js';
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import { beforeFirstApply, comparePoolShare, reloadProbe } from '../../../src/apply/pre-checks.js';
+import { askSettled } from '../../../src/apply/verify.js';
 
 describe('reloadProbe', () => {
   it('rndc reconfig becomes rndc status; anything else is only looked up', () => {
@@ -186,6 +187,31 @@ describe('the verify check right after a reload', () => {
       await t.close();
     } finally {
       resolver.close();
+    }
+  });
+
+  it('a resolver that never answers is "unanswered": asked once (three tries), not again after pauses', async () => {
+    const silent = dgram.createSocket('udp4');
+    let asked = 0;
+    silent.on('message', () => asked++);
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const verify = { server: '127.0.0.1', port: silent.address().port, timeout: 100, interval: 60_000 };
+      const settings = {
+        output: '/nonexistent/dns64.conf',
+        checkconf: ['true'],
+        reload: ['true'],
+        command_timeout: 5000,
+      };
+      const t = new BindTarget('local', new LocalHost(), { mode: 'include', ...settings }, { verify });
+      const answer = await t.verification!.ask();
+      expect(answer).toMatchObject({ ok: false, unanswered: true });
+      expect(asked).toBe(3);
+      expect(await askSettled(() => t.verification!.ask())).toMatchObject({ ok: false, unanswered: true });
+      expect(asked).toBe(6);
+      await t.close();
+    } finally {
+      silent.close();
     }
   });
 });
