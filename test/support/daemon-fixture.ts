@@ -27,6 +27,20 @@ export async function setPrefixAlive(ns: Netns, prefix: string, alive: boolean):
   }
 }
 
+/**
+ * Takes several prefixes down at once: one `ip -batch` deletes all their addresses, well within a
+ * round, where one `ip` per address spans rounds on a loaded machine and the daemon sees them die
+ * one after the other.
+ */
+export async function killPrefixes(ns: Netns, prefixes: string[]): Promise<void> {
+  const lines = prefixes.flatMap((prefix) =>
+    [TARGET, DNS_TARGET].map((v4) => `addr del ${synthesize(parsePrefix(prefix), v4)}/128 dev lo`),
+  );
+  await ns.run(['sh', '-c', `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} | ip -6 -batch -`], {
+    check: true,
+  });
+}
+
 export function www(prefix: string): string {
   return synthesize(parsePrefix(prefix), TARGET);
 }
