@@ -17,11 +17,12 @@ export const CLI = fileURLToPath(new URL('../../bin/nat64-health.js', import.met
 export const TARGET = '192.0.2.10'; // www.example.test in the harness zone
 export const DNS_TARGET = '198.51.100.10';
 
+/** The addresses that probes of TARGET and DNS_TARGET through `prefix` go to. */
+const probedAddresses = (prefix: string) => [TARGET, DNS_TARGET].map((v4) => synthesize(parsePrefix(prefix), v4));
+
 /** Make probes of TARGET/DNS_TARGET through prefix succeed (address present) or fail (absent). */
 export async function setPrefixAlive(ns: Netns, prefix: string, alive: boolean): Promise<void> {
-  const p = parsePrefix(prefix);
-  for (const v4 of [TARGET, DNS_TARGET]) {
-    const addr = synthesize(p, v4);
+  for (const addr of probedAddresses(prefix)) {
     if (alive) await ns.addAddress(`${addr}/128`);
     else await ns.run(['ip', '-6', 'addr', 'del', `${addr}/128`, 'dev', 'lo']);
   }
@@ -33,12 +34,8 @@ export async function setPrefixAlive(ns: Netns, prefix: string, alive: boolean):
  * one after the other.
  */
 export async function killPrefixes(ns: Netns, prefixes: string[]): Promise<void> {
-  const lines = prefixes.flatMap((prefix) =>
-    [TARGET, DNS_TARGET].map((v4) => `addr del ${synthesize(parsePrefix(prefix), v4)}/128 dev lo`),
-  );
-  await ns.run(['sh', '-c', `printf '%s\\n' ${lines.map((l) => `'${l}'`).join(' ')} | ip -6 -batch -`], {
-    check: true,
-  });
+  const lines = prefixes.flatMap(probedAddresses).map((addr) => `'addr del ${addr}/128 dev lo'`);
+  await ns.run(['sh', '-c', `printf '%s\\n' ${lines.join(' ')} | ip -6 -batch -`], { check: true });
 }
 
 export function www(prefix: string): string {

@@ -14,8 +14,8 @@ import { makeKeyPair, startSshd, type SshdInstance } from '../../support/sshd.mj
 import { BindTarget } from '../../../src/apply/pipeline.js';
 import type { BindSettings } from '../../../src/apply/target.js';
 import { LocalHost } from '../../../src/apply/local/host.js';
-import { waitFor } from '../../support/wait.js';
 import { SshHost } from '../../../src/apply/ssh/host.js';
+import { waitFor } from '../../support/wait.js';
 
 type RemoteBindSettings = BindSettings;
 type Kind = 'local' | 'ssh';

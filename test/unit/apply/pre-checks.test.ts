@@ -169,7 +169,7 @@ describe('the verify check right after a reload', () => {
     return { port: sock.address().port, asked: () => asked, close: () => sock.close() };
   }
 
-  it('a quick SERVFAIL is asked again, as the daemon does: targets test run just after an apply passes', async () => {
+  it('a SERVFAIL is asked again, as the daemon does: targets test run just after an apply passes', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nh-prechecks-'));
     const output = path.join(dir, 'dns64.conf');
     writeFileSync(output, 'dns64 2001:db8:64:a::/96 { clients { any; }; };\n');
